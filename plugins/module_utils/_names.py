@@ -1,0 +1,37 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Validation of object names (pools, volumes, secrets, domains)."""
+
+from __future__ import annotations
+
+from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
+
+
+def _has_control(text):
+    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+
+
+def check_name(kind, name):
+    """Refuse names that libvirt would turn into paths outside their pool.
+
+    libvirt itself refuses a ``/`` in a pool name but builds volume paths by joining the
+    name to the pool's directory, so ``..`` and ``/`` are refused for every object, and so
+    are control characters (they break XML and logs) and leading dashes (they read as
+    options to the command-line tools that receive volume paths).
+    """
+    if name is None or name == '':
+        raise KvmStorageError('%s name must not be empty' % kind)
+    if '/' in name:
+        raise KvmStorageError('%s name %r must not contain "/"' % (kind, name))
+    if name in ('.', '..') or '..' in name:
+        raise KvmStorageError('%s name %r must not contain ".."' % (kind, name))
+    if _has_control(name):
+        raise KvmStorageError('%s name %r must not contain control characters' % (kind, name))
+    if name.startswith('-'):
+        raise KvmStorageError('%s name %r must not start with "-"' % (kind, name))
+    if len(name.encode('utf-8')) > 255:
+        raise KvmStorageError('%s name must be at most 255 bytes long' % kind)
+    return name

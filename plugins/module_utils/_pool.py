@@ -1,0 +1,334 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Storage pools: argument spec, the request from module params, and the planner.
+
+Pure: no libvirt, no AnsibleModule.  ``plan(request, actual)`` is a function of the
+request and of what the adapter read, and is unit-tested as a table of cases.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.kvm.storage.plugins.module_utils import _xml
+from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
+from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError, ConflictError
+from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
+from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
+from ansible_collections.kvm.storage.plugins.module_utils._pool_types import (
+    POOL_TYPES, FROM_LIBVIRT, SOURCE_HELP, WHAT_IT_NEEDS)
+
+
+def argument_spec():
+    return dict(
+        name=dict(type='str', required=True),
+        type=dict(type='str', choices=sorted(POOL_TYPES)),
+        state=dict(type='str', default='active', choices=['present', 'active', 'inactive', 'absent']),
+        autostart=dict(type='bool'),
+        build=dict(type='bool', default=True),
+        overwrite=dict(type='bool', default=False),
+        delete_data=dict(type='bool', default=False),
+        force=dict(type='bool', default=False),
+        xml=dict(type='str'),
+        target=dict(type='dict', options=dict(
+            path=dict(type='path'),
+            permissions=dict(type='dict', options=dict(
+                mode=dict(type='str'),
+                owner=dict(type='str'),
+                group=dict(type='str'),
+                label=dict(type='str'),
+            )),
+        )),
+        source=dict(type='dict', options=dict(
+            devices=dict(type='list', elements='str'),
+            hosts=dict(type='list', elements='dict', options=dict(
+                name=dict(type='str', required=True),
+                port=dict(type='int'),
+            )),
+            dir=dict(type='str'),
+            name=dict(type='str'),
+            format=dict(type='str'),
+            protocol_version=dict(type='str'),
+            initiator=dict(type='str'),
+            auth=dict(type='dict', no_log=False, options=dict(
+                type=dict(type='str', required=True, choices=['chap', 'ceph']),
+                username=dict(type='str', required=True),
+                secret_usage=dict(type='str', no_log=False),
+                secret_uuid=dict(type='str', no_log=False),
+            ), mutually_exclusive=[('secret_usage', 'secret_uuid')],
+                required_one_of=[('secret_usage', 'secret_uuid')]),
+            adapter=dict(type='dict', options=dict(
+                type=dict(type='str', default='scsi_host', choices=['scsi_host', 'fc_host']),
+                name=dict(type='str'),
+                parent=dict(type='str'),
+                wwnn=dict(type='str'),
+                wwpn=dict(type='str'),
+                managed=dict(type='bool'),
+            )),
+        )),
+    )
+
+
+MUTUALLY_EXCLUSIVE = [('xml', 'type'), ('xml', 'source'), ('xml', 'target')]
+
+_MODE_RE = re.compile(r'^0?[0-7]{3,4}$')
+
+
+class PoolRequest(object):
+    """What the user asked for: the partial definition plus the state options."""
+
+    def __init__(self, name, pool_type, element, state='active', autostart=None, build=True,
+                 overwrite=False, delete_data=False, force=False, missing=()):
+        self.name = name
+        self.type = pool_type
+        self.element = element          # partial <pool> or None (only a state was asked for)
+        self.state = state
+        self.autostart = autostart
+        self.build = build
+        self.overwrite = overwrite
+        self.delete_data = delete_data
+        self.force = force
+        self.missing = tuple(missing)   # what a *new* pool of this type still needs
+
+
+class PoolActual(object):
+    """What the adapter read: ``element`` is the persistent (inactive) definition."""
+
+    def __init__(self, pool_type, element, active, persistent=True, autostart=False, volumes=None,
+                 target_exists=None):
+        self.type = pool_type
+        self.element = element
+        self.active = active
+        self.persistent = persistent
+        self.autostart = autostart
+        self.volumes = volumes            # list of names when active, None when unknown
+        self.target_exists = target_exists
+
+
+def normalize_mode(mode):
+    if mode is None:
+        return None
+    mode = str(mode).strip()
+    if not _MODE_RE.match(mode):
+        raise KvmStorageError('target.permissions.mode %r is not an octal mode such as 0755' % mode)
+    return '%04o' % int(mode, 8)
+
+
+def normalize_id(value, resolve):
+    """An owner or group as libvirt stores it: a number.  Names go through ``resolve``."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    if re.match(r'^-?[0-9]+$', value):
+        return value
+    if resolve is None:
+        raise KvmStorageError('owner/group %r must be numeric here' % value)
+    return str(resolve(value))
+
+
+def request_from_params(params, resolve_user=None, resolve_group=None):
+    """Validate params and build the PoolRequest.  Raises KvmStorageError for user mistakes."""
+    name = check_name('pool', params['name'])
+    common = dict(state=params['state'], autostart=params.get('autostart'), build=params['build'],
+                  overwrite=params['overwrite'], delete_data=params['delete_data'], force=params['force'])
+    if params['delete_data'] and params['state'] != 'absent':
+        raise KvmStorageError('pool %s: delete_data only applies with state: absent' % name)
+    if params.get('xml'):
+        element = _request_from_xml(name, params['xml'])
+        return PoolRequest(name, FROM_LIBVIRT[element.get('type')], element, **common)
+    pool_type = params.get('type')
+    if pool_type is None:
+        if params.get('source') or params.get('target'):
+            raise KvmStorageError('pool %s: set type when giving source or target options' % name)
+        return PoolRequest(name, None, None, **common)
+    model = {'name': name, 'type': pool_type,
+             'source': _source_model(name, pool_type, params.get('source') or {}),
+             'target': _target_model(name, pool_type, params.get('target') or {}, resolve_user, resolve_group)}
+    return PoolRequest(name, pool_type, _pool_xml.build(model), missing=_missing(pool_type, model), **common)
+
+
+def _request_from_xml(name, text):
+    element = _xml.parse(text, what='the xml option of pool %s' % name)
+    if element.tag != 'pool':
+        raise KvmStorageError('pool %s: the xml option must hold a <pool> element, not <%s>' % (name, element.tag))
+    libvirt_type = element.get('type')
+    if libvirt_type not in FROM_LIBVIRT:
+        raise KvmStorageError('pool %s: the xml option has pool type %r; known types are %s'
+                              % (name, libvirt_type, ', '.join(sorted(FROM_LIBVIRT))))
+    name_el = element.find('name')
+    if name_el is None:
+        name_el = _xml.sub(element, 'name', text=name)
+        element.insert(0, name_el)
+    elif (name_el.text or '').strip() != name:
+        raise KvmStorageError('pool %s: the xml option names the pool %r; the two must match'
+                              % (name, (name_el.text or '').strip()))
+    return element
+
+
+def _source_model(name, pool_type, source):
+    info = POOL_TYPES[pool_type]
+    given = dict((k, v) for k, v in source.items() if v not in (None, [], {}))
+    for key in given:
+        if key not in info['source']:
+            raise KvmStorageError('pool %s: %s does not apply to pool type %s' % (name, SOURCE_HELP[key], pool_type))
+    fmt = given.get('format')
+    if fmt is not None and fmt not in info['formats']:
+        raise KvmStorageError('pool %s: source.format %r is not a %s pool format; use one of %s'
+                              % (name, fmt, pool_type, ', '.join(info['formats'])))
+    for key, limit in (('devices', info.get('max_devices')), ('hosts', info.get('max_hosts'))):
+        if limit and len(given.get(key) or []) > limit:
+            raise KvmStorageError('pool %s: a %s pool takes at most %d entry in %s'
+                                  % (name, pool_type, limit, SOURCE_HELP[key]))
+    auth = given.get('auth')
+    if auth and auth['type'] not in info.get('auth', ()):
+        raise KvmStorageError('pool %s: auth type %s does not apply to pool type %s' % (name, auth['type'], pool_type))
+    for device in given.get('devices') or []:
+        if not device or any(ord(c) < 32 for c in device):
+            raise KvmStorageError('pool %s: source.devices holds an empty or malformed entry' % name)
+    return given
+
+
+def _target_model(name, pool_type, target, resolve_user, resolve_group):
+    info = POOL_TYPES[pool_type]
+    path = target.get('path')
+    perms = dict((k, v) for k, v in (target.get('permissions') or {}).items() if v is not None)
+    if info['target'] == 'none' and (path or perms):
+        raise KvmStorageError('pool %s: a %s pool has no target; remove the target option' % (name, pool_type))
+    if path is not None and not path.startswith('/'):
+        raise KvmStorageError('pool %s: target.path %r must be an absolute path' % (name, path))
+    if path is not None and len(path) > 1:
+        path = path.rstrip('/')
+    if perms:
+        perms = {
+            'mode': normalize_mode(perms.get('mode')),
+            'owner': normalize_id(perms.get('owner'), resolve_user),
+            'group': normalize_id(perms.get('group'), resolve_group),
+            'label': perms.get('label'),
+        }
+    return {'path': path, 'permissions': perms or None}
+
+
+def _missing(pool_type, model):
+    info = POOL_TYPES[pool_type]
+    out = []
+    for key in info['required']:
+        if not model['source'].get(key):
+            out.append('%s (%s)' % (SOURCE_HELP[key], WHAT_IT_NEEDS.get((pool_type, key), key)))
+    if info['target'] == 'required' and not model['target'].get('path'):
+        out.append('target.path (where the pool keeps or mounts its volumes)')
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Planning
+
+def plan(request, actual):
+    """Steps that take ``actual`` (None: no such pool) to ``request``.
+
+    Returns ``(plan, after)`` where ``after`` is the definition element the pool will
+    have (for the diff), or None when it will not exist.
+    """
+    steps = Plan()
+    name = request.name
+    if request.state == 'absent':
+        _plan_absent(steps, request, actual)
+        return steps, None
+
+    created = False
+    after = actual.element if actual is not None else None
+    if actual is None:
+        if request.element is None:
+            raise KvmStorageError('pool %s does not exist; set type (and its source and target) to create it' % name)
+        if request.missing:
+            raise KvmStorageError('pool %s of type %s cannot be created without %s'
+                                  % (name, request.type, ', '.join(request.missing)))
+        steps.add('define', 'define pool %s' % name, element=request.element, new=True)
+        created = True
+        after = request.element
+    else:
+        if request.type is not None and actual.type != request.type:
+            raise ConflictError('pool %s exists with type %s, not %s; a pool type cannot change: remove the pool '
+                                'first (state: absent keeps its data)' % (name, actual.type, request.type))
+        if request.element is not None:
+            diffs = _xml.differences(actual.element, request.element)
+            if diffs:
+                if actual.active and request.state != 'inactive':
+                    raise ConflictError(
+                        'pool %s is running and its definition differs in %s; a running pool cannot change: '
+                        'set state: inactive to stop and redefine it, then state: active'
+                        % (name, ', '.join(_readable(d) for d in diffs)), differences=diffs)
+                if actual.active:
+                    steps.add('stop', 'stop pool %s' % name)
+                after = _xml.merge(actual.element, request.element)
+                steps.add('define', 'redefine pool %s (%s changed)' % (name, ', '.join(_readable(d) for d in diffs)),
+                          element=after, new=False, previous=actual.element)
+
+    active = actual is not None and actual.active and 'stop' not in steps.verbs()
+    if request.autostart is not None and (created or bool(actual.autostart) != request.autostart):
+        if request.autostart or not created:
+            steps.add('autostart', '%s autostart of pool %s' % ('enable' if request.autostart else 'disable', name),
+                      value=request.autostart)
+
+    if request.state == 'active' and not active:
+        pool_type = request.type or actual.type
+        build_kind = POOL_TYPES[pool_type]['build']
+        if request.build and build_kind and _needs_build(pool_type, created, actual, request):
+            steps.add('build', 'build pool %s (%s)' % (name, _build_words(build_kind, request.overwrite)),
+                      kind=build_kind, overwrite=request.overwrite and build_kind == 'format',
+                      new=created, type=pool_type)
+        steps.add('start', 'start pool %s' % name)
+    elif request.state == 'inactive' and active:
+        steps.add('stop', 'stop pool %s' % name)
+    return steps, after
+
+
+def _build_words(kind, overwrite):
+    if kind == 'mkdir':
+        return 'create the target directory'
+    if kind == 'tool':
+        return 'create the zpool, refused on used devices'
+    return 'OVERWRITE existing data' if overwrite else 'no overwrite'
+
+
+def _needs_build(pool_type, created, actual, request):
+    if pool_type == 'logical':
+        # Without devices the volume group must already exist: nothing to build.
+        element = request.element if request.element is not None else actual.element
+        if element is None or element.find('source/device') is None:
+            return False
+    if created:
+        return True
+    # An existing, stopped pool whose target directory has gone (dir, fs, netfs) is rebuilt
+    # (mkdir only for these types; no-overwrite protects a filesystem that is there).
+    return pool_type in ('dir', 'fs', 'netfs') and actual.target_exists is False
+
+
+def _plan_absent(steps, request, actual):
+    name = request.name
+    if actual is None:
+        return
+    if request.delete_data:
+        if not actual.active:
+            raise KvmStorageError('pool %s is inactive, so its volumes cannot be counted before deleting its data: '
+                                  'start it (state: active), then remove it with delete_data' % name)
+        volumes = actual.volumes or []
+        if volumes and not request.force:
+            shown = ', '.join(sorted(volumes)[:5]) + (' and %d more' % (len(volumes) - 5) if len(volumes) > 5 else '')
+            raise KvmStorageError('refusing to delete the data of pool %s: it holds %d volume(s) (%s); remove them '
+                                  'first or set force: true' % (name, len(volumes), shown), volumes=sorted(volumes))
+        for vol in sorted(volumes):
+            steps.add('delete_volume', 'delete volume %s of pool %s' % (vol, name), volume=vol)
+    if actual.active:
+        steps.add('stop', 'stop pool %s' % name)
+    if request.delete_data:
+        steps.add('delete', 'delete the storage of pool %s' % name)
+    if actual.persistent:
+        steps.add('undefine', 'undefine pool %s%s' % (name, '' if request.delete_data else ' (data kept)'))
+
+
+def _readable(path):
+    """'pool/source/device/@path' -> 'source/device/@path'."""
+    return path.split('/', 1)[1] if '/' in path else path

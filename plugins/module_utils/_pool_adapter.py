@@ -1,0 +1,188 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Storage pools through libvirt: read the actual state, apply plan steps, report."""
+
+from __future__ import annotations
+
+import os
+
+from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
+from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
+from ansible_collections.kvm.storage.plugins.module_utils import _xml
+from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
+from ansible_collections.kvm.storage.plugins.module_utils._pool import PoolActual
+from ansible_collections.kvm.storage.plugins.module_utils._pool_types import FROM_LIBVIRT, is_shared
+from ansible_collections.kvm.storage.plugins.module_utils._size import format_size
+
+libvirt = _libvirt.libvirt
+
+STATE_NAMES = {0: 'inactive', 1: 'building', 2: 'running', 3: 'degraded', 4: 'inaccessible'}
+
+
+def _flag(name, default=0):
+    return getattr(libvirt, name, default)
+
+
+class PoolAdapter(object):
+    def __init__(self, conn):
+        self.conn = conn
+        self.pool = None
+
+    # -- reading -------------------------------------------------------------------------
+
+    def read(self, name):
+        self.pool = _libvirt.lookup_pool(self.conn, name)
+        if self.pool is None:
+            return None
+        pool = self.pool
+        xml = _libvirt.call('read the definition of pool %s' % name, pool.XMLDesc, _flag('VIR_STORAGE_XML_INACTIVE'))
+        element = _xml.parse(xml, what='the definition of pool %s' % name)
+        active = bool(_libvirt.call('read the state of pool %s' % name, pool.isActive))
+        persistent = bool(_libvirt.call('read pool %s' % name, pool.isPersistent))
+        autostart = bool(_libvirt.call('read the autostart flag of pool %s' % name, pool.autostart)) if persistent else False
+        volumes = None
+        if active:
+            volumes = [v.name() for v in _libvirt.call('list the volumes of pool %s' % name, pool.listAllVolumes, 0)]
+        return PoolActual(FROM_LIBVIRT.get(element.get('type'), element.get('type')), element, active,
+                          persistent=persistent, autostart=autostart, volumes=volumes,
+                          target_exists=self._target_exists(element))
+
+    def _target_exists(self, element):
+        """Whether the target directory is there, asked of libvirt rather than of the local
+        filesystem so that it holds for remote URIs too; None when libvirt cannot tell."""
+        path = element.findtext('target/path')
+        if not path:
+            return None
+        # A stopped pool gives no way to stat its target through libvirt; a local URI
+        # is the common case and the module then runs on the hypervisor itself.
+        if not self._is_local():
+            return None
+        return os.path.isdir(path)
+
+    def _is_local(self):
+        try:
+            uri = self.conn.getURI()
+        except Exception:
+            return False
+        return '://' in uri and uri.split('://', 1)[1].startswith('/')
+
+    # -- writing -------------------------------------------------------------------------
+
+    def apply(self, step):
+        """Apply one step; returns ``(text, undo)`` for steps that can be undone."""
+        name = step.text
+        return getattr(self, '_do_' + step.verb)(step, name)
+
+    def _do_define(self, step, text):
+        xml = _xml.to_string(step.args['element'], pretty=False)
+        self.pool = _libvirt.call(text, self.conn.storagePoolDefineXML, xml, 0)
+        if step.args.get('new'):
+            pool = self.pool
+            return ('undefine the pool defined by this run', pool.undefine)
+        previous = _xml.to_string(step.args['previous'], pretty=False)
+        return ('restore the previous definition', lambda: self.conn.storagePoolDefineXML(previous, 0))
+
+    def _do_autostart(self, step, text):
+        _libvirt.call(text, self.pool.setAutostart, 1 if step.args['value'] else 0)
+        old = 0 if step.args['value'] else 1
+        return ('restore autostart', lambda: self.pool.setAutostart(old))
+
+    def _do_build(self, step, text):
+        flags = 0
+        if step.args['kind'] == 'format':
+            flags = _flag('VIR_STORAGE_POOL_BUILD_OVERWRITE') if step.args['overwrite'] \
+                else _flag('VIR_STORAGE_POOL_BUILD_NO_OVERWRITE')
+        try:
+            self.pool.build(flags)
+        except libvirt.libvirtError as exc:
+            # Already built the way the request says (the same filesystem on the device):
+            # nothing to do, and nothing to undo.
+            if _libvirt.is_error(exc, 'VIR_ERR_STORAGE_POOL_BUILT'):
+                return None
+            err = _libvirt.translate(exc, text)
+            if not step.args['overwrite'] and 'overwrite' in _libvirt.error_details(exc)['message'].lower():
+                err.msg += '; the device holds data: set overwrite: true only if that data may be destroyed'
+            raise err
+        if step.args.get('new') and step.args.get('type') in ('dir', 'fs', 'netfs'):
+            pool = self.pool
+            # Only removes the empty directory the build made (rmdir); never data.
+            return ('remove the empty target directory built by this run', lambda: _try(pool.delete, 0))
+        return None
+
+    def _do_start(self, step, text):
+        _libvirt.call(text, self.pool.create, 0)
+        return ('stop the pool again', self.pool.destroy)
+
+    def _do_stop(self, step, text):
+        _libvirt.call(text, self.pool.destroy)
+        return ('start the pool again', lambda: self.pool.create(0))
+
+    def _do_delete_volume(self, step, text):
+        vol = _libvirt.call(text, self.pool.storageVolLookupByName, step.args['volume'])
+        _libvirt.call(text, vol.delete, 0)
+        return None
+
+    def _do_delete(self, step, text):
+        _libvirt.call(text, self.pool.delete, 0)
+        return None
+
+    def _do_undefine(self, step, text):
+        _libvirt.call(text, self.pool.undefine)
+        return None
+
+    # -- reporting -----------------------------------------------------------------------
+
+    def describe(self, pool):
+        """The pool as pool_info reports it."""
+        name = pool.name()
+        element = _xml.parse(_libvirt.call('read the definition of pool %s' % name, pool.XMLDesc, 0))
+        model = _pool_xml.parse(element)
+        state, capacity, allocation, available = _libvirt.call('read pool %s' % name, pool.info)
+        active = bool(pool.isActive())
+        persistent = bool(pool.isPersistent())
+        volume_count = None
+        if active:
+            volume_count = _libvirt.call('count the volumes of pool %s' % name, pool.numOfVolumes)
+        shared = is_shared(model['type'], model['source'])
+        return {
+            'name': name,
+            'uuid': model['uuid'],
+            'type': model['type'],
+            'state': STATE_NAMES.get(state, str(state)),
+            'active': active,
+            'persistent': persistent,
+            'autostart': bool(pool.autostart()) if persistent else False,
+            'capacity': capacity if active else None,
+            'allocation': allocation if active else None,
+            'available': available if active else None,
+            'capacity_human': format_size(capacity) if active else None,
+            'available_human': format_size(available) if active else None,
+            'target': model['target'],
+            'source': _clean(model['source']),
+            'volume_count': volume_count,
+            'migratable': shared,
+            'sharing': 'shared' if shared else 'local',
+        }
+
+
+def _clean(source):
+    return dict((k, v) for k, v in source.items() if v not in (None, [], {}))
+
+
+def _try(func, *args):
+    try:
+        func(*args)
+    except Exception:
+        pass
+
+
+def list_pools(conn, name=None):
+    """Every pool, or the one called ``name``: one listing call, then per-pool reads."""
+    if name is not None:
+        pool = _libvirt.lookup_pool(conn, name)
+        return [pool] if pool is not None else []
+    return _libvirt.call('list storage pools', conn.listAllStoragePools, 0)
+
