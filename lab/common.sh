@@ -42,15 +42,16 @@ kvmst_init() {
 # kvmst_log_line TEXT: append a timestamped line to the script log.
 kvmst_log_line() { printf '[%s] %s\n' "$(date '+%F %T')" "$*" >>"$KVMST_LOG"; }
 
-# kvmst_run CMD...: run CMD, output appended to the script log.
-# Returns CMD's status; on failure KVMST_LAST_ERR holds its last output line.
+# kvmst_run CMD...: run CMD, stdout and stderr appended to the script log (never
+# captured through a pipe, so daemons that fork and keep a descriptor cannot hang
+# us). Returns CMD's status; on failure KVMST_LAST_ERR holds its last output line.
 kvmst_run() {
-  local out rc=0
+  local size rc=0
   kvmst_log_line "+ $*"
-  out=$("$@" 2>&1 </dev/null) || rc=$?
-  [[ -n $out ]] && printf '%s\n' "$out" >>"$KVMST_LOG"
+  size=$(stat -c %s "$KVMST_LOG")
+  "$@" >>"$KVMST_LOG" 2>&1 </dev/null || rc=$?
   if ((rc != 0)); then
-    KVMST_LAST_ERR=$(printf '%s\n' "$out" | grep -v '^[[:space:]]*$' | tail -n 1)
+    KVMST_LAST_ERR=$(tail -c "+$((size + 1))" "$KVMST_LOG" | grep -v '^[[:space:]]*$' | tail -n 1 || true)
     kvmst_log_line "exit status $rc"
   fi
   return "$rc"
@@ -66,12 +67,13 @@ kvmst_must() {
 # kvmst_quiet CMD...: run CMD with all output discarded, return its status.
 kvmst_quiet() { "$@" >/dev/null 2>&1 </dev/null; }
 
-# kvmst_wait_for SECONDS CMD...: poll CMD (quietly) until it succeeds.
+# kvmst_wait_for SECONDS CMD...: poll CMD (quietly) until it succeeds. CMD may be
+# a shell function; it must bound its own run time.
 kvmst_wait_for() {
   local limit=$1 start=$SECONDS
   shift
   while true; do
-    kvmst_quiet timeout 10 "$@" && return 0
+    kvmst_quiet "$@" && return 0
     ((SECONDS - start >= limit)) && return 1
     sleep 0.2
   done

@@ -39,7 +39,7 @@ missing_packages() {
 }
 
 kvmst_init
-command -v dpkg-query >/dev/null && command -v apt-get >/dev/null ||
+{ command -v dpkg-query && command -v apt-get; } >/dev/null ||
   kvmst_die "dpkg-query/apt-get not found: this script supports Debian/Ubuntu only"
 
 mapfile -t MISSING < <(missing_packages)

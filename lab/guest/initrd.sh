@@ -106,7 +106,7 @@ while read -r ko; do
     # Some helpers (e.g. crct10dif-pclmul) need CPU features TCG lacks: a failure is fine.
     if insmod "/lib/modules/\$ko" 2>/dev/null; then ok=\$((ok + 1)); else echo "kvmst-guest: insmod \$ko failed"; fi
 done </etc/kvmst-modules
-echo "$MARKER kernel=\$(uname -r) modules=\$ok/\$total"
+echo "$MARKER kernel=\$(uname -r) modules=\$ok/\$total uptime=\$(cut -d' ' -f1 /proc/uptime)s"
 last=""
 while :; do
     now="\$(ls /sys/block | tr '\n' ' ')"

@@ -69,6 +69,22 @@ class PoolAdapter(object):
             return False
         return '://' in uri and uri.split('://', 1)[1].startswith('/')
 
+    def preflight(self, request, actual):
+        """Checks of the host that make a doomed create fail before anything is written,
+        in check mode too: source devices that do not exist, a target path that is a file.
+        Only for local URIs, where the module runs on the hypervisor itself."""
+        if actual is not None or request.element is None or not self._is_local():
+            return
+        name = request.name
+        if request.type in ('fs', 'disk', 'logical', 'zfs'):
+            for device in request.element.findall('source/device'):
+                path = device.get('path')
+                if not os.path.exists(path):
+                    raise KvmStorageError('pool %s: source device %s does not exist on this host' % (name, path))
+        path = request.element.findtext('target/path')
+        if path and os.path.lexists(path) and not os.path.isdir(path) and request.type in ('dir', 'fs', 'netfs'):
+            raise KvmStorageError('pool %s: target path %s exists and is not a directory' % (name, path))
+
     # -- writing -------------------------------------------------------------------------
 
     def apply(self, step):

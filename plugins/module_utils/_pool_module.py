@@ -41,6 +41,7 @@ def pool_work(module, conn):
     request = _pool.request_from_params(module.params, _resolve_user, _resolve_group)
     adapter = PoolAdapter(conn)
     actual = adapter.read(request.name)
+    adapter.preflight(request, actual)
     steps, after = _pool.plan(request, actual)
 
     if not module.check_mode:

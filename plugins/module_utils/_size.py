@@ -28,21 +28,23 @@ class SizeError(ValueError):
     """A size that cannot be parsed; the message is one sentence for the user."""
 
 
-def unit_factor(unit):
+def unit_factor(unit, what='size'):
     """Return the number of bytes in one ``unit``, or raise SizeError."""
     u = unit.strip()
     low = u.lower()
     if low in ('', 'b', 'byte', 'bytes'):
         return 1
     if low[0] not in _PREFIXES:
-        raise SizeError('unknown size unit %r: use bytes, KiB/MiB/GiB/TiB (1024) or KB/MB/GB/TB (1000)' % unit)
+        raise SizeError('%s has an unknown size unit %r: use bytes, KiB/MiB/GiB/TiB (1024) or KB/MB/GB/TB (1000)'
+                        % (what, unit))
     power = _PREFIXES.index(low[0]) + 1
     rest = low[1:]
     if rest in ('', 'ib'):
         return 1024 ** power
     if rest == 'b':
         return 1000 ** power
-    raise SizeError('unknown size unit %r: use bytes, KiB/MiB/GiB/TiB (1024) or KB/MB/GB/TB (1000)' % unit)
+    raise SizeError('%s has an unknown size unit %r: use bytes, KiB/MiB/GiB/TiB (1024) or KB/MB/GB/TB (1000)'
+                        % (what, unit))
 
 
 def parse_size(value, what='size'):
@@ -66,7 +68,7 @@ def parse_size(value, what='size'):
             num = Decimal(m.group('num'))
         except InvalidOperation:  # pragma: no cover - the regex already guarantees digits
             raise SizeError('%s %r is not a number' % (what, value))
-        factor = unit_factor(m.group('unit'))
+        factor = unit_factor(m.group('unit'), what)
     else:
         raise SizeError('%s must be a size such as 20GiB, got %s' % (what, type(value).__name__))
     if num < 0:

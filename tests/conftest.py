@@ -1,0 +1,31 @@
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Make ``ansible_collections.kvm.storage`` importable from this checkout.
+
+Ansible finds collections only under a folder named ``ansible_collections/<ns>/<name>``;
+a symlink in the ignored ``.cache`` folder gives the checkout that name without copying
+it (ansible-test sanity needs a real copy and makes its own: tests/sanity/run.sh).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+COLLECTIONS = os.path.join(REPO, '.cache', 'collections')
+
+
+def _ensure_link():
+    parent = os.path.join(COLLECTIONS, 'ansible_collections', 'kvm')
+    link = os.path.join(parent, 'storage')
+    os.makedirs(parent, exist_ok=True)
+    if not os.path.islink(link):
+        os.symlink(REPO, link)
+    return COLLECTIONS
+
+
+_ensure_link()
+if COLLECTIONS not in sys.path:
+    sys.path.insert(0, COLLECTIONS)
