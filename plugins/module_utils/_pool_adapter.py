@@ -114,12 +114,14 @@ class PoolAdapter(object):
         try:
             self.pool.build(flags)
         except libvirt.libvirtError as exc:
-            # Already built the way the request says (the same filesystem on the device):
-            # nothing to do, and nothing to undo.
-            if _libvirt.is_error(exc, 'VIR_ERR_STORAGE_POOL_BUILT'):
+            message = _libvirt.error_details(exc)['message'].lower()
+            # libvirt answers "already built" both for the requested filesystem being there
+            # (nothing to do, nothing to undo) and for another one being there ("does not
+            # match ... forced overwrite is necessary"), which must stay an error.
+            if _libvirt.is_error(exc, 'VIR_ERR_STORAGE_POOL_BUILT') and 'overwrite' not in message:
                 return None
             err = _libvirt.translate(exc, text)
-            if not step.args['overwrite'] and 'overwrite' in _libvirt.error_details(exc)['message'].lower():
+            if not step.args['overwrite'] and 'overwrite' in message:
                 err.msg += '; the device holds data: set overwrite: true only if that data may be destroyed'
             raise err
         if step.args.get('new') and step.args.get('type') in ('dir', 'fs', 'netfs'):
