@@ -64,7 +64,8 @@ def is_connection_lost(exc):
 def translate(exc, doing):
     """Turn a libvirtError into the collection's error: ``cannot <doing>: <libvirt's words>``."""
     details = error_details(exc)
-    message = details.get('message') or str(exc)
+    # libvirt messages may carry a child process's output: keep one line.
+    message = ' '.join((details.get('message') or str(exc)).split())
     hint = ''
     if is_connection_lost(exc):
         hint = ' (the connection to libvirt was lost; re-run when libvirtd answers again)'
@@ -106,7 +107,7 @@ def connect(uri):
     except libvirt.libvirtError as exc:
         details = error_details(exc)
         raise KvmStorageError('cannot connect to libvirt at %s: %s; check that libvirtd (or virtqemud) runs '
-                              'there and that this user may use it' % (uri, details['message'].rstrip('.')),
+                              'there and that this user may use it' % (uri, ' '.join(details['message'].split()).rstrip('.')),
                               libvirt_error=details)
     if conn is None:  # pragma: no cover - old bindings returned None instead of raising
         raise KvmStorageError('cannot connect to libvirt at %s' % uri)

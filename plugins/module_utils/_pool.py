@@ -11,6 +11,7 @@ request and of what the adapter read, and is unit-tested as a table of cases.
 
 from __future__ import annotations
 
+import copy
 import re
 
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
@@ -19,7 +20,7 @@ from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStor
 from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
 from ansible_collections.kvm.storage.plugins.module_utils._pool_types import (
-    POOL_TYPES, FROM_LIBVIRT, SOURCE_HELP, WHAT_IT_NEEDS)
+    DEFAULT_TARGETS, POOL_TYPES, FROM_LIBVIRT, SOURCE_HELP, WHAT_IT_NEEDS)
 
 
 def argument_spec():
@@ -245,9 +246,9 @@ def plan(request, actual):
         if request.missing:
             raise KvmStorageError('pool %s of type %s cannot be created without %s'
                                   % (name, request.type, ', '.join(request.missing)))
-        steps.add('define', 'define pool %s' % name, element=request.element, new=True)
+        after = _with_default_target(request.type, request.element)
+        steps.add('define', 'define pool %s' % name, element=after, new=True)
         created = True
-        after = request.element
     else:
         if request.type is not None and actual.type != request.type:
             raise ConflictError('pool %s exists with type %s, not %s; a pool type cannot change: remove the pool '
@@ -291,6 +292,19 @@ def _build_words(kind, overwrite):
     if kind == 'tool':
         return 'create the zpool, refused on used devices'
     return 'OVERWRITE existing data' if overwrite else 'no overwrite'
+
+
+def _with_default_target(pool_type, element):
+    default = DEFAULT_TARGETS.get(pool_type)
+    if default is None or element.findtext('target/path'):
+        return element
+    out = copy.deepcopy(element)
+    target = out.find('target')
+    if target is None:
+        target = _xml.sub(out, 'target')
+    path = _xml.element('path', text=default.format(name=out.findtext('source/name') or ''))
+    target.insert(0, path)
+    return out
 
 
 def _needs_build(pool_type, created, actual, request):

@@ -86,6 +86,17 @@ WHAT_IT_NEEDS = {
 }
 
 
+# Target paths libvirt needs but does not fill in itself (virsh pool-define-as does);
+# used only when a pool is created without target.path. {name} is source.name.
+DEFAULT_TARGETS = {
+    'disk': '/dev',
+    'logical': '/dev/{name}',
+    'iscsi': '/dev/disk/by-path',
+    'scsi': '/dev/disk/by-path',
+    'mpath': '/dev/mapper',
+}
+
+
 def is_shared(pool_type, source=None):
     """Whether guests on other hosts can reach this pool's storage (live migration).
 
