@@ -203,4 +203,3 @@ def list_pools(conn, name=None):
         pool = _libvirt.lookup_pool(conn, name)
         return [pool] if pool is not None else []
     return _libvirt.call('list storage pools', conn.listAllStoragePools, 0)
-

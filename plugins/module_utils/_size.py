@@ -13,6 +13,7 @@ families, which libvirt spells by the presence of ``i`` (KiB) versus a bare ``B`
 
 from __future__ import annotations
 
+import math
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -22,6 +23,9 @@ _SIZE_RE = re.compile(r'^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[A-Za-z]*)\s
 
 # A size above this cannot be stored by libvirt (unsigned long long); refuse it early.
 MAX_BYTES = 2 ** 64 - 1
+
+
+_UNKNOWN_UNIT = '%s has an unknown size unit %r: use bytes, KiB/MiB/GiB/TiB (1024) or KB/MB/GB/TB (1000)'
 
 
 class SizeError(ValueError):
@@ -35,16 +39,14 @@ def unit_factor(unit, what='size'):
     if low in ('', 'b', 'byte', 'bytes'):
         return 1
     if low[0] not in _PREFIXES:
-        raise SizeError('%s has an unknown size unit %r: use bytes, KiB/MiB/GiB/TiB (1024) or KB/MB/GB/TB (1000)'
-                        % (what, unit))
+        raise SizeError(_UNKNOWN_UNIT % (what, unit))
     power = _PREFIXES.index(low[0]) + 1
     rest = low[1:]
     if rest in ('', 'ib'):
         return 1024 ** power
     if rest == 'b':
         return 1000 ** power
-    raise SizeError('%s has an unknown size unit %r: use bytes, KiB/MiB/GiB/TiB (1024) or KB/MB/GB/TB (1000)'
-                        % (what, unit))
+    raise SizeError(_UNKNOWN_UNIT % (what, unit))
 
 
 def parse_size(value, what='size'):
@@ -57,7 +59,7 @@ def parse_size(value, what='size'):
     if isinstance(value, int):
         num, factor = Decimal(value), 1
     elif isinstance(value, float):
-        if value != value or value in (float('inf'), float('-inf')):
+        if not math.isfinite(value):
             raise SizeError('%s must be a finite size' % what)
         num, factor = Decimal(repr(value)), 1
     elif isinstance(value, str):

@@ -15,7 +15,7 @@ description:
   - Every libvirt pool type is covered with typed options - local C(dir), C(fs), C(logical), C(disk), C(zfs) and
     C(scsi) pools, and shared C(netfs) (NFS, GlusterFS FUSE, CIFS), C(iscsi), C(iscsi_direct), C(gluster),
     C(rbd) and C(mpath) pools. O(xml) takes a whole C(<pool>) definition instead.
-  - Local pools keep guests on one host; only shared pools (see RV(pool.migratable)) allow live migration.
+  - Local pools keep guests on one host; only shared pools (C(migratable) in RV(pool) and in M(kvm.storage.pool_info)) allow live migration.
   - "Data is never destroyed unless asked for in so many words: a build never overwrites (O(overwrite=true) is the
     explicit exception), O(state=absent) keeps the data, and O(delete_data=true) is refused while the pool holds
     volumes unless O(force=true)."
@@ -23,7 +23,7 @@ description:
     a running pool that differs is reported as a conflict and left alone (set O(state=inactive) to stop and
     redefine it).
 author:
-  - kvm.storage developers
+  - kvm.storage developers (@kvm-storage)
 extends_documentation_fragment:
   - kvm.storage._libvirt
   - kvm.storage._attributes

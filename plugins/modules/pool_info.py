@@ -15,7 +15,7 @@ description:
     volume count and whether it allows live migration.
   - One listing call serves all pools.
 author:
-  - kvm.storage developers
+  - kvm.storage developers (@kvm-storage)
 extends_documentation_fragment:
   - kvm.storage._libvirt
   - kvm.storage._attributes

@@ -26,7 +26,7 @@ cd "$DEST"
 for py in $PYTHONS; do
   bindir=""
   if command -v pyenv >/dev/null 2>&1; then
-    real="$(ls -d "$(pyenv root)"/versions/"$py".*/bin 2>/dev/null | sort -V | tail -1 || true)"
+    real="$(find "$(pyenv root)/versions" -maxdepth 2 -path "*/$py.*/bin" 2>/dev/null | sort -V | tail -1 || true)"
     [ -n "$real" ] && bindir="$real:"
   fi
   echo "== ansible-test sanity --python $py"
