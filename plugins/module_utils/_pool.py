@@ -12,6 +12,7 @@ request and of what the adapter read, and is unit-tested as a table of cases.
 from __future__ import annotations
 
 import copy
+import posixpath
 import re
 
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
@@ -159,6 +160,10 @@ def _request_from_xml(name, text):
     if libvirt_type not in FROM_LIBVIRT:
         raise KvmStorageError('pool %s: the xml option has pool type %r; known types are %s'
                               % (name, libvirt_type, ', '.join(sorted(FROM_LIBVIRT))))
+    # Pasted `virsh pool-dumpxml` output carries runtime values; they are not a request.
+    for xpath in _pool_xml.VOLATILE:
+        for node in element.findall(xpath):
+            node.getparent().remove(node)
     name_el = element.find('name')
     if name_el is None:
         name_el = _xml.sub(element, 'name', text=name)
@@ -200,8 +205,11 @@ def _target_model(name, pool_type, target, resolve_user, resolve_group):
         raise KvmStorageError('pool %s: a %s pool has no target; remove the target option' % (name, pool_type))
     if path is not None and not path.startswith('/'):
         raise KvmStorageError('pool %s: target.path %r must be an absolute path' % (name, path))
-    if path is not None and len(path) > 1:
-        path = path.rstrip('/')
+    if path is not None:
+        # libvirt stores the path sanitised (no doubled or trailing slashes).
+        path = posixpath.normpath(path)
+        if path.startswith('//'):
+            path = '/' + path.lstrip('/')
     if perms:
         perms = {
             'mode': normalize_mode(perms.get('mode')),
@@ -239,6 +247,7 @@ def plan(request, actual):
         return steps, None
 
     created = False
+    target_moved = False
     after = actual.element if actual is not None else None
     if actual is None:
         if request.element is None:
@@ -264,8 +273,14 @@ def plan(request, actual):
                 if actual.active:
                     steps.add('stop', 'stop pool %s' % name)
                 after = _xml.merge(actual.element, request.element)
+                target_moved = 'pool/target/path' in diffs
                 steps.add('define', 'redefine pool %s (%s changed)' % (name, ', '.join(_readable(d) for d in diffs)),
-                          element=after, new=False, previous=actual.element)
+                          element=after, new=False, previous=actual.element, persistent=actual.persistent)
+        if not actual.persistent and 'define' not in steps.verbs():
+            # A transient pool (started from XML, never defined) is made persistent as it is.
+            after = actual.element if request.element is None else _xml.merge(actual.element, request.element)
+            steps.add('define', 'define pool %s (make the running transient pool persistent)' % name,
+                      element=after, new=False, previous=None, persistent=False)
 
     active = actual is not None and actual.active and 'stop' not in steps.verbs()
     if request.autostart is not None and (created or bool(actual.autostart) != request.autostart):
@@ -276,7 +291,7 @@ def plan(request, actual):
     if request.state == 'active' and not active:
         pool_type = request.type or actual.type
         build_kind = POOL_TYPES[pool_type]['build']
-        if request.build and build_kind and _needs_build(pool_type, created, actual, request):
+        if request.build and build_kind and _needs_build(pool_type, created, actual, request, target_moved):
             steps.add('build', 'build pool %s (%s)' % (name, _build_words(build_kind, request.overwrite)),
                       kind=build_kind, overwrite=request.overwrite and build_kind == 'format',
                       new=created, type=pool_type)
@@ -307,7 +322,7 @@ def _with_default_target(pool_type, element):
     return out
 
 
-def _needs_build(pool_type, created, actual, request):
+def _needs_build(pool_type, created, actual, request, target_moved=False):
     if pool_type == 'logical':
         # Without devices the volume group must already exist: nothing to build.
         element = request.element if request.element is not None else actual.element
@@ -315,9 +330,9 @@ def _needs_build(pool_type, created, actual, request):
             return False
     if created:
         return True
-    # An existing, stopped pool whose target directory has gone (dir, fs, netfs) is rebuilt
-    # (mkdir only for these types; no-overwrite protects a filesystem that is there).
-    return pool_type in ('dir', 'fs', 'netfs') and actual.target_exists is False
+    # An existing, stopped pool whose target directory has gone, or moves to a new path,
+    # is rebuilt (dir, fs, netfs: mkdir; no-overwrite protects a filesystem that is there).
+    return pool_type in ('dir', 'fs', 'netfs') and (target_moved or actual.target_exists is False)
 
 
 def _plan_absent(steps, request, actual):
@@ -325,6 +340,9 @@ def _plan_absent(steps, request, actual):
     if actual is None:
         return
     if request.delete_data:
+        if not actual.persistent:
+            raise KvmStorageError('pool %s is transient (never defined): stopping it makes it disappear, so its '
+                                  'data cannot be deleted through libvirt; define it first (state: present)' % name)
         if not actual.active:
             raise KvmStorageError('pool %s is inactive, so its volumes cannot be counted before deleting its data: '
                                   'start it (state: active), then remove it with delete_data' % name)

@@ -95,7 +95,7 @@ class PoolAdapter(object):
     def _do_define(self, step, text):
         xml = _xml.to_string(step.args['element'], pretty=False)
         self.pool = _libvirt.call(text, self.conn.storagePoolDefineXML, xml, 0)
-        if step.args.get('new'):
+        if step.args.get('new') or not step.args.get('persistent', True):
             pool = self.pool
             return ('undefine the pool defined by this run', pool.undefine)
         previous = _xml.to_string(step.args['previous'], pretty=False)

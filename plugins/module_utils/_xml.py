@@ -29,18 +29,20 @@ except ImportError as exc:  # pragma: no cover - reported by the module through 
     LXML_IMPORT_ERROR = exc
 
 
-def _parser():
+def _parser(encoding=None):
     # No entities, no network, no huge trees: the XML comes from libvirt or from the user.
     return etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=True,
-                           remove_comments=True, huge_tree=False)
+                           remove_comments=True, huge_tree=False, encoding=encoding)
 
 
 def parse(text, what='XML'):
     """Parse a string to an element; a syntax error becomes one sentence."""
+    encoding = None
     if isinstance(text, str):
-        text = text.encode('utf-8')
+        # A text string is already decoded: its encoding declaration, if any, no longer applies.
+        text, encoding = text.encode('utf-8'), 'utf-8'
     try:
-        return etree.fromstring(text, _parser())
+        return etree.fromstring(text, _parser(encoding))
     except etree.XMLSyntaxError as exc:
         raise KvmStorageError('%s is not well-formed XML: %s' % (what, exc))
 
@@ -143,15 +145,22 @@ def differences(actual, desired, path=None):
 
 
 def _all_matched(have, wanted):
-    pool = list(have)
-    for w in wanted:
-        for i, h in enumerate(pool):
-            if not differences(h, w):
-                del pool[i]
-                break
-        else:
-            return False
-    return True
+    """Whether each wanted child can be paired with its own matching child of ``have``
+    (a bipartite matching, so the order of the request does not matter)."""
+    fits = [[j for j, h in enumerate(have) if not differences(h, w)] for w in wanted]
+    owner = {}
+
+    def place(i, seen):
+        for j in fits[i]:
+            if j in seen:
+                continue
+            seen.add(j)
+            if j not in owner or place(owner[j], seen):
+                owner[j] = i
+                return True
+        return False
+
+    return all(place(i, set()) for i in range(len(wanted)))
 
 
 def contains(actual, desired):

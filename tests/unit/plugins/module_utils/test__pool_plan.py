@@ -168,38 +168,40 @@ def REDEFINE(what):
 # Creating a pool, per type and state
 
 CREATE_BUILD = [
-    # (TYPED key, the build step state: active plans, or None)
-    ('dir', MKDIR),
-    ('fs', NO_OVERWRITE),
-    ('netfs', MKDIR),
-    ('logical', NO_OVERWRITE),
-    ('logical-vg', None),                 # no devices: the volume group exists already
-    ('disk', NO_OVERWRITE),
-    ('iscsi', None),
-    ('iscsi_direct', None),
-    ('scsi', None),
-    ('mpath', None),
-    ('gluster', None),
-    ('rbd', None),
-    ('zfs', ZPOOL),
+    # (TYPED key, the build step state: active plans or None, target path of the new definition)
+    ('dir', MKDIR, '/var/lib/libvirt/images'),
+    ('fs', NO_OVERWRITE, '/srv/fs'),
+    ('netfs', MKDIR, '/mnt/nfs'),
+    ('logical', NO_OVERWRITE, '/dev/vg_guests'),       # default target: /dev/<vg>
+    ('logical-vg', None, '/dev/vg0'),                  # no devices: the volume group exists already
+    ('disk', NO_OVERWRITE, '/dev'),
+    ('iscsi', None, '/dev/disk/by-path'),
+    ('iscsi_direct', None, None),
+    ('scsi', None, '/dev/disk/by-path'),
+    ('mpath', None, '/dev/mapper'),
+    ('gluster', None, None),
+    ('rbd', None, None),
+    ('zfs', ZPOOL, None),
 ]
 
 CREATE_CASES = []
-for _kind, _build in CREATE_BUILD:
-    CREATE_CASES.append((_kind, 'present', [DEFINE]))
-    CREATE_CASES.append((_kind, 'inactive', [DEFINE]))
-    CREATE_CASES.append((_kind, 'active', [DEFINE] + ([_build] if _build else []) + [START]))
+for _kind, _build, _path in CREATE_BUILD:
+    CREATE_CASES.append((_kind, 'present', [DEFINE], _path))
+    CREATE_CASES.append((_kind, 'inactive', [DEFINE], _path))
+    CREATE_CASES.append((_kind, 'active', [DEFINE] + ([_build] if _build else []) + [START], _path))
 
 
-@pytest.mark.parametrize('kind, state, expected', CREATE_CASES, ids=['%s-%s' % c[:2] for c in CREATE_CASES])
-def test_create(kind, state, expected):
+@pytest.mark.parametrize('kind, state, expected, path', CREATE_CASES, ids=['%s-%s' % c[:2] for c in CREATE_CASES])
+def test_create(kind, state, expected, path):
     request = request_from_params(typed(kind, state=state))
     pl, after = plan(request, None)
     assert steps_of(pl) == expected
     assert pl.changed
     define = pl.steps[0]
-    assert define.args['new'] is True and define.args['element'] is request.element
-    assert after is request.element
+    assert define.args['new'] is True and define.args['element'] is after
+    assert _xml.contains(after, request.element)
+    assert after.findtext('target/path') == path
+    assert len(after.findall('target/path')) == (1 if path else 0)
     build = [s for s in pl.steps if s.verb == 'build']
     if build:
         assert build[0].args['overwrite'] is False and build[0].args['new'] is True
@@ -264,7 +266,7 @@ PLAN_CASES = [
                                                                 dir='/export/vms', format='nfs')),
      A('netfs', active=False), [REDEFINE('source/host/@name'), START]),
     ('stopped logical, device added', typed('logical', source=src(name='vg_guests', devices=['/dev/sdb', '/dev/sdc'])),
-     A('logical', active=False), [REDEFINE('source/device'), NO_OVERWRITE, START]),
+     A('logical', active=False), [REDEFINE('source/device'), START]),      # a VG is never rebuilt
     ('stopped rbd, monitor removed', typed('rbd', state='present', source=src(
         hosts=[host('mon1.example.com', 6789)], name='libvirt-pool')), A('rbd', active=False),
      [REDEFINE('source/host')]),
@@ -279,7 +281,7 @@ PLAN_CASES = [
     ('existing netfs, only target', typed('netfs', source=None), A('netfs'), []),
     ('existing rbd, only name', typed('rbd', source=src(name='libvirt-pool')), A('rbd'), []),
     ('existing logical, only name', typed('logical', source=src(name='vg_guests')), A('logical', active=False),
-     [NO_OVERWRITE, START]),
+     [START]),
     ('existing gluster, only name', typed('gluster', source=src(name='gv0')), A('gluster'), []),
     # -- only a state (type None)
     ('state only, stop', params(state='inactive'), A(), [STOP]),
@@ -437,7 +439,7 @@ MISSING_CASES = [
     ('logical', dict(source=src(devices=['/dev/sdb'])), ['source.name (the volume group name)']),
     ('disk', dict(source=src(format='gpt')), ['source.devices (the disk to partition)']),
     ('iscsi', dict(source=src(hosts=[host('san.example.com')])), ['source.devices (the target IQN)']),
-    ('iscsi_direct', dict(source=src(hosts=[host('san.example.com')], devices=[IQN_T])),
+    ('iscsi_direct', dict(source=src(hosts=[host('192.0.2.10')], devices=[IQN_T])),
      ['source.initiator (the initiator IQN libiscsi logs in with)']),
     ('scsi', dict(), ['source.adapter (the SCSI host adapter)']),
     ('gluster', dict(source=src(hosts=[host('gluster1.example.com')])), ['source.name (the gluster volume name)']),
@@ -462,14 +464,10 @@ def test_create_needs_required_options(pool_type, options, fragments, state):
 def test_existing_pool_needs_no_required_options(pool_type, options, fragments):
     # The same incomplete request on a pool that exists (running, with that part of the
     # definition the same) is fine: no error and nothing to do, or absent works.
-    kind = pool_type
-    present = dict(options)
-    if pool_type == 'dir' and (present.get('target') or {}).get('permissions'):
-        present['target'] = tgt(None, mode='0755')
-    p = params(pool_type, **present)
-    pl, _ = run(p, A(kind))
+    p = params(pool_type, **options)
+    pl, _ = run(p, A(pool_type))
     assert steps_of(pl) == []
-    pl, _ = run(dict(p, state='absent'), A(kind))
+    pl, _ = run(dict(p, state='absent'), A(pool_type))
     assert steps_of(pl) == [STOP, UNDEFINE_KEPT]
 
 
@@ -657,19 +655,14 @@ def test_xml_request_plans():
 
 
 # ---------------------------------------------------------------------------------------
-# Bugs found while writing these tables (see the reasons)
+# Cases that once were bugs
 
-@pytest.mark.xfail(strict=True, reason='BUG: runtime values (capacity/allocation/available, freeExtent) in the xml '
-                                       'option are compared with the live values; pasting virsh pool-dumpxml output '
-                                       'makes a running, unchanged pool a ConflictError')
 def test_xml_request_ignores_runtime_values():
     pasted = ACTUAL_XML['dir'].replace('105089261568', '105089261000').replace('37288570880', '37288570000')
     pl, _ = run(params(xml=pasted), A())
     assert steps_of(pl) == []
 
 
-@pytest.mark.xfail(strict=True, reason='BUG: libvirt stores target paths sanitised (virFileSanitizePath collapses '
-                                       '"//"); only trailing slashes are removed, so such a path never matches')
 def test_target_path_double_slash_normalised():
     request = request_from_params(typed('dir', target=tgt('/var/lib//libvirt/images/')))
     assert request.element.findtext('target/path') == '/var/lib/libvirt/images'
@@ -677,16 +670,11 @@ def test_target_path_double_slash_normalised():
     assert steps_of(pl) == []
 
 
-@pytest.mark.xfail(strict=True, reason='BUG: delete_data on a transient pool plans stop then delete; the stop makes '
-                                       'the pool vanish, so the delete fails after the pool is gone')
 def test_delete_data_on_transient_pool_is_refused():
     with pytest.raises(KvmStorageError):
         run(params(state='absent', delete_data=True), A(persistent=False))
 
 
-@pytest.mark.xfail(strict=True, reason='BUG: a transient (running, undefined) pool is taken as defined: '
-                                       'state present/active never defines it, and autostart is planned on it, '
-                                       'which libvirt refuses for transient pools')
 @pytest.mark.parametrize('p', [typed('dir', state='present'), typed('dir'), typed('dir', autostart=True)],
                          ids=['present', 'active', 'autostart'])
 def test_transient_pool_is_made_persistent(p):
@@ -697,9 +685,6 @@ def test_transient_pool_is_made_persistent(p):
     assert pl.verbs()[:1] == ['define']
 
 
-@pytest.mark.xfail(strict=True, reason='BUG: a stopped dir pool whose target.path changes is redefined and started '
-                                       'without a build, so libvirt cannot open the new directory (target_exists is '
-                                       'about the old path)')
 def test_changed_target_path_is_built_before_start():
     pl, _ = run(typed('dir', target=tgt('/srv/images')), A(active=False, target_exists=True))
     assert pl.verbs() == ['define', 'build', 'start']

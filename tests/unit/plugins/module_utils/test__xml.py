@@ -103,8 +103,6 @@ def test_parse_refuses_entity_bomb():
         P('<!DOCTYPE pool [%s]><pool type="&l9;"/>' % lol)
 
 
-@pytest.mark.xfail(strict=True, reason='BUG: a str with a non-UTF-8 encoding declaration is encoded to UTF-8 '
-                                       'and then decoded by libxml2 with the declared encoding (mojibake)')
 def test_parse_str_with_foreign_encoding_declaration():
     el = P(u'<?xml version="1.0" encoding="ISO-8859-1"?><pool><name>caf\u00e9</name></pool>')
     assert el.findtext('name') == u'caf\u00e9'
@@ -223,13 +221,11 @@ def test_differences_with_nothing_there():
     assert _xml.contains(None, P("<pool/>")) is False
 
 
-GREEDY_BUG = pytest.mark.xfail(strict=True, reason='BUG: _all_matched pairs repeated children greedily, so the '
-                               'result depends on the order of the request (no backtracking/bipartite match)')
 
 
 @pytest.mark.parametrize('desired', [
     "<source><host name='m' port='1'/><host name='m'/></source>",
-    pytest.param("<source><host name='m'/><host name='m' port='1'/></source>", marks=GREEDY_BUG),
+    "<source><host name='m'/><host name='m' port='1'/></source>",
 ])
 def test_differences_repeated_children_order_insensitive(desired):
     # {m (any port), m:1} is contained in {m:1, m:2} whatever order the request lists it in.
