@@ -318,7 +318,7 @@ def test_plan(case_id, p, spec, expected):
     pl, after = run(p, spec)
     assert steps_of(pl) == expected
     assert pl.changed is bool(expected)
-    assert pl.actions == [text for _, text in expected]
+    assert pl.actions == [text for _unused, text in expected]
     if p['state'] == 'absent':
         assert after is None
     else:
@@ -327,15 +327,15 @@ def test_plan(case_id, p, spec, expected):
 
 
 def test_build_step_args():
-    pl, _ = run(typed('fs', overwrite=True), None)
+    pl, _unused = run(typed('fs', overwrite=True), None)
     build = [s for s in pl.steps if s.verb == 'build'][0]
     assert build.args == {'kind': 'format', 'overwrite': True, 'new': True, 'type': 'fs'}
-    pl, _ = run(typed('dir', overwrite=True), None)
+    pl, _unused = run(typed('dir', overwrite=True), None)
     build = [s for s in pl.steps if s.verb == 'build'][0]
     assert build.args == {'kind': 'mkdir', 'overwrite': False, 'new': True, 'type': 'dir'}
-    pl, _ = run(typed('fs'), A('fs', active=False, target_exists=False))
+    pl, _unused = run(typed('fs'), A('fs', active=False, target_exists=False))
     assert pl.steps[0].args == {'kind': 'format', 'overwrite': False, 'new': False, 'type': 'fs'}
-    pl, _ = run(typed('dir', autostart=False), A(autostart=True))
+    pl, _unused = run(typed('dir', autostart=False), A(autostart=True))
     assert pl.steps[0].args == {'value': False}
 
 
@@ -383,8 +383,8 @@ ERROR_CASES = [
      ['pool images is running', 'differs in target/path', 'set state: inactive']),
     ('running, path changed, present', typed('dir', state='present', target=tgt('/srv/images')), A(),
      ConflictError, ['target/path']),
-    ('running netfs, server changed', typed('netfs', source=src(hosts=[host('nfs2.example.com')],
-                                                               dir='/export/vms', format='nfs')),
+    ('running netfs, server changed',
+     typed('netfs', source=src(hosts=[host('nfs2.example.com')], dir='/export/vms', format='nfs')),
      A('netfs'), ConflictError, ['source/host/@name']),
     ('running fs, two changes', typed('fs', source=src(devices=['/dev/vdc1'], format='xfs')), A('fs'),
      ConflictError, ['source/device/@path, source/format/@type']),
@@ -465,9 +465,9 @@ def test_existing_pool_needs_no_required_options(pool_type, options, fragments):
     # The same incomplete request on a pool that exists (running, with that part of the
     # definition the same) is fine: no error and nothing to do, or absent works.
     p = params(pool_type, **options)
-    pl, _ = run(p, A(pool_type))
+    pl, _unused = run(p, A(pool_type))
     assert steps_of(pl) == []
-    pl, _ = run(dict(p, state='absent'), A(pool_type))
+    pl, _unused = run(dict(p, state='absent'), A(pool_type))
     assert steps_of(pl) == [STOP, UNDEFINE_KEPT]
 
 
@@ -620,8 +620,8 @@ def test_request_element(case_id, p, resolvers, expected):
 
 REQUEST_FIELDS = [
     # (id, params, expected attributes of the request)
-    ('typed', typed('dir', autostart=True, build=False), dict(type='dir', state='active', autostart=True,
-                                                               build=False, missing=())),
+    ('typed', typed('dir', autostart=True, build=False),
+     dict(type='dir', state='active', autostart=True, build=False, missing=())),
     ('xml type mapped', params(xml="<pool type='iscsi-direct'><name>images</name></pool>"),
      dict(type='iscsi_direct', missing=())),
     ('state only', params(state='inactive'), dict(type=None, element=None, state='inactive')),
@@ -643,13 +643,13 @@ def test_request_fields(case_id, p, expected):
 
 def test_xml_request_plans():
     libvirt_form = ACTUAL_XML['dir']
-    pl, _ = run(params(xml=libvirt_form.replace('<capacity', '<!-- c --><capacity')), A(active=True))
+    pl, _unused = run(params(xml=libvirt_form.replace('<capacity', '<!-- c --><capacity')), A(active=True))
     assert steps_of(pl) == []
     changed = "<pool type='dir'><name>images</name><target><path>/srv/images</path></target></pool>"
     pl, after = run(params(xml=changed, state='present'), A(active=False))
     assert steps_of(pl) == [REDEFINE('target/path')]
     assert after.findtext('uuid') == UUID
-    pl, _ = run(params(xml="<pool type='iscsi-direct'><source><host name='h'/><device path='%s'/><initiator>"
+    pl, _unused = run(params(xml="<pool type='iscsi-direct'><source><host name='h'/><device path='%s'/><initiator>"
                            "<iqn name='%s'/></initiator></source></pool>" % (IQN_T, IQN_I)), None)
     assert steps_of(pl) == [DEFINE, START]
 
@@ -659,14 +659,14 @@ def test_xml_request_plans():
 
 def test_xml_request_ignores_runtime_values():
     pasted = ACTUAL_XML['dir'].replace('105089261568', '105089261000').replace('37288570880', '37288570000')
-    pl, _ = run(params(xml=pasted), A())
+    pl, _unused = run(params(xml=pasted), A())
     assert steps_of(pl) == []
 
 
 def test_target_path_double_slash_normalised():
     request = request_from_params(typed('dir', target=tgt('/var/lib//libvirt/images/')))
     assert request.element.findtext('target/path') == '/var/lib/libvirt/images'
-    pl, _ = plan(request, make_actual(A()))
+    pl, _unused = plan(request, make_actual(A()))
     assert steps_of(pl) == []
 
 
@@ -679,12 +679,12 @@ def test_delete_data_on_transient_pool_is_refused():
                          ids=['present', 'active', 'autostart'])
 def test_transient_pool_is_made_persistent(p):
     try:
-        pl, _ = run(p, A(persistent=False))
+        pl, _unused = run(p, A(persistent=False))
     except KvmStorageError:
         return
     assert pl.verbs()[:1] == ['define']
 
 
 def test_changed_target_path_is_built_before_start():
-    pl, _ = run(typed('dir', target=tgt('/srv/images')), A(active=False, target_exists=True))
+    pl, _unused = run(typed('dir', target=tgt('/srv/images')), A(active=False, target_exists=True))
     assert pl.verbs() == ['define', 'build', 'start']

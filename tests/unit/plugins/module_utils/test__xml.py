@@ -221,8 +221,6 @@ def test_differences_with_nothing_there():
     assert _xml.contains(None, P("<pool/>")) is False
 
 
-
-
 @pytest.mark.parametrize('desired', [
     "<source><host name='m' port='1'/><host name='m'/></source>",
     "<source><host name='m'/><host name='m' port='1'/></source>",
