@@ -49,7 +49,8 @@ kvmst_run() {
   local size rc=0
   kvmst_log_line "+ $*"
   size=$(stat -c %s "$KVMST_LOG")
-  "$@" >>"$KVMST_LOG" 2>&1 </dev/null || rc=$?
+  # 9>&-: daemons started here must not inherit the lock descriptor (kvmst_lock).
+  "$@" >>"$KVMST_LOG" 2>&1 </dev/null 9>&- || rc=$?
   if ((rc != 0)); then
     KVMST_LAST_ERR=$(tail -c "+$((size + 1))" "$KVMST_LOG" | grep -v '^[[:space:]]*$' | tail -n 1 || true)
     kvmst_log_line "exit status $rc"
@@ -65,7 +66,7 @@ kvmst_must() {
 }
 
 # kvmst_quiet CMD...: run CMD with all output discarded, return its status.
-kvmst_quiet() { "$@" >/dev/null 2>&1 </dev/null; }
+kvmst_quiet() { "$@" >/dev/null 2>&1 </dev/null 9>&-; }
 
 # kvmst_wait_for SECONDS CMD...: poll CMD (quietly) until it succeeds. CMD may be
 # a shell function; it must bound its own run time.
@@ -85,15 +86,19 @@ kvmst_pid_alive() {
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   [[ -d /proc/$pid ]] || return 1
   [[ -z $comm ]] && return 0
-  [[ $(cat "/proc/$pid/comm" 2>/dev/null) == "$comm" ]]
+  local actual=""
+  { read -r actual <"/proc/$pid/comm"; } 2>/dev/null
+  [[ $actual == "$comm" ]]
 }
 
 # kvmst_find_pid COMM: the oldest running process named exactly COMM.
 kvmst_find_pid() {
-  local d pid best=""
+  local d pid comm best=""
   for d in /proc/[0-9]*; do
     pid=${d#/proc/}
-    [[ $(cat "$d/comm" 2>/dev/null) == "$1" ]] || continue
+    comm=""
+    { read -r comm <"$d/comm"; } 2>/dev/null || continue
+    [[ $comm == "$1" ]] || continue
     if [[ -z $best ]] || ((pid < best)); then best=$pid; fi
   done
   [[ -n $best ]] && printf '%s\n' "$best"

@@ -57,15 +57,29 @@ need_tgtd() {
 
 # ---- gluster ----------------------------------------------------------------------
 
+# NAME has an IPv4 address. `getent ahostsv4` alone is not enough: its
+# AI_ADDRCONFIG finds nothing when only loopback is configured (a network
+# namespace, a CI container without network), so read /etc/hosts as well.
+resolves_v4() {
+  getent ahostsv4 "$1" >/dev/null 2>&1 && return 0
+  awk -v h="$1" '$1 ~ /^[0-9.]+$/ {
+      for (i = 2; i <= NF && $i !~ /^#/; i++) if ($i == h) found = 1
+    } END { exit !found }' /etc/hosts 2>/dev/null
+}
+
 # Gluster refuses localhost/127.0.0.1 as a brick host, but accepts a name that
 # resolves to a local address. Use the hostname; make it resolve if it does not.
 brick_host() {
   local h
   h=$(hostname)
   [[ -n $h && $h != localhost* ]] || kvmst_die "hostname is '$h': gluster needs a brick host name other than localhost"
-  if ! getent ahostsv4 "$h" >/dev/null; then
+  if ! resolves_v4 "$h"; then
     kvmst_log_line "adding '127.0.0.1 $h' to /etc/hosts"
-    printf '127.0.0.1 %s %s\n' "$h" "$HOSTS_MARK" >>/etc/hosts ||
+    local line
+    line=$(printf '127.0.0.1 %s %s' "$h" "$HOSTS_MARK")
+    # Start on a new line even if the file does not end with one.
+    [[ -s /etc/hosts && -n $(tail -c 1 /etc/hosts) ]] && line=$'\n'$line
+    printf '%s\n' "$line" >>/etc/hosts ||
       kvmst_die "hostname '$h' does not resolve and /etc/hosts is not writable"
   fi
   printf '%s\n' "$h"
@@ -142,7 +156,8 @@ gluster_down() {
   rm -rf "$BRICK_DIR"
   rmdir "$BRICK_ROOT" 2>/dev/null || true
   # Drop our /etc/hosts line once no gluster volume may depend on it any more.
-  if grep -q " $HOSTS_MARK\$" /etc/hosts && [[ $(kvmst_gluster volume list 2>/dev/null) == "No volumes present in cluster" ]]; then
+  # (`volume list` prints that message on stderr.)
+  if grep -q " $HOSTS_MARK\$" /etc/hosts && [[ $(kvmst_gluster volume list 2>&1) == "No volumes present in cluster" ]]; then
     local tmp
     tmp=$(mktemp)
     grep -v " $HOSTS_MARK\$" /etc/hosts >"$tmp" || true
@@ -271,6 +286,8 @@ check_all() {
     grep -q "unit:0:0:$lun " <<<"$vols" || kvmst_die "check: iscsi-direct pool does not list unit:0:0:$lun (log: $KVMST_LOG)"
   done
   kvmst_say "check ok: libvirt iscsi-direct pool lists $(grep -o 'unit:0:0:[0-9]*' <<<"$vols" | tr '\n' ' ')($((SECONDS - t0))s)"
+  rm -f "$KVMST_RUN_DIR/check-netfs.xml" "$KVMST_RUN_DIR/check-iscsi.xml"
+  rmdir "$mnt" "$netfs" 2>/dev/null || true
 }
 
 usage() { kvmst_die "usage: $0 up|down|env|check"; }
@@ -293,6 +310,7 @@ case $1 in
     (gluster_down) || rc=1
     (iscsi_down) || rc=1
     rmdir "$KVMST_SRV_DIR" 2>/dev/null || true
+    ((rc == 0)) && kvmst_say "down: no kvmst fixture left"
     exit "$rc"
     ;;
   check) check_all ;;

@@ -26,7 +26,7 @@ start_tgtd() {
   # tgtd -f stays in the foreground: detach it into its own session.
   local log="$KVMST_LOG_DIR/tgtd.log"
   kvmst_log_line "+ setsid nohup tgtd -f --iscsi portal=$TGTD_PORTAL (log: $log)"
-  setsid nohup tgtd -f --iscsi "portal=$TGTD_PORTAL" >>"$log" 2>&1 </dev/null &
+  setsid nohup tgtd -f --iscsi "portal=$TGTD_PORTAL" >>"$log" 2>&1 </dev/null 9>&- &
   disown $! 2>/dev/null || true
   sleep 0.2
   kvmst_find_pid tgtd >/dev/null || { KVMST_LAST_ERR="tgtd exited: $(tail -n 1 "$log")"; return 1; }
@@ -34,7 +34,9 @@ start_tgtd() {
 
 ready_virtlogd() { [[ -S /run/libvirt/virtlogd-sock ]]; }
 ready_virtlockd() { [[ -S /run/libvirt/virtlockd-sock ]]; }
-ready_libvirtd() { kvmst_quiet timeout 10 virsh -c "$KVMST_LIBVIRT_URI" version; }
+# `virsh version` is not used: here each call made libvirtd probe the qemu
+# binary again (4-16 s). `uri` is a round trip through the daemon as well.
+ready_libvirtd() { kvmst_quiet timeout 10 virsh -c "$KVMST_LIBVIRT_URI" uri; }
 ready_glusterd() {
   kvmst_quiet timeout 10 gluster --mode=script peer status &&
     kvmst_quiet timeout 10 gluster --mode=script volume list
@@ -122,8 +124,14 @@ stop_one() {
   [[ $name == glusterd ]] && mapfile -t bricks < <(gluster_brick_pids)
   kvmst_log_line "stopping $name (pid $pid)"
   if [[ $name == tgtd ]]; then
-    # tgtd catches SIGTERM and may keep running; its own shutdown request is
-    # `delete --mode system` (as the tgt init script does).
+    # tgtd ignores SIGTERM while it has targets, and `delete --mode system`
+    # answers "invalid request" then: drop the targets of our tgtd first
+    # (they live in its memory only and die with it anyway).
+    local tid
+    for tid in $(timeout 10 tgtadm --lld iscsi --mode target --op show 2>/dev/null |
+      sed -n 's/^Target \([0-9]\+\): .*/\1/p'); do
+      kvmst_run timeout 10 tgtadm --lld iscsi --mode target --op delete --force --tid "$tid" || true
+    done
     kvmst_run timeout 10 tgtadm --lld iscsi --mode system --op delete || true
   fi
   kill_and_wait "$pid" "$name" || kvmst_die "$name (pid $pid) did not exit after SIGKILL"

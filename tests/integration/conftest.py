@@ -44,7 +44,7 @@ def lab_env():
     for key in ('KVMST_GLUSTER_VOLUME', 'KVMST_ISCSI_IQN', 'KVMST_ISCSI_INITIATOR'):
         if not env.get(key):
             pytest.fail('the lab did not report %s; run `make lab`' % key, pytrace=False)
-    check = subprocess.run(['virsh', '-c', 'qemu:///system', 'version'], capture_output=True, text=True, check=False)
+    check = subprocess.run(['virsh', '-c', 'qemu:///system', 'uri'], capture_output=True, text=True, check=False)
     if check.returncode != 0:
         pytest.fail('libvirtd does not answer at qemu:///system: %s' % check.stderr.strip(), pytrace=False)
     return env
