@@ -649,8 +649,9 @@ def test_xml_request_plans():
     pl, after = run(params(xml=changed, state='present'), A(active=False))
     assert steps_of(pl) == [REDEFINE('target/path')]
     assert after.findtext('uuid') == UUID
-    pl, _unused = run(params(xml="<pool type='iscsi-direct'><source><host name='h'/><device path='%s'/><initiator>"
-                           "<iqn name='%s'/></initiator></source></pool>" % (IQN_T, IQN_I)), None)
+    xml = ("<pool type='iscsi-direct'><source><host name='h'/><device path='%s'/><initiator>"
+           "<iqn name='%s'/></initiator></source></pool>" % (IQN_T, IQN_I))
+    pl, _unused = run(params(xml=xml), None)
     assert steps_of(pl) == [DEFINE, START]
 
 
