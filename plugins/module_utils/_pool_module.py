@@ -17,18 +17,18 @@ from ansible_collections.kvm.storage.plugins.module_utils._pool_adapter import P
 from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan
 
 
-def _resolve_user(name):
+def resolve_user(name):
     try:
         return pwd.getpwnam(name).pw_uid
     except KeyError:
-        raise KvmStorageError('target.permissions.owner %r is not a user on this host' % name)
+        raise KvmStorageError('permissions.owner %r is not a user on this host' % name)
 
 
-def _resolve_group(name):
+def resolve_group(name):
     try:
         return grp.getgrnam(name).gr_gid
     except KeyError:
-        raise KvmStorageError('target.permissions.group %r is not a group on this host' % name)
+        raise KvmStorageError('permissions.group %r is not a group on this host' % name)
 
 
 def _state_of(actual):
@@ -38,7 +38,7 @@ def _state_of(actual):
 
 
 def pool_work(module, conn):
-    request = _pool.request_from_params(module.params, _resolve_user, _resolve_group)
+    request = _pool.request_from_params(module.params, resolve_user, resolve_group)
     adapter = PoolAdapter(conn)
     actual = adapter.read(request.name)
     adapter.preflight(request, actual)

@@ -1,0 +1,383 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Volumes: argument spec, requests from module params, and the planner.  Pure.
+
+One request per volume; the ``volumes`` list form makes many requests that share the
+top-level options as defaults.  ``plan(requests, world)`` reads only the ``World`` the
+adapter filled in (pools, their volumes, who uses what) and returns one Plan.
+"""
+
+from __future__ import annotations
+
+from ansible_collections.kvm.storage.plugins.module_utils import _volume_xml
+from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError, ConflictError
+from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
+from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
+from ansible_collections.kvm.storage.plugins.module_utils._pool import normalize_mode, normalize_id
+from ansible_collections.kvm.storage.plugins.module_utils._size import parse_size, format_size, SizeError
+
+FORMATS = ['raw', 'qcow2', 'qed', 'vmdk', 'vdi', 'vpc', 'vhdx']
+PREALLOCATION = ['sparse', 'metadata', 'falloc', 'full']
+WIPE_ALGORITHMS = ['zero', 'nnsa', 'dod', 'bsi', 'gutmann', 'schneier', 'pfitzner7', 'pfitzner33', 'random', 'trim']
+
+# Pools whose volumes are LUNs or devices that libvirt lists but cannot create.
+LUN_POOLS = ('iscsi', 'iscsi_direct', 'scsi', 'mpath')
+# Pools whose volumes are files under the pool's target directory.
+FILE_POOLS = ('dir', 'fs', 'netfs')
+
+
+def _ref_options(with_path):
+    opts = dict(pool=dict(type='str'), name=dict(type='str'))
+    if with_path:
+        opts.update(path=dict(type='path'), format=dict(type='str', choices=FORMATS))
+    return opts
+
+
+def volume_options():
+    """Options that one volume takes, at the top level (as defaults) or in ``volumes``."""
+    return dict(
+        name=dict(type='str'),
+        pool=dict(type='str'),
+        state=dict(type='str', choices=['present', 'absent']),
+        capacity=dict(type='str'),
+        format=dict(type='str', choices=FORMATS),
+        preallocation=dict(type='str', choices=PREALLOCATION),
+        allocation=dict(type='str'),
+        backing=dict(type='dict', options=_ref_options(True)),
+        clone_from=dict(type='dict', options=_ref_options(False)),
+        permissions=dict(type='dict', options=dict(
+            mode=dict(type='str'), owner=dict(type='str'), group=dict(type='str'), label=dict(type='str'))),
+        wipe=dict(type='str', choices=WIPE_ALGORITHMS),
+        allow_shrink=dict(type='bool'),
+        force=dict(type='bool'),
+    )
+
+
+def argument_spec():
+    spec = volume_options()
+    spec['volumes'] = dict(type='list', elements='dict', options=volume_options())
+    return spec
+
+
+MUTUALLY_EXCLUSIVE = [('name', 'volumes'), ('backing', 'clone_from'), ('preallocation', 'allocation')]
+REQUIRED_ONE_OF = [('name', 'volumes')]
+
+DEFAULTS = dict(state='present', allow_shrink=False, force=False)
+
+
+class VolumeRequest(object):
+    def __init__(self, **kw):
+        self.__dict__.update(kw)
+
+    @property
+    def label(self):
+        return 'volume %s of pool %s' % (self.name, self.pool)
+
+
+def requests_from_params(params, resolve_user=None, resolve_group=None):
+    """One VolumeRequest per volume; list items inherit the top-level options."""
+    items = params.get('volumes')
+    if items is None:
+        items = [{}]
+    elif not items:
+        raise KvmStorageError('volumes is an empty list; give at least one volume or use name')
+    out = []
+    seen = set()
+    for index, item in enumerate(items):
+        merged = {}
+        for key in volume_options():
+            value = item.get(key) if item else None
+            merged[key] = value if value is not None else params.get(key)
+            if merged[key] is None and key in DEFAULTS:
+                merged[key] = DEFAULTS[key]
+        where = 'volumes[%d]' % index if params.get('volumes') is not None else 'the request'
+        req = _request(merged, where, resolve_user, resolve_group)
+        if (req.pool, req.name) in seen:
+            raise KvmStorageError('volume %s of pool %s is listed twice' % (req.name, req.pool))
+        seen.add((req.pool, req.name))
+        out.append(req)
+    return out
+
+
+def _size(value, what, label):
+    if value is None:
+        return None
+    try:
+        return parse_size(value, what=what)
+    except SizeError as exc:
+        raise KvmStorageError('%s: %s' % (label, exc))
+
+
+def _request(p, where, resolve_user, resolve_group):
+    if not p.get('name'):
+        raise KvmStorageError('%s has no volume name' % where)
+    if not p.get('pool'):
+        raise KvmStorageError('volume %s: set pool (at the top level or for this volume)' % p['name'])
+    name = check_name('volume', p['name'])
+    check_name('pool', p['pool'])
+    label = 'volume %s of pool %s' % (name, p['pool'])
+    if p.get('backing') and p.get('clone_from'):
+        raise KvmStorageError('%s: backing and clone_from are mutually exclusive' % label)
+    if p.get('preallocation') and p.get('allocation'):
+        raise KvmStorageError('%s: preallocation and allocation are mutually exclusive' % label)
+    capacity = _size(p.get('capacity'), 'capacity', label)
+    allocation = _size(p.get('allocation'), 'allocation', label)
+    if capacity is not None and capacity == 0:
+        raise KvmStorageError('%s: capacity must be larger than 0' % label)
+    if allocation is not None and capacity is not None and allocation > capacity:
+        raise KvmStorageError('%s: allocation (%s) is larger than capacity (%s)'
+                              % (label, format_size(allocation), format_size(capacity)))
+    prealloc = p.get('preallocation')
+    fmt = p.get('format')
+    if prealloc == 'metadata' and fmt not in (None, 'qcow2'):
+        raise KvmStorageError('%s: preallocation metadata needs format qcow2' % label)
+    if prealloc in ('falloc', 'full') and fmt not in (None, 'raw'):
+        raise KvmStorageError('%s: preallocation %s is done for raw volumes; qcow2 takes metadata' % (label, prealloc))
+    backing = p.get('backing')
+    if backing is not None:
+        backing = _ref(backing, label, 'backing', allow_path=True)
+    clone = p.get('clone_from')
+    if clone is not None:
+        clone = _ref(clone, label, 'clone_from', allow_path=False)
+    perms = dict((k, v) for k, v in (p.get('permissions') or {}).items() if v is not None) or None
+    if perms:
+        perms = {'mode': normalize_mode(perms.get('mode')),
+                 'owner': normalize_id(perms.get('owner'), resolve_user),
+                 'group': normalize_id(perms.get('group'), resolve_group),
+                 'label': perms.get('label')}
+    return VolumeRequest(name=name, pool=p['pool'], state=p['state'], capacity=capacity, allocation=allocation,
+                         preallocation=prealloc, format=fmt, backing=backing, clone_from=clone, permissions=perms,
+                         wipe=p.get('wipe'), allow_shrink=bool(p.get('allow_shrink')), force=bool(p.get('force')))
+
+
+def _ref(ref, label, what, allow_path):
+    ref = dict((k, v) for k, v in ref.items() if v is not None)
+    if allow_path and ref.get('path'):
+        if ref.get('name') or ref.get('pool'):
+            raise KvmStorageError('%s: %s takes either path or pool and name, not both' % (label, what))
+        if not ref['path'].startswith('/'):
+            raise KvmStorageError('%s: %s.path must be absolute' % (label, what))
+        return ref
+    if not ref.get('name'):
+        raise KvmStorageError('%s: %s needs name (and pool, when it is in another pool)%s'
+                              % (label, what, ' or path' if allow_path else ''))
+    check_name('volume', ref['name'])
+    return ref
+
+
+# ---------------------------------------------------------------------------------------
+# The world as the adapter read it
+
+class PoolView(object):
+    """One pool: its type, target path, whether it runs, and its volumes by name."""
+
+    def __init__(self, name, pool_type, active, target_path=None, volumes=None, source_hosts=(), source_name=None,
+                 source_dir=None):
+        self.name = name
+        self.type = pool_type
+        self.active = active
+        self.target_path = target_path
+        self.volumes = volumes if volumes is not None else {}
+        self.source_hosts = list(source_hosts)
+        self.source_name = source_name
+        self.source_dir = source_dir
+
+
+class World(object):
+    """Pools by name, plus who uses which path: ``users[path]`` lists domains using it,
+    ``children[path]`` lists volume paths backed by it.  Both are filled only when a
+    request deletes or shrinks (they cost a listing of all domains and pools)."""
+
+    def __init__(self, pools, users=None, children=None):
+        self.pools = pools
+        self.users = users
+        self.children = children
+
+
+# ---------------------------------------------------------------------------------------
+# Planning
+
+def plan(requests, world):
+    """Plan for every request, in order; a later volume may be backed by, or cloned
+    from, one created earlier in the same run."""
+    steps = Plan()
+    created = {}
+    for req in requests:
+        pool = world.pools.get(req.pool)
+        if pool is None:
+            if req.state == 'absent':
+                continue
+            raise KvmStorageError('%s: pool %s does not exist' % (req.label, req.pool))
+        if not pool.active:
+            raise KvmStorageError('%s: pool %s is not running, so its volumes cannot be read; start it first'
+                                  % (req.label, req.pool))
+        actual = pool.volumes.get(req.name)
+        if req.state == 'absent':
+            _plan_delete(steps, req, actual, world)
+        elif actual is None:
+            model = _plan_create(steps, req, pool, world, created)
+            created[(req.pool, req.name)] = model
+        else:
+            _plan_existing(steps, req, actual, world)
+    return steps
+
+
+def _find(world, created, pool_name, name):
+    pool = world.pools.get(pool_name)
+    if pool is not None and name in pool.volumes:
+        return pool.volumes[name]
+    return created.get((pool_name, name))
+
+
+def _resolve_ref(req, ref, world, created, what):
+    if ref.get('path'):
+        return {'path': ref['path'], 'format': ref.get('format'), 'capacity': None}
+    pool_name = ref.get('pool') or req.pool
+    found = _find(world, created, pool_name, ref['name'])
+    if found is None:
+        raise KvmStorageError('%s: %s volume %s of pool %s does not exist' % (req.label, what, ref['name'], pool_name))
+    return {'path': found['path'], 'format': ref.get('format') or found['format'],
+            'capacity': found['capacity'], 'pool': pool_name, 'name': ref['name']}
+
+
+def _predicted_path(pool, name):
+    if pool.type in FILE_POOLS and pool.target_path:
+        return pool.target_path.rstrip('/') + '/' + name
+    if pool.type == 'logical' and pool.target_path:
+        return pool.target_path.rstrip('/') + '/' + name
+    if pool.type == 'gluster':
+        return 'gluster://%s/%s/%s' % (pool.source_hosts[0] if pool.source_hosts else '', pool.source_name, name)
+    return None
+
+
+def _plan_create(steps, req, pool, world, created):
+    if pool.type in LUN_POOLS:
+        raise KvmStorageError('%s: volumes of %s pools are LUNs or devices that the storage side provides; '
+                              'libvirt cannot create them (existing ones are listed by volume_info)'
+                              % (req.label, pool.type))
+    fmt = req.format
+    capacity = req.capacity
+    backing = None
+    if req.backing:
+        backing = _resolve_ref(req, req.backing, world, created, 'backing')
+        if not backing['format']:
+            raise KvmStorageError('%s: the format of backing file %s is not known; set backing.format'
+                                  % (req.label, backing['path']))
+        fmt = fmt or 'qcow2'
+        if fmt != 'qcow2':
+            raise KvmStorageError('%s: a volume with a backing file must be qcow2, not %s' % (req.label, fmt))
+        capacity = capacity or backing['capacity']
+        if capacity is None:
+            raise KvmStorageError('%s: set capacity; the size of backing file %s is not known'
+                                  % (req.label, backing['path']))
+        if backing['capacity'] is not None and capacity < backing['capacity']:
+            raise KvmStorageError('%s: capacity %s is smaller than its backing volume (%s)'
+                                  % (req.label, format_size(capacity), format_size(backing['capacity'])))
+    source = None
+    if req.clone_from:
+        source = _resolve_ref(req, req.clone_from, world, created, 'clone_from')
+        fmt = fmt or source['format']
+        capacity = capacity or source['capacity']
+    if pool.type == 'logical':
+        fmt = None  # an LV has no image format
+    elif fmt is None:
+        fmt = 'raw'
+    if capacity is None:
+        raise KvmStorageError('%s does not exist; set capacity (for example 20GiB) to create it' % req.label)
+    allocation = req.allocation
+    if allocation is None:
+        if req.preallocation in ('falloc', 'full') or (pool.type == 'logical' and req.preallocation != 'sparse'):
+            # A logical-pool volume with allocation below capacity is an old-style LVM
+            # snapshot that turns invalid when it fills: LVs are fully allocated unless
+            # the user insists (preallocation: sparse or an explicit allocation).
+            allocation = capacity
+        elif not source:
+            allocation = 0
+    if req.preallocation == 'metadata' and fmt != 'qcow2':
+        raise KvmStorageError('%s: preallocation metadata needs format qcow2' % req.label)
+    model = {'name': req.name, 'capacity': capacity, 'allocation': allocation, 'format': fmt,
+             'permissions': req.permissions,
+             'backing': None if backing is None else {'path': backing['path'], 'format': backing['format']}}
+    element = _volume_xml.build(model)
+    what = ', '.join(x for x in (fmt, format_size(capacity),
+                                 'backing %s' % backing['path'] if backing else None,
+                                 'preallocated' if allocation and allocation == capacity else None) if x)
+    if source:
+        steps.add('clone', 'clone volume %s of pool %s to %s (%s)' % (source['name'], source['pool'], req.label, what),
+                  request=req, element=element, source=source, grow_to=req.capacity
+                  if req.capacity and source['capacity'] and req.capacity > source['capacity'] else None)
+    elif pool.type == 'gluster':
+        steps.add('create_gluster', 'create %s with qemu-img over gluster (%s)' % (req.label, what),
+                  request=req, format=fmt, capacity=capacity, backing=model['backing'],
+                  url='gluster://%s/%s/%s' % (pool.source_hosts[0], pool.source_name,
+                                              ((pool.source_dir or '/').strip('/') + '/' + req.name).lstrip('/')))
+    else:
+        steps.add('create', 'create %s (%s)' % (req.label, what), request=req, element=element,
+                  metadata=req.preallocation == 'metadata')
+    return {'name': req.name, 'path': _predicted_path(pool, req.name), 'format': fmt, 'capacity': capacity}
+
+
+def _plan_existing(steps, req, actual, world):
+    if req.format and pool_format(actual) != req.format:
+        raise ConflictError('%s exists with format %s, not %s; a volume is never recreated to change its format '
+                            '(convert it into a new volume instead)' % (req.label, pool_format(actual), req.format))
+    if req.backing:
+        want = req.backing.get('path')
+        have = (actual.get('backing') or {}).get('path')
+        if want is None:
+            pool_name = req.backing.get('pool') or req.pool
+            found = _find(world, {}, pool_name, req.backing['name'])
+            want = found['path'] if found else '%s/%s' % (pool_name, req.backing['name'])
+        if have != want:
+            raise ConflictError('%s exists with backing file %s, not %s; the backing file of an existing volume is '
+                                'never changed by this module' % (req.label, have or '(none)', want))
+    if req.capacity is None or actual['capacity'] is None or req.capacity == actual['capacity']:
+        return
+    if req.capacity > actual['capacity']:
+        steps.add('resize', 'grow %s from %s to %s' % (req.label, format_size(actual['capacity']),
+                                                      format_size(req.capacity)),
+                  request=req, capacity=req.capacity, shrink=False, path=actual['path'])
+        return
+    if not req.allow_shrink:
+        raise KvmStorageError('refusing to shrink %s from %s to %s: shrinking cuts off data at the end; set '
+                              'allow_shrink: true if that is intended'
+                              % (req.label, format_size(actual['capacity']), format_size(req.capacity)))
+    _refuse_if_used(req, actual, world, 'shrink')
+    steps.add('resize', 'SHRINK %s from %s to %s' % (req.label, format_size(actual['capacity']),
+                                                    format_size(req.capacity)),
+              request=req, capacity=req.capacity, shrink=True, path=actual['path'])
+
+
+def pool_format(actual):
+    return actual.get('format')
+
+
+def _refuse_if_used(req, actual, world, doing):
+    if req.force:
+        return
+    path = actual.get('path')
+    users = sorted(set((world.users or {}).get(path, [])))
+    children = sorted(set((world.children or {}).get(path, [])))
+    if users:
+        raise KvmStorageError('refusing to %s %s: it is used by guest(s) %s; detach it first or set force: true'
+                              % (doing, req.label, ', '.join(users)), used_by=users)
+    if children:
+        raise KvmStorageError('refusing to %s %s: it is the backing file of %s; set force: true only if those may '
+                              'break' % (doing, req.label, ', '.join(children)), backing_of=children)
+
+
+def _plan_delete(steps, req, actual, world):
+    if actual is None:
+        return
+    _refuse_if_used(req, actual, world, 'delete')
+    if req.wipe:
+        steps.add('wipe', 'wipe %s (%s)' % (req.label, req.wipe), request=req, algorithm=req.wipe)
+    steps.add('delete', 'delete %s' % req.label, request=req)
+
+
+def needs_usage(requests):
+    """Whether the plan may need to know who uses which volume (deletes and shrinks)."""
+    return any(r.state == 'absent' or r.allow_shrink for r in requests)

@@ -1,0 +1,109 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The work of the volume and volume_info modules."""
+
+from __future__ import annotations
+
+from ansible_collections.kvm.storage.plugins.module_utils import _volume
+from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
+from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
+from ansible_collections.kvm.storage.plugins.module_utils._pool_module import resolve_user, resolve_group
+from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan
+from ansible_collections.kvm.storage.plugins.module_utils._usage import read_usage
+from ansible_collections.kvm.storage.plugins.module_utils._volume_adapter import VolumeAdapter
+
+
+def _by_volume(steps):
+    """The plan split per volume, in order: a failure rolls back only its own volume;
+    volumes finished before it stay (they are complete, and a re-run goes on from there)."""
+    groups = []
+    for step in steps.steps:
+        req = step.args['request']
+        if not groups or groups[-1][0] is not req:
+            groups.append((req, Plan()))
+        groups[-1][1].steps.append(step)
+    return groups
+
+
+def _brief(model):
+    if model is None:
+        return {'state': 'absent'}
+    out = {'state': 'present', 'format': model.get('format'), 'capacity': model.get('capacity')}
+    if model.get('backing'):
+        out['backing'] = model['backing']
+    return out
+
+
+def volume_work(module, conn):
+    requests = _volume.requests_from_params(module.params, resolve_user, resolve_group)
+    adapter = VolumeAdapter(conn, module.run_command)
+    world = adapter.read_world(requests, with_usage=_volume.needs_usage(requests))
+    steps = _volume.plan(requests, world)
+
+    done = []
+    if not module.check_mode:
+        for req, group in _by_volume(steps):
+            try:
+                apply_plan(group, adapter.apply)
+            except KvmStorageError as exc:
+                exc.details['actions'] = done
+                raise
+            done.extend(group.actions)
+
+    result = {'changed': steps.changed, 'actions': steps.actions}
+    touched = set((s.args['request'].pool, s.args['request'].name) for s in steps.steps)
+    if module._diff:
+        before, after = {}, {}
+        for req in requests:
+            key = '%s/%s' % (req.pool, req.name)
+            pool = world.pools.get(req.pool)
+            actual = pool.volumes.get(req.name) if pool else None
+            before[key] = _brief(actual)
+            if (req.pool, req.name) not in touched:
+                after[key] = _brief(actual)
+            elif req.state == 'absent':
+                after[key] = {'state': 'absent'}
+            else:
+                predicted = dict(_brief(actual) if actual else {'state': 'present', 'format': req.format})
+                predicted['capacity'] = req.capacity if req.capacity else predicted.get('capacity')
+                after[key] = predicted
+        result['diff'] = {'before': before, 'after': after}
+
+    reports = []
+    if not module.check_mode:
+        fresh = {}
+        for pool_name in set(r.pool for r in requests if (r.pool, r.name) in touched and r.state == 'present'):
+            fresh[pool_name] = adapter.read_pool(pool_name, set(r.name for r in requests if r.pool == pool_name))
+        for req in requests:
+            if req.state != 'present':
+                continue
+            view = fresh.get(req.pool) or world.pools.get(req.pool)
+            model = view.volumes.get(req.name) if view else None
+            if model is not None:
+                reports.append(adapter.describe(req.pool, model))
+    if module.params.get('volumes') is not None:
+        result['volumes'] = reports
+    elif reports:
+        result['volume'] = reports[0]
+    return result
+
+
+def volume_info_work(module, conn):
+    pool_name = module.params['pool']
+    name = module.params.get('name')
+    adapter = VolumeAdapter(conn)
+    view = adapter.read_pool(pool_name, None if name is None else {name})
+    if view is None:
+        raise KvmStorageError('pool %s does not exist' % pool_name)
+    if not view.active:
+        raise KvmStorageError('pool %s is not running, so libvirt cannot list its volumes; start it first' % pool_name)
+    usage = None
+    if module.params['used_by']:
+        usage = read_usage(conn, known_pools={pool_name: view.volumes} if name is None else None)
+    known = dict((m['path'], m) for m in view.volumes.values())
+    volumes = [adapter.describe(pool_name, m, known, usage) for m in view.volumes.values()]
+    volumes.sort(key=lambda v: v['name'])
+    return {'changed': False, 'volumes': volumes}

@@ -1,0 +1,333 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: volume
+short_description: Manage libvirt storage volumes and disk images, one or many at once
+version_added: 0.1.0
+description:
+  - Creates, grows and deletes volumes in any libvirt pool - raw and qcow2 images (sparse or preallocated),
+    linked clones over a template (qcow2 overlays with an explicit backing format), full clones (also across
+    pools), LVs in logical pools, and images in native gluster pools (through qemu-img's gluster driver, since
+    libvirt cannot create volumes there).
+  - O(volumes) manages many volumes in one task over one libvirt connection.
+  - Data is safe by default - volumes only grow, a different format or backing file is a conflict (never a
+    recreate), and a volume used by a guest or backing another volume is not deleted or shrunk without O(force).
+  - Volumes of iSCSI, SCSI and multipath pools are LUNs the storage provides; creating one is refused.
+author:
+  - kvm.storage developers (@kvm-storage)
+extends_documentation_fragment:
+  - kvm.storage._libvirt
+  - kvm.storage._attributes
+  - kvm.storage._attributes.CHANGES_STATE
+  - kvm.storage._attributes.ACTIONGROUP_LIBVIRT
+options:
+  name:
+    description:
+      - Name of the volume (the file name in a directory pool, the LV name in a logical pool).
+        C(/), C(..), control characters and a leading C(-) are refused.
+      - Exclusive with O(volumes).
+    type: str
+  pool:
+    description:
+      - The pool that holds the volume. Required at the top level or in every item of O(volumes).
+    type: str
+  state:
+    description:
+      - V(present) creates the volume when it is missing and grows it when O(capacity) is larger.
+      - V(absent) deletes it; refused while a guest (running or defined) uses it or another volume has it as
+        backing file, unless O(force=true).
+      - Defaults to V(present).
+    type: str
+    choices: [present, absent]
+  capacity:
+    description:
+      - Size the guest sees, with libvirt's units - V(20GiB) or V(20G) is 20 * 1024^3 bytes, V(20GB) is 20 * 10^9
+        bytes, a bare number is bytes.
+      - Needed to create a volume unless it comes from O(backing) or O(clone_from) (their size is the default).
+      - A larger value grows an existing volume; a smaller one is refused unless O(allow_shrink=true).
+    type: str
+  format:
+    description:
+      - Image format. Defaults to V(raw) for a new volume, V(qcow2) when O(backing) is set, and the source's format
+        for O(clone_from). Not used in logical pools (an LV has no format).
+      - New qcow2 volumes are qcow2 v3 (compat 1.1).
+      - An existing volume with another format is a conflict; it is never recreated.
+    type: str
+    choices: [raw, qcow2, qed, vmdk, vdi, vpc, vhdx]
+  preallocation:
+    description:
+      - How much space a new volume takes at once. V(sparse) (the default in file pools) allocates nothing;
+        V(metadata) preallocates qcow2 metadata; V(falloc) and V(full) allocate the whole raw volume (libvirt uses
+        fallocate where the filesystem supports it and writes zeros otherwise).
+      - In logical pools volumes are fully allocated by default, because libvirt turns an LV with allocation below
+        capacity into an old-style LVM snapshot that becomes invalid when it fills; V(sparse) asks for that anyway.
+    type: str
+    choices: [sparse, metadata, falloc, full]
+  allocation:
+    description:
+      - Bytes to allocate when creating, instead of O(preallocation) (same units as O(capacity)).
+    type: str
+  backing:
+    description:
+      - Make the new volume a linked clone - a qcow2 overlay over a template volume, given by O(backing.pool) and
+        O(backing.name) or by O(backing.path).
+      - The backing format is always written into the overlay (taken from the template volume, or from
+        O(backing.format)), so qemu never probes it.
+      - An existing volume with another backing file is a conflict.
+    type: dict
+    suboptions:
+      pool:
+        description: Pool of the template volume; defaults to O(pool).
+        type: str
+      name:
+        description: Name of the template volume.
+        type: str
+      path:
+        description: Path of a template file outside any pool. Needs O(backing.format).
+        type: path
+      format:
+        description: Format of the template; read from the volume when it is in a pool.
+        type: str
+        choices: [raw, qcow2, qed, vmdk, vdi, vpc, vhdx]
+  clone_from:
+    description:
+      - Make the new volume a full copy of another volume, also from another pool. libvirt copies with a reflink where
+        the filesystem supports it and keeps the copy sparse otherwise.
+      - Exclusive with O(backing). An existing volume is never copied over.
+    type: dict
+    suboptions:
+      pool:
+        description: Pool of the source volume; defaults to O(pool).
+        type: str
+      name:
+        description: Name of the source volume.
+        type: str
+  permissions:
+    description:
+      - Mode, owner and group of a new file volume. Names are resolved on the host the module runs on.
+      - Applied when the volume is created only - libvirt's dynamic ownership changes the owner of an image while a
+        guest uses it, so the module does not chase owners of existing volumes.
+    type: dict
+    suboptions:
+      mode:
+        description: Octal mode, for example V(0600).
+        type: str
+      owner:
+        description: User name or uid.
+        type: str
+      group:
+        description: Group name or gid.
+        type: str
+      label:
+        description: SELinux label.
+        type: str
+  wipe:
+    description:
+      - With O(state=absent), overwrite the volume's data with this algorithm before deleting it.
+    type: str
+    choices: [zero, nnsa, dod, bsi, gutmann, schneier, pfitzner7, pfitzner33, random, trim]
+  allow_shrink:
+    description:
+      - Let a smaller O(capacity) shrink an existing volume, cutting off the data at its end. Still refused while the
+        volume is in use unless O(force=true). Defaults to V(false).
+    type: bool
+  force:
+    description:
+      - Delete or shrink a volume even though a guest uses it or another volume is backed by it.
+        Defaults to V(false).
+    type: bool
+  volumes:
+    description:
+      - Many volumes in one task and one libvirt connection. Each item takes the per-volume options; an option not
+        set in an item comes from the top level, so common settings are written once.
+      - Items are applied in order, so a later item may use an earlier one as O(backing) or O(clone_from).
+      - When an item fails, the volumes before it stay (they are complete) and the failed one is rolled back.
+    type: list
+    elements: dict
+    suboptions:
+      name:
+        description: As O(name). Required in each item.
+        type: str
+      pool:
+        description: As O(pool); overrides it for this volume.
+        type: str
+      state:
+        description: As O(state).
+        type: str
+        choices: [present, absent]
+      capacity:
+        description: As O(capacity).
+        type: str
+      format:
+        description: As O(format).
+        type: str
+        choices: [raw, qcow2, qed, vmdk, vdi, vpc, vhdx]
+      preallocation:
+        description: As O(preallocation).
+        type: str
+        choices: [sparse, metadata, falloc, full]
+      allocation:
+        description: As O(allocation).
+        type: str
+      backing:
+        description:
+          - Make the new volume a linked clone - a qcow2 overlay over a template volume, given by O(volumes[].backing.pool) and
+            O(volumes[].backing.name) or by O(volumes[].backing.path).
+          - The backing format is always written into the overlay (taken from the template volume, or from
+            O(volumes[].backing.format)), so qemu never probes it.
+          - An existing volume with another backing file is a conflict.
+        type: dict
+        suboptions:
+          pool:
+            description: Pool of the template volume; defaults to O(pool).
+            type: str
+          name:
+            description: Name of the template volume.
+            type: str
+          path:
+            description: Path of a template file outside any pool. Needs O(volumes[].backing.format).
+            type: path
+          format:
+            description: Format of the template; read from the volume when it is in a pool.
+            type: str
+            choices: [raw, qcow2, qed, vmdk, vdi, vpc, vhdx]
+      clone_from:
+        description:
+          - Make the new volume a full copy of another volume, also from another pool. libvirt copies with a reflink where
+            the filesystem supports it and keeps the copy sparse otherwise.
+          - Exclusive with O(backing). An existing volume is never copied over.
+        type: dict
+        suboptions:
+          pool:
+            description: Pool of the source volume; defaults to O(pool).
+            type: str
+          name:
+            description: Name of the source volume.
+            type: str
+      permissions:
+        description:
+          - Mode, owner and group of a new file volume. Names are resolved on the host the module runs on.
+          - Applied when the volume is created only - libvirt's dynamic ownership changes the owner of an image while a
+            guest uses it, so the module does not chase owners of existing volumes.
+        type: dict
+        suboptions:
+          mode:
+            description: Octal mode, for example V(0600).
+            type: str
+          owner:
+            description: User name or uid.
+            type: str
+          group:
+            description: Group name or gid.
+            type: str
+          label:
+            description: SELinux label.
+            type: str
+      wipe:
+        description: As O(wipe).
+        type: str
+        choices: [zero, nnsa, dod, bsi, gutmann, schneier, pfitzner7, pfitzner33, random, trim]
+      allow_shrink:
+        description: As O(allow_shrink).
+        type: bool
+      force:
+        description: As O(force).
+        type: bool
+seealso:
+  - module: kvm.storage.volume_info
+  - module: kvm.storage.pool
+  - name: libvirt storage volume XML format
+    description: The definition the options write.
+    link: https://libvirt.org/formatstorage.html#storage-volume-xml
+"""
+
+EXAMPLES = r"""
+- name: A 20 GiB sparse raw image
+  kvm.storage.volume:
+    pool: images
+    name: data.raw
+    capacity: 20GiB
+
+- name: A template and three linked clones of it, in one task
+  kvm.storage.volume:
+    pool: images
+    format: qcow2
+    volumes:
+      - name: debian12-template.qcow2
+        capacity: 10GiB
+      - name: web1.qcow2
+        backing: {name: debian12-template.qcow2}
+      - name: web2.qcow2
+        backing: {name: debian12-template.qcow2}
+        capacity: 40GiB
+      - name: web3.qcow2
+        backing: {name: debian12-template.qcow2}
+
+- name: A full copy into another pool
+  kvm.storage.volume:
+    pool: fast
+    name: db1.qcow2
+    clone_from: {pool: images, name: debian12-template.qcow2}
+
+- name: Grow a volume (never shrinks without allow_shrink)
+  kvm.storage.volume:
+    pool: images
+    name: data.raw
+    capacity: 40GiB
+
+- name: Delete a volume, overwriting it with zeros first
+  kvm.storage.volume:
+    pool: images
+    name: old.raw
+    state: absent
+    wipe: zero
+"""
+
+RETURN = r"""
+actions:
+  description: The steps taken, or in check mode the steps a real run would take, in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create volume web1.qcow2 of pool images (qcow2, 10 GiB, backing /var/lib/libvirt/images/tpl.qcow2)"]
+volume:
+  description: The volume after the change, as M(kvm.storage.volume_info) reports it (without C(used_by)).
+  returned: with O(name), not in check mode, when the volume exists
+  type: dict
+  sample:
+    name: web1.qcow2
+    pool: images
+    path: /var/lib/libvirt/images/web1.qcow2
+    format: qcow2
+    capacity: 10737418240
+    backing: {path: /var/lib/libvirt/images/tpl.qcow2, format: qcow2}
+volumes:
+  description: The volumes after the change, in the order of O(volumes) (deleted ones left out).
+  returned: with O(volumes), not in check mode
+  type: list
+  elements: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kvm.storage.plugins.module_utils._volume import argument_spec, MUTUALLY_EXCLUSIVE, REQUIRED_ONE_OF
+from ansible_collections.kvm.storage.plugins.module_utils._volume_module import volume_work
+from ansible_collections.kvm.storage.plugins.module_utils._runner import connection_argument_spec, run
+
+
+def main():
+    spec = connection_argument_spec()
+    spec.update(argument_spec())
+    module = AnsibleModule(argument_spec=spec, mutually_exclusive=MUTUALLY_EXCLUSIVE, required_one_of=REQUIRED_ONE_OF,
+                           supports_check_mode=True)
+    run(module, volume_work)
+
+
+if __name__ == '__main__':
+    main()
