@@ -205,6 +205,7 @@ def plan(requests, world):
     from, one created earlier in the same run."""
     steps = Plan()
     created = {}
+    deleted = set()  # paths deleted earlier in this run no longer hold their backing file
     for req in requests:
         pool = world.pools.get(req.pool)
         if pool is None:
@@ -216,7 +217,7 @@ def plan(requests, world):
                                   % (req.label, req.pool))
         actual = pool.volumes.get(req.name)
         if req.state == 'absent':
-            _plan_delete(steps, req, actual, world)
+            _plan_delete(steps, req, actual, world, deleted)
         elif actual is None:
             model = _plan_create(steps, req, pool, world, created)
             created[(req.pool, req.name)] = model
@@ -355,12 +356,12 @@ def pool_format(actual):
     return actual.get('format')
 
 
-def _refuse_if_used(req, actual, world, doing):
+def _refuse_if_used(req, actual, world, doing, deleted=()):
     if req.force:
         return
     path = actual.get('path')
     users = sorted(set((world.users or {}).get(path, [])))
-    children = sorted(set((world.children or {}).get(path, [])))
+    children = sorted(set((world.children or {}).get(path, [])) - set(deleted))
     if users:
         raise KvmStorageError('refusing to %s %s: it is used by guest(s) %s; detach it first or set force: true'
                               % (doing, req.label, ', '.join(users)), used_by=users)
@@ -369,10 +370,11 @@ def _refuse_if_used(req, actual, world, doing):
                               'break' % (doing, req.label, ', '.join(children)), backing_of=children)
 
 
-def _plan_delete(steps, req, actual, world):
+def _plan_delete(steps, req, actual, world, deleted):
     if actual is None:
         return
-    _refuse_if_used(req, actual, world, 'delete')
+    _refuse_if_used(req, actual, world, 'delete', deleted)
+    deleted.add(actual.get('path'))
     if req.wipe:
         steps.add('wipe', 'wipe %s (%s)' % (req.label, req.wipe), request=req, algorithm=req.wipe)
     steps.add('delete', 'delete %s' % req.label, request=req)
