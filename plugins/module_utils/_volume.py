@@ -48,6 +48,8 @@ def volume_options():
         allocation=dict(type='str'),
         backing=dict(type='dict', options=_ref_options(True)),
         clone_from=dict(type='dict', options=_ref_options(False)),
+        import_from=dict(type='str'),
+        checksum=dict(type='str', no_log=False),
         permissions=dict(type='dict', options=dict(
             mode=dict(type='str'), owner=dict(type='str'), group=dict(type='str'), label=dict(type='str'))),
         wipe=dict(type='str', choices=WIPE_ALGORITHMS),
@@ -62,7 +64,8 @@ def argument_spec():
     return spec
 
 
-MUTUALLY_EXCLUSIVE = [('name', 'volumes'), ('backing', 'clone_from'), ('preallocation', 'allocation')]
+MUTUALLY_EXCLUSIVE = [('name', 'volumes'), ('backing', 'clone_from'), ('backing', 'import_from'), ('clone_from', 'import_from'),
+                      ('preallocation', 'allocation')]
 REQUIRED_ONE_OF = [('name', 'volumes')]
 
 DEFAULTS = dict(state='present', allow_shrink=False, force=False)
@@ -119,8 +122,17 @@ def _request(p, where, resolve_user, resolve_group):
     name = check_name('volume', p['name'])
     check_name('pool', p['pool'])
     label = 'volume %s of pool %s' % (name, p['pool'])
-    if p.get('backing') and p.get('clone_from'):
-        raise KvmStorageError('%s: backing and clone_from are mutually exclusive' % label)
+    sources = [k for k in ('backing', 'clone_from', 'import_from') if p.get(k)]
+    if len(sources) > 1:
+        raise KvmStorageError('%s: %s are mutually exclusive' % (label, ' and '.join(sources)))
+    if p.get('checksum') and not p.get('import_from'):
+        raise KvmStorageError('%s: checksum only applies with import_from' % label)
+    if p.get('import_from'):
+        source = p['import_from']
+        if not (source.startswith('/') or source.startswith('http://') or source.startswith('https://')):
+            raise KvmStorageError('%s: import_from must be an absolute path on the host or an http(s) URL' % label)
+        if any(ord(c) < 32 for c in source):
+            raise KvmStorageError('%s: import_from must not contain control characters' % label)
     if p.get('preallocation') and p.get('allocation'):
         raise KvmStorageError('%s: preallocation and allocation are mutually exclusive' % label)
     capacity = _size(p.get('capacity'), 'capacity', label)
@@ -150,6 +162,7 @@ def _request(p, where, resolve_user, resolve_group):
                  'label': perms.get('label')}
     return VolumeRequest(name=name, pool=p['pool'], state=p['state'], capacity=capacity, allocation=allocation,
                          preallocation=prealloc, format=fmt, backing=backing, clone_from=clone, permissions=perms,
+                         import_from=p.get('import_from'), checksum=p.get('checksum'),
                          wipe=p.get('wipe'), allow_shrink=bool(p.get('allow_shrink')), force=bool(p.get('force')))
 
 
@@ -259,6 +272,8 @@ def _plan_create(steps, req, pool, world, created):
         raise KvmStorageError('%s: volumes of %s pools are LUNs or devices that the storage side provides; '
                               'libvirt cannot create them (existing ones are listed by volume_info)'
                               % (req.label, pool.type))
+    if req.import_from:
+        return _plan_import(steps, req, pool)
     fmt = req.format
     capacity = req.capacity
     backing = None
@@ -319,6 +334,18 @@ def _plan_create(steps, req, pool, world, created):
         steps.add('create', 'create %s (%s)' % (req.label, what), request=req, element=element,
                   metadata=req.preallocation == 'metadata')
     return {'name': req.name, 'path': _predicted_path(pool, req.name), 'format': fmt, 'capacity': capacity}
+
+
+def _plan_import(steps, req, pool):
+    if pool.type == 'gluster':
+        raise KvmStorageError('%s: libvirt cannot upload into a native gluster pool; import into a FUSE netfs pool '
+                              '(format glusterfs) over the same gluster volume' % req.label)
+    # The image's format and size are known only once it is fetched, so the action says
+    # where it comes from; a real run and check mode report the same words.
+    steps.add('import', 'import %s from %s%s' % (req.label, req.import_from,
+                                                 ' (%s checked)' % req.checksum.split(':')[0] if req.checksum else ''),
+              request=req, pool_type=pool.type)
+    return {'name': req.name, 'path': _predicted_path(pool, req.name), 'format': req.format, 'capacity': req.capacity}
 
 
 def _plan_existing(steps, req, actual, world):

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
+from ansible_collections.kvm.storage.plugins.module_utils import _volume_import
 from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _volume_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
@@ -32,9 +33,10 @@ def _flag(name):
 
 
 class VolumeAdapter(object):
-    def __init__(self, conn, run_command=None):
+    def __init__(self, conn, module=None):
         self.conn = conn
-        self.run_command = run_command
+        self.module = module
+        self.run_command = module.run_command if module is not None else None
         self.pools = {}          # name -> virStoragePool
         self.vol_objects = {}    # (pool, name) -> virStorageVol (listed)
         self.usage = None
@@ -158,6 +160,46 @@ class VolumeAdapter(object):
         _libvirt.call('refresh pool %s' % req.pool, pool.refresh, 0)
         vol = _libvirt.call(text, pool.storageVolLookupByName, req.name)
         return self._created(req, vol)
+
+    def _do_import(self, step, text):
+        req = step.args['request']
+        workdir = _volume_import.workdir(self.module)
+        try:
+            local = _volume_import.fetch(self.module, req.import_from, workdir, req.checksum, req.label)
+            fmt, size = _volume_import.inspect(self.module, local, req.label)
+            if step.args['pool_type'] == 'logical':
+                if fmt != 'raw':
+                    raise KvmStorageError('%s: a logical volume takes raw data, and %s is %s'
+                                          % (req.label, req.import_from, fmt))
+                fmt = None
+            elif req.format and fmt != req.format:
+                raise KvmStorageError('%s: %s is a %s image, not %s; set format: %s or convert it first'
+                                      % (req.label, req.import_from, fmt, req.format, fmt))
+            if req.capacity is not None and req.capacity < size:
+                raise KvmStorageError('%s: capacity %s is smaller than the image (%s)'
+                                      % (req.label, format_size(req.capacity), format_size(size)))
+            model = {'name': req.name, 'capacity': size, 'allocation': 0, 'format': fmt,
+                     'permissions': req.permissions}
+            element = _volume_xml.build(model)
+            if fmt == 'qcow2':
+                # The upload replaces the whole file with the image's own qcow2 header.
+                element.find('target').remove(element.find('target/compat'))
+            vol = _libvirt.call(text, self.pools[req.pool].createXML, _xml.to_string(element, pretty=False), 0)
+            undo = self._created(req, vol)
+            try:
+                _volume_import.upload(self.conn, vol, local, libvirt, req.label)
+                # libvirt learns the uploaded image's real allocation and header on refresh.
+                _libvirt.call('refresh pool %s' % req.pool, self.pools[req.pool].refresh, 0)
+                vol = _libvirt.call(text, self.pools[req.pool].storageVolLookupByName, req.name)
+                self.vol_objects[(req.pool, req.name)] = vol
+                if req.capacity is not None and req.capacity > size:
+                    _libvirt.call('grow the imported %s' % req.label, vol.resize, req.capacity, 0)
+            except Exception:
+                undo[1]()
+                raise
+            return undo
+        finally:
+            _volume_import.cleanup(workdir)
 
     def _do_resize(self, step, text):
         req = step.args['request']

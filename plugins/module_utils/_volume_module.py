@@ -39,7 +39,7 @@ def _brief(model):
 
 def volume_work(module, conn):
     requests = _volume.requests_from_params(module.params, resolve_user, resolve_group)
-    adapter = VolumeAdapter(conn, module.run_command)
+    adapter = VolumeAdapter(conn, module)
     world = adapter.read_world(requests, with_usage=_volume.needs_usage(requests))
     steps = _volume.plan(requests, world)
 

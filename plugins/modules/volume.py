@@ -108,6 +108,20 @@ options:
       name:
         description: Name of the source volume.
         type: str
+  import_from:
+    description:
+      - Create the volume from an image - an absolute path of a file on the managed host, or an C(http://) or
+        C(https://) URL that the managed host downloads (not the controller).
+      - C(.gz) and C(.xz) compressed images are unpacked on the way; the image's format and size are read with
+        qemu-img, and its data is uploaded through libvirt with holes kept as holes.
+      - Only a missing volume is imported; an existing one is left as it is.
+      - Exclusive with O(backing) and O(clone_from). Not for native gluster pools (use a FUSE C(netfs) pool).
+    type: str
+  checksum:
+    description:
+      - Checksum of the O(import_from) source as given (compressed or not), V(sha256:<hex>) or V(sha512:<hex>).
+        A mismatch fails before any volume is created.
+    type: str
   permissions:
     description:
       - Mode, owner and group of a new file volume. Names are resolved on the host the module runs on.
@@ -210,6 +224,12 @@ options:
           name:
             description: Name of the source volume.
             type: str
+      import_from:
+        description: As O(import_from).
+        type: str
+      checksum:
+        description: As O(checksum).
+        type: str
       permissions:
         description:
           - Mode, owner and group of a new file volume. Names are resolved on the host the module runs on.
@@ -280,6 +300,13 @@ EXAMPLES = r"""
     pool: images
     name: data.raw
     capacity: 40GiB
+
+- name: A template imported from a URL, checked, unpacked on the host
+  kvm.storage.volume:
+    pool: images
+    name: debian12.qcow2
+    import_from: https://images.example.com/debian-12-genericcloud-amd64.qcow2.xz
+    checksum: sha512:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
 
 - name: Delete a volume, overwriting it with zeros first
   kvm.storage.volume:

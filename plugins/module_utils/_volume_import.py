@@ -1,0 +1,200 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Importing an image into a volume: fetch (file or URL, on the managed host), verify the
+checksum, unpack gz/xz, inspect with qemu-img, and upload through libvirt's stream with
+holes kept as holes."""
+
+from __future__ import annotations
+
+import errno
+import gzip
+import hashlib
+import json
+import lzma
+import os
+import shutil
+import tempfile
+
+from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
+
+CHUNK = 1024 * 1024
+ALGORITHMS = ('sha256', 'sha512')
+
+
+def is_url(source):
+    return source.startswith('http://') or source.startswith('https://')
+
+
+def parse_checksum(checksum, label):
+    """``sha256:<hex>`` -> (algorithm, hex)."""
+    if checksum is None:
+        return None
+    if ':' not in checksum:
+        raise KvmStorageError('%s: checksum must look like sha256:<hex> or sha512:<hex>' % label)
+    algorithm, digest = checksum.split(':', 1)
+    algorithm = algorithm.strip().lower()
+    digest = digest.strip().lower()
+    if algorithm not in ALGORITHMS:
+        raise KvmStorageError('%s: checksum algorithm %s is not supported; use sha256 or sha512' % (label, algorithm))
+    size = hashlib.new(algorithm).digest_size * 2
+    if len(digest) != size or any(c not in '0123456789abcdef' for c in digest):
+        raise KvmStorageError('%s: the %s checksum must be %d hex digits' % (label, algorithm, size))
+    return algorithm, digest
+
+
+def _copy(reader, writer, hasher=None):
+    total = 0
+    while True:
+        chunk = reader.read(CHUNK)
+        if not chunk:
+            return total
+        if hasher is not None:
+            hasher.update(chunk)
+        _write_sparse(writer, chunk)
+        total += len(chunk)
+
+
+HOLE_BLOCK = 64 * 1024
+
+
+def _write_sparse(writer, chunk):
+    # All-zero blocks become holes: an image with empty space stays sparse on the host.
+    view = memoryview(chunk)
+    for start in range(0, len(chunk), HOLE_BLOCK):
+        block = view[start:start + HOLE_BLOCK]
+        if block.tobytes().count(0) == len(block):
+            writer.seek(len(block), os.SEEK_CUR)
+        else:
+            writer.write(block)
+
+
+def _finish_sparse(writer):
+    writer.truncate(writer.tell())
+
+
+def fetch(module, source, workdir, checksum, label):
+    """A local, uncompressed file with the source's content; the checksum (of the source
+    as given, compressed or not) is verified before anything is created."""
+    want = parse_checksum(checksum, label)
+    hasher = hashlib.new(want[0]) if want else None
+    if is_url(source):
+        from ansible.module_utils.urls import open_url  # only when a URL is imported
+        raw = os.path.join(workdir, 'download')
+        try:
+            response = open_url(source, timeout=60, http_agent='kvm.storage')
+        except Exception as exc:
+            raise KvmStorageError('%s: cannot download %s: %s' % (label, source, exc))
+        try:
+            with open(raw, 'wb') as out:
+                _copy(response, out, hasher)
+                _finish_sparse(out)
+            length = response.headers.get('Content-Length') if hasattr(response, 'headers') else None
+        except Exception as exc:
+            raise KvmStorageError('%s: the download of %s broke off: %s' % (label, source, exc))
+        if length is not None and str(os.path.getsize(raw)) != str(length).strip():
+            raise KvmStorageError('%s: the download of %s broke off after %d of %s bytes'
+                                  % (label, source, os.path.getsize(raw), length))
+    else:
+        raw = source
+        if not os.path.isfile(raw):
+            raise KvmStorageError('%s: import_from %s is not a file on this host' % (label, source))
+        if hasher is not None:
+            with open(raw, 'rb') as f:
+                for chunk in iter(lambda: f.read(CHUNK), b''):
+                    hasher.update(chunk)
+    if want and hasher.hexdigest() != want[1]:
+        raise KvmStorageError('%s: the %s checksum of %s is %s, not %s as expected; nothing was imported'
+                              % (label, want[0], source, hasher.hexdigest(), want[1]))
+    return _unpack(raw, workdir, label, source)
+
+
+def _unpack(path, workdir, label, source):
+    with open(path, 'rb') as f:
+        magic = f.read(6)
+    opener = None
+    if magic[:2] == b'\x1f\x8b':
+        opener = gzip.open
+    elif magic == b'\xfd7zXZ\x00':
+        opener = lzma.open
+    if opener is None:
+        return path
+    out_path = os.path.join(workdir, 'unpacked')
+    try:
+        with opener(path, 'rb') as reader, open(out_path, 'wb') as writer:
+            _copy(reader, writer)
+            _finish_sparse(writer)
+    except (OSError, EOFError, lzma.LZMAError) as exc:
+        raise KvmStorageError('%s: cannot unpack %s: %s' % (label, source, exc))
+    return out_path
+
+
+def inspect(module, path, label):
+    """qemu-img's view of a local image: (format, virtual size)."""
+    rc, out, err = module.run_command(['qemu-img', 'info', '--output=json', '-U', path],
+                                      environ_update={'LANG': 'C', 'LC_ALL': 'C'})
+    if rc != 0:
+        raise KvmStorageError('%s: qemu-img cannot read the image to import: %s' % (label, ' '.join(err.split())))
+    info = json.loads(out)
+    if info.get('backing-filename'):
+        raise KvmStorageError('%s: the image to import has a backing file (%s); import a flattened image'
+                              % (label, info['backing-filename']))
+    return info.get('format'), int(info.get('virtual-size'))
+
+
+def workdir(module):
+    return tempfile.mkdtemp(prefix='kvm-storage-import-', dir=getattr(module, 'tmpdir', None))
+
+
+def cleanup(path):
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def upload(conn, vol, path, libvirt, label):
+    """Send the file into the volume, holes as holes (libvirt's sparse stream)."""
+    size = os.path.getsize(path)
+    fd = os.open(path, os.O_RDONLY)
+    stream = conn.newStream(0)
+    try:
+        vol.upload(stream, 0, size, libvirt.VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM)
+        stream.sparseSendAll(_read, _hole, _skip, fd)
+        stream.finish()
+    except Exception as exc:
+        try:
+            stream.abort()
+        except Exception:
+            pass
+        raise KvmStorageError('%s: the upload into the volume failed: %s' % (label, ' '.join(str(exc).split())))
+    finally:
+        os.close(fd)
+
+
+def _read(_stream, nbytes, fd):
+    return os.read(fd, nbytes)
+
+
+def _skip(_stream, length, fd):
+    return os.lseek(fd, length, os.SEEK_CUR)
+
+
+def _hole(_stream, fd):
+    """(in_data, length) of the section at the current offset, as sparseSendAll wants."""
+    cur = os.lseek(fd, 0, os.SEEK_CUR)
+    end = os.fstat(fd).st_size
+    try:
+        data = os.lseek(fd, cur, os.SEEK_DATA)
+    except OSError as exc:
+        if exc.errno != errno.ENXIO:
+            raise
+        data = -1
+    if data < 0:
+        result = [False, end - cur]
+    elif data > cur:
+        result = [False, data - cur]
+    else:
+        hole = os.lseek(fd, cur, os.SEEK_HOLE)
+        result = [True, hole - cur]
+    os.lseek(fd, cur, os.SEEK_SET)
+    return result
