@@ -296,8 +296,8 @@ def plan(request, actual, pool_auths=(), usage_holder=None):
             raise KvmStorageError(
                 'refusing to undefine secret %s: pool(s) %s reference it in their auth; remove or change them first, '
                 'or set force: true' % (label, ', '.join(used_by)), pools=used_by)
-        steps.add('undefine', 'undefine secret %s%s' % (label, ' (still referenced by pool %s)' % ', '.join(used_by)
-                                                       if used_by else ''))
+        still = ' (still referenced by pool %s)' % ', '.join(used_by) if used_by else ''
+        steps.add('undefine', 'undefine secret %s%s' % (label, still))
         return steps, None
 
     if usage_holder:

@@ -50,6 +50,12 @@ def volume_options():
         clone_from=dict(type='dict', options=_ref_options(False)),
         import_from=dict(type='str'),
         checksum=dict(type='str', no_log=False),
+        compress=dict(type='bool'),
+        encryption=dict(type='dict', no_log=False, options=dict(
+            format=dict(type='str', choices=['luks']),
+            secret_uuid=dict(type='str', no_log=False),
+            secret_usage=dict(type='str', no_log=False),
+        )),
         permissions=dict(type='dict', options=dict(
             mode=dict(type='str'), owner=dict(type='str'), group=dict(type='str'), label=dict(type='str'))),
         wipe=dict(type='str', choices=WIPE_ALGORITHMS),
@@ -154,6 +160,22 @@ def _request(p, where, resolve_user, resolve_group):
     clone = p.get('clone_from')
     if clone is not None:
         clone = _ref(clone, label, 'clone_from', allow_path=False)
+    if p.get('compress') and not p.get('import_from'):
+        raise KvmStorageError('%s: compress applies to import_from (qemu-img writes compressed clusters while '
+                              'converting); libvirt cannot compress an empty or cloned volume' % label)
+    if p.get('compress') and fmt not in (None, 'qcow2'):
+        raise KvmStorageError('%s: compress needs format qcow2' % label)
+    encryption = dict((k, v) for k, v in (p.get('encryption') or {}).items() if v is not None) or None
+    if encryption:
+        if bool(encryption.get('secret_uuid')) == bool(encryption.get('secret_usage')):
+            raise KvmStorageError('%s: encryption needs exactly one of secret_uuid and secret_usage (the libvirt '
+                                  'secret holding the passphrase)' % label)
+        if fmt not in (None, 'qcow2', 'raw'):
+            raise KvmStorageError('%s: LUKS encryption applies to qcow2 and raw volumes, not %s' % (label, fmt))
+        if p.get('import_from') or p.get('clone_from'):
+            raise KvmStorageError('%s: an encrypted volume is created empty (or as an overlay); import or clone '
+                                  'into it is not supported' % label)
+        encryption.setdefault('format', 'luks')
     perms = dict((k, v) for k, v in (p.get('permissions') or {}).items() if v is not None) or None
     if perms:
         perms = {'mode': normalize_mode(perms.get('mode')),
@@ -163,6 +185,7 @@ def _request(p, where, resolve_user, resolve_group):
     return VolumeRequest(name=name, pool=p['pool'], state=p['state'], capacity=capacity, allocation=allocation,
                          preallocation=prealloc, format=fmt, backing=backing, clone_from=clone, permissions=perms,
                          import_from=p.get('import_from'), checksum=p.get('checksum'),
+                         compress=bool(p.get('compress')), encryption=encryption,
                          wipe=p.get('wipe'), allow_shrink=bool(p.get('allow_shrink')), force=bool(p.get('force')))
 
 
@@ -204,10 +227,11 @@ class World(object):
     ``children[path]`` lists volume paths backed by it.  Both are filled only when a
     request deletes or shrinks (they cost a listing of all domains and pools)."""
 
-    def __init__(self, pools, users=None, children=None):
+    def __init__(self, pools, users=None, children=None, secrets=None):
         self.pools = pools
         self.users = users
         self.children = children
+        self.secrets = secrets or {}   # secret usage id -> UUID (volume secrets)
 
 
 # ---------------------------------------------------------------------------------------
@@ -314,13 +338,15 @@ def _plan_create(steps, req, pool, world, created):
             allocation = 0
     if req.preallocation == 'metadata' and fmt != 'qcow2':
         raise KvmStorageError('%s: preallocation metadata needs format qcow2' % req.label)
+    encryption = _encryption(req, world)
     model = {'name': req.name, 'capacity': capacity, 'allocation': allocation, 'format': fmt,
-             'permissions': req.permissions,
+             'permissions': req.permissions, 'encryption': encryption,
              'backing': None if backing is None else {'path': backing['path'], 'format': backing['format']}}
     element = _volume_xml.build(model)
     what = ', '.join(x for x in (fmt, format_size(capacity),
                                  'backing %s' % backing['path'] if backing else None,
-                                 'preallocated' if allocation and allocation == capacity else None) if x)
+                                 'preallocated' if allocation and allocation == capacity else None,
+                                 'LUKS-encrypted' if encryption else None) if x)
     if source:
         steps.add('clone', 'clone volume %s of pool %s to %s (%s)' % (source['name'], source['pool'], req.label, what),
                   request=req, element=element, source=source, grow_to=req.capacity
@@ -336,14 +362,28 @@ def _plan_create(steps, req, pool, world, created):
     return {'name': req.name, 'path': _predicted_path(pool, req.name), 'format': fmt, 'capacity': capacity}
 
 
+def _encryption(req, world):
+    enc = req.encryption
+    if not enc:
+        return None
+    uuid = enc.get('secret_uuid')
+    if uuid is None:
+        uuid = world.secrets.get(enc['secret_usage'])
+        if uuid is None:
+            raise KvmStorageError('%s: there is no libvirt volume secret with usage id %s; create it with '
+                                  'kvm.storage.secret first' % (req.label, enc['secret_usage']))
+    return {'format': enc.get('format', 'luks'), 'secret_uuid': uuid}
+
+
 def _plan_import(steps, req, pool):
     if pool.type == 'gluster':
         raise KvmStorageError('%s: libvirt cannot upload into a native gluster pool; import into a FUSE netfs pool '
                               '(format glusterfs) over the same gluster volume' % req.label)
     # The image's format and size are known only once it is fetched, so the action says
     # where it comes from; a real run and check mode report the same words.
-    steps.add('import', 'import %s from %s%s' % (req.label, req.import_from,
-                                                 ' (%s checked)' % req.checksum.split(':')[0] if req.checksum else ''),
+    notes = [n for n in ('%s checked' % req.checksum.split(':')[0] if req.checksum else None,
+                         'compressed' if req.compress else None) if n]
+    steps.add('import', 'import %s from %s%s' % (req.label, req.import_from, ' (%s)' % ', '.join(notes) if notes else ''),
               request=req, pool_type=pool.type)
     return {'name': req.name, 'path': _predicted_path(pool, req.name), 'format': req.format, 'capacity': req.capacity}
 
@@ -362,6 +402,9 @@ def _plan_existing(steps, req, actual, world):
         if have != want:
             raise ConflictError('%s exists with backing file %s, not %s; the backing file of an existing volume is '
                                 'never changed by this module' % (req.label, have or '(none)', want))
+    if req.encryption and not actual.get('encryption'):
+        raise ConflictError('%s exists unencrypted; a volume is never recreated to encrypt it (create a new '
+                            'encrypted volume and copy the data inside the guest)' % req.label)
     if req.capacity is None or actual['capacity'] is None or req.capacity == actual['capacity']:
         return
     if req.capacity > actual['capacity']:

@@ -56,11 +56,23 @@ class VolumeAdapter(object):
             if view is not None:
                 views[pool_name] = view
         world = World(views)
+        for req in requests:
+            usage_id = (req.encryption or {}).get('secret_usage')
+            if usage_id and usage_id not in world.secrets:
+                world.secrets[usage_id] = self._secret_uuid(usage_id)
         if with_usage:
             self.usage = read_usage(self.conn)
             world.users = self.usage.users
             world.children = self.usage.children
         return world
+
+    def _secret_uuid(self, usage_id):
+        try:
+            return self.conn.secretLookupByUsage(_flag('VIR_SECRET_USAGE_TYPE_VOLUME'), usage_id).UUIDString()
+        except libvirt.libvirtError as exc:
+            if _libvirt.is_not_found(exc):
+                return None
+            raise _libvirt.translate(exc, 'look up the volume secret %s' % usage_id)
 
     def read_pool(self, pool_name, names=None):
         """A PoolView with the volumes in ``names`` (all when None) read in full.
@@ -167,6 +179,9 @@ class VolumeAdapter(object):
         try:
             local = _volume_import.fetch(self.module, req.import_from, workdir, req.checksum, req.label)
             fmt, size = _volume_import.inspect(self.module, local, req.label)
+            if req.compress:
+                local = _volume_import.compress(self.module, local, fmt, workdir, req.label)
+                fmt = 'qcow2'
             if step.args['pool_type'] == 'logical':
                 if fmt != 'raw':
                     raise KvmStorageError('%s: a logical volume takes raw data, and %s is %s'

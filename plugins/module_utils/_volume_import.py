@@ -144,6 +144,16 @@ def inspect(module, path, label):
     return info.get('format'), int(info.get('virtual-size'))
 
 
+def compress(module, path, fmt, workdir, label):
+    """A qcow2 copy with compressed clusters (qemu-img convert -c)."""
+    out = os.path.join(workdir, 'compressed.qcow2')
+    rc, _out, err = module.run_command(['qemu-img', 'convert', '-c', '-f', fmt, '-O', 'qcow2', '-o', 'compat=1.1',
+                                        path, out], environ_update={'LANG': 'C', 'LC_ALL': 'C'})
+    if rc != 0:
+        raise KvmStorageError('%s: qemu-img cannot compress the image: %s' % (label, ' '.join(err.split())))
+    return out
+
+
 def workdir(module):
     return tempfile.mkdtemp(prefix='kvm-storage-import-', dir=getattr(module, 'tmpdir', None))
 

@@ -122,6 +122,28 @@ options:
       - Checksum of the O(import_from) source as given (compressed or not), V(sha256:<hex>) or V(sha512:<hex>).
         A mismatch fails before any volume is created.
     type: str
+  compress:
+    description:
+      - With O(import_from), store the image as qcow2 with compressed clusters (qemu-img convert -c on the host).
+    type: bool
+  encryption:
+    description:
+      - Create the volume LUKS-encrypted; the passphrase is a libvirt secret (usage type volume), referenced by
+        O(encryption.secret_uuid) or O(encryption.secret_usage) - see M(kvm.storage.secret). The passphrase itself
+        never passes through this module.
+      - An existing unencrypted volume is a conflict; it is never recreated.
+    type: dict
+    suboptions:
+      format:
+        description: Encryption format; V(luks) (the default).
+        type: str
+        choices: [luks]
+      secret_uuid:
+        description: UUID of the libvirt secret.
+        type: str
+      secret_usage:
+        description: Usage id of the libvirt volume secret.
+        type: str
   permissions:
     description:
       - Mode, owner and group of a new file volume. Names are resolved on the host the module runs on.
@@ -230,6 +252,23 @@ options:
       checksum:
         description: As O(checksum).
         type: str
+      compress:
+        description: As O(compress).
+        type: bool
+      encryption:
+        description: As O(encryption).
+        type: dict
+        suboptions:
+          format:
+            description: As O(encryption.format).
+            type: str
+            choices: [luks]
+          secret_uuid:
+            description: As O(encryption.secret_uuid).
+            type: str
+          secret_usage:
+            description: As O(encryption.secret_usage).
+            type: str
       permissions:
         description:
           - Mode, owner and group of a new file volume. Names are resolved on the host the module runs on.
@@ -307,6 +346,15 @@ EXAMPLES = r"""
     name: debian12.qcow2
     import_from: https://images.example.com/debian-12-genericcloud-amd64.qcow2.xz
     checksum: sha512:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+
+- name: A LUKS-encrypted volume, its passphrase in a libvirt secret
+  kvm.storage.volume:
+    pool: images
+    name: vault.qcow2
+    format: qcow2
+    capacity: 50GiB
+    encryption:
+      secret_usage: vault-passphrase
 
 - name: Delete a volume, overwriting it with zeros first
   kvm.storage.volume:
