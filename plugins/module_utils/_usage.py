@@ -35,9 +35,27 @@ def disk_sources(domain_element):
         elif kind == 'network':
             entry['protocol'] = source.get('protocol')
             entry['name'] = source.get('name')
+            entry['hosts'] = [(h.get('name'), h.get('port')) for h in source.findall('host')]
         else:
             continue
         out.append(entry)
+    return out
+
+
+def network_paths(src):
+    """The volume paths libvirt gives the storage a network disk points at, one per host:
+    ``gluster://host/volume/image`` for gluster pools, ``ip-host:port-iscsi-<iqn>-lun-N``
+    for iSCSI LUNs, ``pool/image`` for rbd (plus ``protocol:name`` for anything else)."""
+    protocol, name = src.get('protocol'), src.get('name') or ''
+    out = ['%s:%s' % (protocol, name)]
+    for host, port in src.get('hosts') or [(None, None)]:
+        if protocol == 'gluster' and host:
+            out.append('gluster://%s/%s' % (host, name.lstrip('/')))
+        elif protocol == 'iscsi' and host and '/' in name:
+            iqn, lun = name.rsplit('/', 1)
+            out.append('ip-%s:%s-iscsi-%s-lun-%s' % (host, port or 3260, iqn, lun))
+    if protocol == 'rbd':
+        out.append(name)
     return out
 
 
@@ -108,13 +126,14 @@ def read_usage(conn, known_pools=None):
         for text in xmls:
             for src in disk_sources(_xml.parse(text)):
                 if src['kind'] == 'volume':
-                    path = resolve(src['pool'], src['volume'])
+                    paths = [resolve(src['pool'], src['volume'])]
                 elif src['kind'] == 'network':
-                    path = '%s:%s' % (src.get('protocol'), src.get('name'))
+                    paths = network_paths(src)
                 else:
-                    path = src.get('path')
-                if path:
-                    usage.add_user(path, name)
+                    paths = [src.get('path')]
+                for path in paths:
+                    if path:
+                        usage.add_user(path, name)
 
     for pool in _libvirt.call('list storage pools', conn.listAllStoragePools, 0):
         if pool.name() in known_pools:

@@ -178,10 +178,13 @@ def _request(p, where, resolve_user, resolve_group):
         encryption.setdefault('format', 'luks')
     perms = dict((k, v) for k, v in (p.get('permissions') or {}).items() if v is not None) or None
     if perms:
-        perms = {'mode': normalize_mode(perms.get('mode')),
-                 'owner': normalize_id(perms.get('owner'), resolve_user),
-                 'group': normalize_id(perms.get('group'), resolve_group),
-                 'label': perms.get('label')}
+        try:
+            perms = {'mode': normalize_mode(perms.get('mode')),
+                     'owner': normalize_id(perms.get('owner'), resolve_user),
+                     'group': normalize_id(perms.get('group'), resolve_group),
+                     'label': perms.get('label')}
+        except KvmStorageError as exc:
+            raise KvmStorageError('%s: %s' % (label, exc.msg.replace('target.permissions.', 'permissions.')))
     return VolumeRequest(name=name, pool=p['pool'], state=p['state'], capacity=capacity, allocation=allocation,
                          preallocation=prealloc, format=fmt, backing=backing, clone_from=clone, permissions=perms,
                          import_from=p.get('import_from'), checksum=p.get('checksum'),
@@ -254,12 +257,15 @@ def plan(requests, world):
                                   % (req.label, req.pool))
         actual = pool.volumes.get(req.name)
         if req.state == 'absent':
+            if actual is not None and pool.type in LUN_POOLS:
+                raise KvmStorageError('%s is a LUN of a %s pool; remove it on the storage side, libvirt cannot '
+                                      'delete it' % (req.label, pool.type))
             _plan_delete(steps, req, actual, world, deleted)
         elif actual is None:
             model = _plan_create(steps, req, pool, world, created)
             created[(req.pool, req.name)] = model
         else:
-            _plan_existing(steps, req, actual, world)
+            _plan_existing(steps, req, actual, world, pool)
     return steps
 
 
@@ -287,8 +293,14 @@ def _predicted_path(pool, name):
     if pool.type == 'logical' and pool.target_path:
         return pool.target_path.rstrip('/') + '/' + name
     if pool.type == 'gluster':
-        return 'gluster://%s/%s/%s' % (pool.source_hosts[0] if pool.source_hosts else '', pool.source_name, name)
+        return gluster_url(pool, name)
     return None
+
+
+def gluster_url(pool, name):
+    """The path libvirt gives a volume of a native gluster pool."""
+    inner = ((pool.source_dir or '/').strip('/') + '/' + name).lstrip('/')
+    return 'gluster://%s/%s/%s' % (pool.source_hosts[0] if pool.source_hosts else '', pool.source_name, inner)
 
 
 def _plan_create(steps, req, pool, world, created):
@@ -320,6 +332,10 @@ def _plan_create(steps, req, pool, world, created):
     if req.clone_from:
         source = _resolve_ref(req, req.clone_from, world, created, 'clone_from')
         fmt = fmt or source['format']
+        if capacity is not None and source['capacity'] is not None and capacity < source['capacity']:
+            raise KvmStorageError('%s: capacity %s is smaller than the clone source (%s); a clone keeps at least '
+                                  'the size of its source' % (req.label, format_size(capacity),
+                                                              format_size(source['capacity'])))
         capacity = capacity or source['capacity']
     if pool.type == 'logical':
         fmt = None  # an LV has no image format
@@ -353,9 +369,7 @@ def _plan_create(steps, req, pool, world, created):
                   if req.capacity and source['capacity'] and req.capacity > source['capacity'] else None)
     elif pool.type == 'gluster':
         steps.add('create_gluster', 'create %s with qemu-img over gluster (%s)' % (req.label, what),
-                  request=req, format=fmt, capacity=capacity, backing=model['backing'],
-                  url='gluster://%s/%s/%s' % (pool.source_hosts[0], pool.source_name,
-                                              ((pool.source_dir or '/').strip('/') + '/' + req.name).lstrip('/')))
+                  request=req, format=fmt, capacity=capacity, backing=model['backing'], url=gluster_url(pool, req.name))
     else:
         steps.add('create', 'create %s (%s)' % (req.label, what), request=req, element=element,
                   metadata=req.preallocation == 'metadata')
@@ -388,7 +402,7 @@ def _plan_import(steps, req, pool):
     return {'name': req.name, 'path': _predicted_path(pool, req.name), 'format': req.format, 'capacity': req.capacity}
 
 
-def _plan_existing(steps, req, actual, world):
+def _plan_existing(steps, req, actual, world, pool=None):
     if req.format and pool_format(actual) != req.format:
         raise ConflictError('%s exists with format %s, not %s; a volume is never recreated to change its format '
                             '(convert it into a new volume instead)' % (req.label, pool_format(actual), req.format))
@@ -407,6 +421,9 @@ def _plan_existing(steps, req, actual, world):
                             'encrypted volume and copy the data inside the guest)' % req.label)
     if req.capacity is None or actual['capacity'] is None or req.capacity == actual['capacity']:
         return
+    if pool is not None and pool.type in LUN_POOLS:
+        raise KvmStorageError('%s is a LUN of a %s pool; its size is set on the storage side, not through libvirt'
+                              % (req.label, pool.type))
     if req.capacity > actual['capacity']:
         steps.add('resize', 'grow %s from %s to %s' % (req.label, format_size(actual['capacity']),
                                                       format_size(req.capacity)),

@@ -11,7 +11,8 @@ from ansible_collections.kvm.storage.plugins.module_utils import _xml
 
 # Runtime values; never part of a comparison or a diff.
 VOLATILE = ('allocation', 'physical', 'key', 'target/timestamps', 'backingStore/timestamps',
-            'target/permissions/owner', 'target/permissions/group', 'target/permissions/label')
+            'target/permissions/owner', 'target/permissions/group', 'target/permissions/label',
+            'backingStore/permissions/owner', 'backingStore/permissions/group', 'backingStore/permissions/label')
 
 
 def build(model):

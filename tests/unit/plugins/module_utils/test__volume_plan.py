@@ -1,0 +1,905 @@
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The volume planner and request validation as tables: (params, world) -> steps or error."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
+from ansible_collections.kvm.storage.plugins.module_utils._volume import (
+    PoolView, World, needs_usage, plan, requests_from_params, volume_options)
+
+KiB = 1024
+MiB = 1024 ** 2
+GiB = 1024 ** 3
+TiB = 1024 ** 4
+IMAGES = '/var/lib/libvirt/images'
+
+
+# ---------------------------------------------------------------------------------------
+# Params as AnsibleModule gives them (every key present, None when not set)
+
+def _blank():
+    return dict((key, None) for key in volume_options())
+
+
+def params(**kw):
+    p = _blank()
+    p['volumes'] = None
+    p.update(kw)
+    return p
+
+
+def item(**kw):
+    p = _blank()
+    p.update(kw)
+    return p
+
+
+def ref(name=None, pool=None, path=None, fmt=None):
+    """A backing option as AnsibleModule gives it (clone_from has no path and format)."""
+    return {'pool': pool, 'name': name, 'path': path, 'format': fmt}
+
+
+def cref(name=None, pool=None):
+    return {'pool': pool, 'name': name}
+
+
+def perms(mode=None, owner=None, group=None, label=None):
+    return {'mode': mode, 'owner': owner, 'group': group, 'label': label}
+
+
+def vp(**kw):
+    """Params for one volume of pool images."""
+    kw.setdefault('pool', 'images')
+    return params(**kw)
+
+
+# ---------------------------------------------------------------------------------------
+# The world: volumes as _volume_xml.parse gives them
+
+def vol(name, directory=IMAGES, fmt='raw', capacity=10 * GiB, backing=None, vol_type='file', path=None):
+    path = path or '%s/%s' % (directory, name)
+    return {'name': name, 'type': vol_type, 'key': path, 'path': path, 'format': fmt, 'capacity': capacity,
+            'allocation': capacity // 10, 'physical': capacity // 10, 'backing': backing, 'encryption': None,
+            'permissions': {'mode': '0600', 'owner': '0', 'group': '0', 'label': None}}
+
+
+def _volumes(*models):
+    return dict((m['name'], m) for m in models)
+
+
+def world(users=None, children=None):
+    pools = {
+        'images': PoolView('images', 'dir', True, IMAGES, _volumes(
+            vol('base.qcow2', fmt='qcow2', capacity=10 * GiB),
+            vol('vm1.qcow2', fmt='qcow2', capacity=10 * GiB,
+                backing={'path': IMAGES + '/base.qcow2', 'format': 'qcow2'}),
+            vol('disk.raw', capacity=20 * GiB),
+            vol('spare.raw', capacity=20 * GiB),
+            vol('odd.img', capacity=1000 * MiB + 512))),
+        'other': PoolView('other', 'netfs', True, '/mnt/nfs/', _volumes(
+            vol('golden.qcow2', directory='/mnt/nfs', fmt='qcow2', capacity=8 * GiB))),
+        'lvm': PoolView('lvm', 'logical', True, '/dev/vg0', _volumes(
+            vol('lv1', directory='/dev/vg0', fmt=None, capacity=4 * GiB, vol_type='block'))),
+        'gv': PoolView('gv', 'gluster', True, None, _volumes(
+            vol('shared.qcow2', fmt='qcow2', capacity=10 * GiB, vol_type='network',
+                path='gluster://gluster1.example.com/gv0/shared.qcow2')),
+            source_hosts=['gluster1.example.com', 'gluster2.example.com'], source_name='gv0', source_dir='/'),
+        'gvdir': PoolView('gvdir', 'gluster', True, None, {}, source_hosts=['gluster1.example.com'],
+                          source_name='gv0', source_dir='/vms'),
+        'gvnodir': PoolView('gvnodir', 'gluster', True, None, {}, source_hosts=['192.0.2.7'], source_name='gv1'),
+        'iscsi': PoolView('iscsi', 'iscsi', True, '/dev/disk/by-path', _volumes(
+            vol('unit:0:0:1', directory='/dev/disk/by-path', fmt=None, vol_type='block'))),
+        'iscsi_direct': PoolView('iscsi_direct', 'iscsi_direct', True, None, {}),
+        'scsi': PoolView('scsi', 'scsi', True, '/dev/disk/by-path', {}),
+        'mpath': PoolView('mpath', 'mpath', True, '/dev/mapper', {}),
+        'stopped': PoolView('stopped', 'dir', False, '/srv/stopped'),
+    }
+    return World(pools, users, children)
+
+
+USERS = {IMAGES + '/disk.raw': ['web', 'db', 'web'], IMAGES + '/vm1.qcow2': ['vm1']}
+CHILDREN = {IMAGES + '/base.qcow2': [IMAGES + '/vm1.qcow2']}
+
+
+_USAGE = object()
+
+
+def run(p, users=_USAGE, children=_USAGE, **resolvers):
+    """Plan ``p`` against the world; who uses what is USERS and CHILDREN unless given."""
+    users = USERS if users is _USAGE else users
+    children = CHILDREN if children is _USAGE else children
+    return plan(requests_from_params(p, **resolvers), world(users, children))
+
+
+def steps_of(pl):
+    return [(s.verb, s.text) for s in pl.steps]
+
+
+def facts(element):
+    """What a test checks in a <volume> element built by the planner."""
+    def text(xpath):
+        return element.findtext(xpath)
+
+    backing = element.find('backingStore')
+    return {
+        'name': text('name'),
+        'capacity': None if text('capacity') is None else int(text('capacity')),
+        'allocation': None if text('allocation') is None else int(text('allocation')),
+        'format': None if element.find('target/format') is None else element.find('target/format').get('type'),
+        'compat': text('target/compat'),
+        'backing': None if backing is None else (backing.findtext('path'), backing.find('format').get('type')),
+        'mode': text('target/permissions/mode'),
+        'owner': text('target/permissions/owner'),
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# requests_from_params: sizes, parsed as libvirt does
+
+SIZES = [
+    ('10GiB', 10 * GiB), ('10GB', 10 * 1000 ** 3), ('10G', 10 * GiB), ('10g', 10 * GiB), ('10gib', 10 * GiB),
+    ('10 GiB', 10 * GiB), (' 10GiB ', 10 * GiB), ('512M', 512 * MiB), ('512MiB', 512 * MiB),
+    ('512MB', 512 * 1000 ** 2), ('1k', KiB), ('1K', KiB), ('1KiB', KiB), ('1KB', 1000), ('1kb', 1000),
+    ('2T', 2 * TiB), ('2TiB', 2 * TiB), ('2TB', 2 * 1000 ** 4), ('1P', 1024 ** 5), ('1PiB', 1024 ** 5),
+    ('1PB', 1000 ** 5), ('1E', 1024 ** 6), ('1EiB', 1024 ** 6), ('1EB', 1000 ** 6), ('15EiB', 15 * 1024 ** 6),
+    ('1073741824', GiB), ('100b', 100), ('100B', 100), ('100 bytes', 100), ('1 byte', 1),
+    ('1.5GiB', 3 * GiB // 2), ('0.5KiB', 512), ('2.5KB', 2500), ('1', 1),
+]
+
+
+@pytest.mark.parametrize('text, expected', SIZES, ids=[s[0] for s in SIZES])
+def test_capacity_units(text, expected):
+    req, = requests_from_params(vp(name='a.img', capacity=text))
+    assert req.capacity == expected
+    req, = requests_from_params(vp(name='a.img', capacity=str(2 ** 64 - 1), allocation=text))
+    assert req.allocation == expected
+
+
+def test_gib_and_gb_differ():
+    gib, = requests_from_params(vp(name='a.img', capacity='10GiB'))
+    gb, = requests_from_params(vp(name='a.img', capacity='10GB'))
+    assert (gib.capacity, gb.capacity) == (10737418240, 10000000000)
+
+
+BAD_SIZES = [
+    ('10XB', "capacity has an unknown size unit 'XB'"),
+    ('10 GiBs', 'unknown size unit'),
+    ('10Gi', 'unknown size unit'),
+    ('ten', "capacity 'ten' is not a size"),
+    ('-1G', 'is not a size'),
+    ('', 'is not a size'),
+    ('1.5', "capacity '1.5' is not a whole number of bytes"),
+    ('0.1KiB', 'not a whole number of bytes'),
+    ('17EiB', 'larger than libvirt can store'),
+    ('16EiB', 'larger than libvirt can store'),
+]
+
+
+@pytest.mark.parametrize('text, fragment', BAD_SIZES, ids=[s[0] or 'empty' for s in BAD_SIZES])
+def test_bad_capacity(text, fragment):
+    with pytest.raises(KvmStorageError) as exc:
+        requests_from_params(vp(name='a.img', capacity=text))
+    assert exc.value.msg.startswith('volume a.img of pool images: capacity')
+    assert fragment in exc.value.msg
+
+
+def test_bad_allocation_names_allocation():
+    with pytest.raises(KvmStorageError) as exc:
+        requests_from_params(vp(name='a.img', capacity='1GiB', allocation='1 GiBi'))
+    assert exc.value.msg.startswith('volume a.img of pool images: allocation has an unknown size unit')
+
+
+# ---------------------------------------------------------------------------------------
+# requests_from_params: what the requests hold
+
+def _resolve_user(name):
+    return {'qemu': 107, 'libvirt-qemu': 64055}[name]
+
+
+def _resolve_group(name):
+    return {'kvm': 36}[name]
+
+
+GOOD_REQUESTS = [
+    # (id, params, [{attribute: expected} per request])
+    ('single, defaults', vp(name='a.img'),
+     [dict(name='a.img', pool='images', state='present', capacity=None, allocation=None, preallocation=None,
+           format=None, backing=None, clone_from=None, permissions=None, wipe=None, allow_shrink=False,
+           force=False, label='volume a.img of pool images')]),
+    ('single, every option', vp(name='a.qcow2', state='present', capacity='20GiB', format='qcow2',
+                                preallocation='metadata', wipe='zero', allow_shrink=True, force=True),
+     [dict(capacity=20 * GiB, format='qcow2', preallocation='metadata', wipe='zero', allow_shrink=True,
+           force=True)]),
+    ('allocation equal to capacity', vp(name='a.img', capacity='1GiB', allocation='1073741824'),
+     [dict(capacity=GiB, allocation=GiB)]),
+    ('allocation 0', vp(name='a.img', capacity='1GiB', allocation='0'), [dict(allocation=0)]),
+    ('allocation without capacity', vp(name='a.img', allocation='1GiB'), [dict(capacity=None, allocation=GiB)]),
+    ('metadata with qcow2', vp(name='a', capacity='1G', preallocation='metadata', format='qcow2'),
+     [dict(preallocation='metadata')]),
+    ('metadata, no format yet', vp(name='a', capacity='1G', preallocation='metadata'),
+     [dict(preallocation='metadata', format=None)]),
+    ('falloc with raw', vp(name='a', capacity='1G', preallocation='falloc', format='raw'),
+     [dict(preallocation='falloc')]),
+    ('full, no format', vp(name='a', capacity='1G', preallocation='full'), [dict(preallocation='full')]),
+    ('sparse with qcow2', vp(name='a', capacity='1G', preallocation='sparse', format='qcow2'),
+     [dict(preallocation='sparse')]),
+    ('absent', vp(name='a.img', state='absent', wipe='dod'), [dict(state='absent', wipe='dod')]),
+    # -- backing and clone_from: None values dropped
+    ('backing by name', vp(name='vm.qcow2', backing=ref('base.qcow2')),
+     [dict(backing={'name': 'base.qcow2'}, clone_from=None)]),
+    ('backing by pool and name', vp(name='vm.qcow2', backing=ref('golden.qcow2', pool='other', fmt='qcow2')),
+     [dict(backing={'name': 'golden.qcow2', 'pool': 'other', 'format': 'qcow2'})]),
+    ('backing by path', vp(name='vm.qcow2', backing=ref(path='/srv/templates/debian.qcow2', fmt='qcow2')),
+     [dict(backing={'path': '/srv/templates/debian.qcow2', 'format': 'qcow2'})]),
+    ('backing by path without format', vp(name='vm.qcow2', backing=ref(path='/srv/t.raw')),
+     [dict(backing={'path': '/srv/t.raw'})]),
+    ('clone by name', vp(name='c.raw', clone_from=cref('disk.raw')), [dict(clone_from={'name': 'disk.raw'})]),
+    ('clone across pools', vp(name='c.raw', clone_from=cref('golden.qcow2', 'other')),
+     [dict(clone_from={'name': 'golden.qcow2', 'pool': 'other'}, backing=None)]),
+    # -- permissions
+    ('mode 644', vp(name='a', permissions=perms('644')),
+     [dict(permissions={'mode': '0644', 'owner': None, 'group': None, 'label': None})]),
+    ('mode 0600', vp(name='a', permissions=perms('0600')), [dict(permissions=dict(perms('0600')))]),
+    ('mode 00640', vp(name='a', permissions=perms('00640')), [dict(permissions=dict(perms('0640')))]),
+    ('mode 1777', vp(name='a', permissions=perms('1777')), [dict(permissions=dict(perms('1777')))]),
+    ('mode with spaces', vp(name='a', permissions=perms(' 660 ')), [dict(permissions=dict(perms('0660')))]),
+    ('numeric owner and group', vp(name='a', permissions=perms(owner='107', group=' 36 ')),
+     [dict(permissions=perms(owner='107', group='36'))]),
+    ('label only', vp(name='a', permissions=perms(label='system_u:object_r:virt_image_t:s0')),
+     [dict(permissions=perms(label='system_u:object_r:virt_image_t:s0'))]),
+    ('all permissions None', vp(name='a', permissions=perms()), [dict(permissions=None)]),
+    # -- the volumes list: top-level options are defaults, items override them
+    ('list inherits top level',
+     params(pool='images', capacity='10GiB', format='qcow2', permissions=perms('640'), force=True,
+            volumes=[item(name='a'), item(name='b')]),
+     [dict(name='a', pool='images', capacity=10 * GiB, format='qcow2', permissions=perms('0640'), force=True),
+      dict(name='b', pool='images', capacity=10 * GiB, format='qcow2', permissions=perms('0640'), force=True)]),
+    ('list items override',
+     params(pool='images', capacity='10GiB', format='qcow2', state='absent', allow_shrink=True,
+            permissions=perms('640'),
+            volumes=[item(name='a'),
+                     item(name='b', pool='other', capacity='20GB', format='raw', state='present', allow_shrink=False,
+                          permissions=perms('600', owner='107'))]),
+     [dict(name='a', pool='images', capacity=10 * GiB, format='qcow2', state='absent', allow_shrink=True,
+           permissions=perms('0640')),
+      dict(name='b', pool='other', capacity=20 * 1000 ** 3, format='raw', state='present', allow_shrink=False,
+           permissions=perms('0600', owner='107'))]),
+    ('list, pool only per item', params(volumes=[item(name='a', pool='images'), item(name='a', pool='other')]),
+     [dict(name='a', pool='images', state='present'), dict(name='a', pool='other', state='present')]),
+    ('list, backing inherited, name per item',
+     params(pool='images', backing=ref('base.qcow2'), volumes=[item(name='vm1'), item(name='vm2')]),
+     [dict(backing={'name': 'base.qcow2'}), dict(backing={'name': 'base.qcow2'})]),
+    ('list, item backing replaces top level',
+     params(pool='images', backing=ref('base.qcow2'),
+            volumes=[item(name='vm1', backing=ref(path='/srv/t.qcow2', fmt='qcow2'))]),
+     [dict(backing={'path': '/srv/t.qcow2', 'format': 'qcow2'})]),
+    ('list, order kept', params(pool='images', volumes=[item(name=n) for n in ('c', 'a', 'b')]),
+     [dict(name='c'), dict(name='a'), dict(name='b')]),
+]
+
+
+@pytest.mark.parametrize('case_id, p, expected', GOOD_REQUESTS, ids=[c[0] for c in GOOD_REQUESTS])
+def test_requests(case_id, p, expected):
+    reqs = requests_from_params(p)
+    assert len(reqs) == len(expected)
+    for req, want in zip(reqs, expected):
+        assert dict((key, getattr(req, key)) for key in want) == want
+
+
+def test_owner_names_resolved():
+    req, = requests_from_params(vp(name='a', permissions=perms('600', 'libvirt-qemu', 'kvm')),
+                                resolve_user=_resolve_user, resolve_group=_resolve_group)
+    assert req.permissions == perms('0600', '64055', '36')
+
+
+def test_params_not_changed():
+    p = params(pool='images', capacity='1GiB', volumes=[item(name='a'), item(name='b', capacity='2GiB')])
+    before = repr(p)
+    requests_from_params(p)
+    assert repr(p) == before
+
+
+BAD_REQUESTS = [
+    # (id, params, fragments of the message)
+    ('no name', params(pool='images'), ['the request has no volume name']),
+    ('empty name', params(pool='images', name=''), ['the request has no volume name']),
+    ('list item without name', params(pool='images', volumes=[item(name='a'), item(capacity='1G')]),
+     ['volumes[1] has no volume name']),
+    ('empty list', params(pool='images', volumes=[]), ['volumes is an empty list', 'use name']),
+    ('no pool', params(name='a.img'), ['volume a.img: set pool']),
+    ('no pool in list', params(volumes=[item(name='a', pool='images'), item(name='b')]), ['volume b: set pool']),
+    ('duplicate in list', params(pool='images', volumes=[item(name='a'), item(name='b'), item(name='a')]),
+     ['volume a of pool images is listed twice']),
+    ('duplicate, pool inherited and given', params(pool='images', volumes=[item(name='a'), item(name='a', pool='images')]),
+     ['volume a of pool images is listed twice']),
+    # -- names
+    ('slash', vp(name='a/b'), ['volume name', 'must not contain "/"']),
+    ('absolute path as name', vp(name='/etc/passwd'), ['must not contain "/"']),
+    ('dot-dot', vp(name='..'), ['must not contain ".."']),
+    ('dot-dot inside', vp(name='a..b'), ['must not contain ".."']),
+    ('newline', vp(name='a\nb'), ['control characters']),
+    ('tab', vp(name='a\tb'), ['control characters']),
+    ('delete char', vp(name='a\x7fb'), ['control characters']),
+    ('leading dash', vp(name='-o.img'), ['must not start with "-"']),
+    ('too long', vp(name='x' * 256), ['at most 255 bytes']),
+    ('too long in bytes', vp(name='\u00e9' * 128), ['at most 255 bytes']),
+    ('bad pool name', params(name='a', pool='po/ol'), ['pool name', 'must not contain "/"']),
+    ('bad name in list', params(pool='images', volumes=[item(name='ok'), item(name='x..y')]), ['".."']),
+    ('bad backing name', vp(name='vm', backing=ref('base..qcow2')), ['must not contain ".."']),
+    ('bad clone name', vp(name='vm', clone_from=cref('a/b')), ['must not contain "/"']),
+    # -- sizes and preallocation
+    ('capacity 0', vp(name='a', capacity='0'), ['volume a of pool images: capacity must be larger than 0']),
+    ('capacity 0GiB', vp(name='a', capacity='0GiB'), ['capacity must be larger than 0']),
+    ('allocation above capacity', vp(name='a', capacity='10GiB', allocation='20GiB'),
+     ['volume a of pool images: allocation (20 GiB) is larger than capacity (10 GiB)']),
+    ('allocation one byte above', vp(name='a', capacity='1GiB', allocation='1073741825'),
+     ['allocation (1.00 GiB) is larger than capacity (1 GiB)']),
+    ('metadata with raw', vp(name='a', capacity='1G', format='raw', preallocation='metadata'),
+     ['volume a of pool images: preallocation metadata needs format qcow2']),
+    ('metadata with vmdk', vp(name='a', capacity='1G', format='vmdk', preallocation='metadata'),
+     ['needs format qcow2']),
+    ('falloc with qcow2', vp(name='a', capacity='1G', format='qcow2', preallocation='falloc'),
+     ['preallocation falloc is done for raw volumes; qcow2 takes metadata']),
+    ('full with qcow2', vp(name='a', capacity='1G', format='qcow2', preallocation='full'),
+     ['preallocation full is done for raw volumes']),
+    ('preallocation and allocation', vp(name='a', capacity='1G', allocation='1G', preallocation='full'),
+     ['preallocation and allocation are mutually exclusive']),
+    # -- backing and clone_from
+    ('backing and clone_from', vp(name='vm', backing=ref('base.qcow2'), clone_from=cref('disk.raw')),
+     ['volume vm of pool images: backing and clone_from are mutually exclusive']),
+    ('backing and clone_from in list', params(pool='images', backing=ref('base.qcow2'),
+                                              volumes=[item(name='vm', clone_from=cref('disk.raw'))]),
+     ['backing and clone_from are mutually exclusive']),
+    ('relative backing path', vp(name='vm', backing=ref(path='images/base.qcow2', fmt='qcow2')),
+     ['volume vm of pool images: backing.path must be absolute']),
+    ('backing path and name', vp(name='vm', backing=ref('base.qcow2', path='/srv/base.qcow2')),
+     ['backing takes either path or pool and name, not both']),
+    ('backing path and pool', vp(name='vm', backing=ref(pool='other', path='/srv/base.qcow2')),
+     ['either path or pool and name']),
+    ('backing without name or path', vp(name='vm', backing=ref(pool='other', fmt='qcow2')),
+     ['backing needs name (and pool, when it is in another pool) or path']),
+    ('empty backing', vp(name='vm', backing=ref()), ['backing needs name']),
+    ('clone_from without name', vp(name='vm', clone_from=cref(pool='other')),
+     ['clone_from needs name (and pool, when it is in another pool)']),
+    # -- permissions
+    ('mode with 8', vp(name='a', permissions=perms('0648')), ["'0648' is not an octal mode"]),
+    ('mode letters', vp(name='a', permissions=perms('rw-r--r--')), ['is not an octal mode such as 0755']),
+    ('mode too short', vp(name='a', permissions=perms('64')), ['is not an octal mode']),
+    ('owner name without resolver', vp(name='a', permissions=perms(owner='qemu')), ["'qemu' must be numeric"]),
+    ('group name without resolver', vp(name='a', permissions=perms(group='kvm')), ["'kvm' must be numeric"]),
+]
+
+
+@pytest.mark.parametrize('case_id, p, fragments', BAD_REQUESTS, ids=[c[0] for c in BAD_REQUESTS])
+def test_requests_refused(case_id, p, fragments):
+    with pytest.raises(KvmStorageError) as exc:
+        requests_from_params(p)
+    for fragment in fragments:
+        assert fragment in exc.value.msg
+
+
+def test_clone_from_takes_no_path():
+    # clone_from has no path option; a path that slips through is not taken for a path.
+    with pytest.raises(KvmStorageError) as exc:
+        requests_from_params(vp(name='vm', clone_from={'path': '/srv/x.raw', 'name': None, 'pool': None}))
+    assert 'clone_from needs name' in exc.value.msg
+    assert 'or path' not in exc.value.msg
+
+
+def test_permission_error_names_the_volume():
+    with pytest.raises(KvmStorageError) as exc:
+        requests_from_params(vp(name='a.img', permissions=perms('rwx')))
+    assert 'volume a.img of pool images' in exc.value.msg
+    assert 'target.permissions' not in exc.value.msg
+
+
+# ---------------------------------------------------------------------------------------
+# plan(): creating volumes
+
+def _create(label, what):
+    return ('create', 'create %s (%s)' % (label, what))
+
+
+def _new(name, what, pool='images'):
+    return _create('volume %s of pool %s' % (name, pool), what)
+
+
+BASE = IMAGES + '/base.qcow2'
+
+CREATE_CASES = [
+    # (id, params, expected steps, facts of the built element (subset) or None)
+    ('raw default, sparse', vp(name='new.img', capacity='10GiB'), [_new('new.img', 'raw, 10 GiB')],
+     dict(name='new.img', capacity=10 * GiB, allocation=0, format='raw', compat=None, backing=None, mode=None)),
+    ('raw in GB', vp(name='new.img', capacity='10GB'), [_new('new.img', 'raw, 9.31 GiB')],
+     dict(capacity=10 ** 10, allocation=0)),
+    ('qcow2 v3', vp(name='new.qcow2', capacity='10GiB', format='qcow2'), [_new('new.qcow2', 'qcow2, 10 GiB')],
+     dict(format='qcow2', compat='1.1', allocation=0)),
+    ('vmdk has no compat', vp(name='new.vmdk', capacity='1GiB', format='vmdk'), [_new('new.vmdk', 'vmdk, 1 GiB')],
+     dict(format='vmdk', compat=None)),
+    ('falloc', vp(name='new.img', capacity='10GiB', preallocation='falloc'),
+     [_new('new.img', 'raw, 10 GiB, preallocated')], dict(format='raw', capacity=10 * GiB, allocation=10 * GiB)),
+    ('full', vp(name='new.img', capacity='4GiB', preallocation='full', format='raw'),
+     [_new('new.img', 'raw, 4 GiB, preallocated')], dict(allocation=4 * GiB)),
+    ('sparse explicit', vp(name='new.img', capacity='4GiB', preallocation='sparse'),
+     [_new('new.img', 'raw, 4 GiB')], dict(allocation=0)),
+    ('explicit allocation', vp(name='new.img', capacity='10GiB', allocation='1GiB'),
+     [_new('new.img', 'raw, 10 GiB')], dict(allocation=GiB)),
+    ('explicit full allocation', vp(name='new.img', capacity='10GiB', allocation='10GiB'),
+     [_new('new.img', 'raw, 10 GiB, preallocated')], dict(allocation=10 * GiB)),
+    ('metadata', vp(name='new.qcow2', capacity='10GiB', format='qcow2', preallocation='metadata'),
+     [_new('new.qcow2', 'qcow2, 10 GiB')], dict(format='qcow2', allocation=0)),
+    ('permissions', vp(name='new.img', capacity='1GiB', permissions=perms('644', '107')),
+     [_new('new.img', 'raw, 1 GiB')], dict(mode='0644', owner='107')),
+    ('in a netfs pool', params(name='n.qcow2', pool='other', capacity='1GiB', format='qcow2'),
+     [_new('n.qcow2', 'qcow2, 1 GiB', 'other')], dict(format='qcow2')),
+    # -- logical pools: no format, fully allocated unless asked otherwise
+    ('logical default', params(name='lv2', pool='lvm', capacity='10GiB'), [_new('lv2', '10 GiB, preallocated', 'lvm')],
+     dict(format=None, compat=None, capacity=10 * GiB, allocation=10 * GiB)),
+    ('logical, format ignored', params(name='lv2', pool='lvm', capacity='10GiB', format='raw'),
+     [_new('lv2', '10 GiB, preallocated', 'lvm')], dict(format=None, allocation=10 * GiB)),
+    ('logical sparse', params(name='lv2', pool='lvm', capacity='10GiB', preallocation='sparse'),
+     [_new('lv2', '10 GiB', 'lvm')], dict(format=None, allocation=0)),
+    ('logical explicit allocation', params(name='lv2', pool='lvm', capacity='10GiB', allocation='2GiB'),
+     [_new('lv2', '10 GiB', 'lvm')], dict(allocation=2 * GiB)),
+    ('logical falloc', params(name='lv2', pool='lvm', capacity='1GiB', preallocation='falloc'),
+     [_new('lv2', '1 GiB, preallocated', 'lvm')], dict(allocation=GiB)),
+    # -- linked clones
+    ('linked clone', vp(name='vm.qcow2', backing=ref('base.qcow2')),
+     [_new('vm.qcow2', 'qcow2, 10 GiB, backing %s' % BASE)],
+     dict(format='qcow2', compat='1.1', capacity=10 * GiB, allocation=0, backing=(BASE, 'qcow2'))),
+    ('linked clone, bigger', vp(name='vm.qcow2', capacity='20GiB', backing=ref('base.qcow2')),
+     [_new('vm.qcow2', 'qcow2, 20 GiB, backing %s' % BASE)], dict(capacity=20 * GiB, backing=(BASE, 'qcow2'))),
+    ('linked clone, same size given', vp(name='vm.qcow2', capacity='10GiB', format='qcow2', backing=ref('base.qcow2')),
+     [_new('vm.qcow2', 'qcow2, 10 GiB, backing %s' % BASE)], dict(capacity=10 * GiB)),
+    ('linked clone of a raw volume', vp(name='vm.qcow2', backing=ref('disk.raw')),
+     [_new('vm.qcow2', 'qcow2, 20 GiB, backing %s/disk.raw' % IMAGES)],
+     dict(format='qcow2', capacity=20 * GiB, backing=(IMAGES + '/disk.raw', 'raw'))),
+    ('linked clone, backing format stated', vp(name='vm.qcow2', backing=ref('disk.raw', fmt='raw')),
+     [_new('vm.qcow2', 'qcow2, 20 GiB, backing %s/disk.raw' % IMAGES)], dict(backing=(IMAGES + '/disk.raw', 'raw'))),
+    ('linked clone across pools', vp(name='vm.qcow2', backing=ref('golden.qcow2', pool='other')),
+     [_new('vm.qcow2', 'qcow2, 8 GiB, backing /mnt/nfs/golden.qcow2')],
+     dict(capacity=8 * GiB, backing=('/mnt/nfs/golden.qcow2', 'qcow2'))),
+    ('linked clone by path', vp(name='vm.qcow2', capacity='5GiB', backing=ref(path='/srv/t/deb.raw', fmt='raw')),
+     [_new('vm.qcow2', 'qcow2, 5 GiB, backing /srv/t/deb.raw')], dict(capacity=5 * GiB, backing=('/srv/t/deb.raw', 'raw'))),
+    ('linked clone with metadata', vp(name='vm.qcow2', preallocation='metadata', backing=ref('base.qcow2')),
+     [_new('vm.qcow2', 'qcow2, 10 GiB, backing %s' % BASE)], dict(allocation=0)),
+    ('linked clone with permissions', vp(name='vm.qcow2', permissions=perms('0600'), backing=ref('base.qcow2')),
+     [_new('vm.qcow2', 'qcow2, 10 GiB, backing %s' % BASE)], dict(mode='0600')),
+    # -- full clones
+    ('clone', vp(name='copy.raw', clone_from=cref('disk.raw')),
+     [('clone', 'clone volume disk.raw of pool images to volume copy.raw of pool images (raw, 20 GiB)')],
+     dict(format='raw', capacity=20 * GiB, allocation=None, backing=None)),
+    ('clone, format from a qcow2 source', vp(name='copy.qcow2', clone_from=cref('base.qcow2')),
+     [('clone', 'clone volume base.qcow2 of pool images to volume copy.qcow2 of pool images (qcow2, 10 GiB)')],
+     dict(format='qcow2', compat='1.1', capacity=10 * GiB)),
+    ('clone, converted', vp(name='copy.raw', format='raw', clone_from=cref('base.qcow2')),
+     [('clone', 'clone volume base.qcow2 of pool images to volume copy.raw of pool images (raw, 10 GiB)')],
+     dict(format='raw')),
+    ('clone, bigger', vp(name='copy.raw', capacity='30GiB', clone_from=cref('disk.raw')),
+     [('clone', 'clone volume disk.raw of pool images to volume copy.raw of pool images (raw, 30 GiB)')],
+     dict(capacity=30 * GiB)),
+    ('clone, same size', vp(name='copy.raw', capacity='20GiB', clone_from=cref('disk.raw')),
+     [('clone', 'clone volume disk.raw of pool images to volume copy.raw of pool images (raw, 20 GiB)')],
+     dict(capacity=20 * GiB)),
+    ('clone across pools', vp(name='g.qcow2', clone_from=cref('golden.qcow2', 'other')),
+     [('clone', 'clone volume golden.qcow2 of pool other to volume g.qcow2 of pool images (qcow2, 8 GiB)')],
+     dict(format='qcow2', capacity=8 * GiB)),
+    ('clone falloc', vp(name='copy.raw', preallocation='falloc', clone_from=cref('disk.raw')),
+     [('clone', 'clone volume disk.raw of pool images to volume copy.raw of pool images (raw, 20 GiB, preallocated)')],
+     dict(allocation=20 * GiB)),
+    ('clone into a logical pool', params(name='lv9', pool='lvm', clone_from=cref('disk.raw', 'images')),
+     [('clone', 'clone volume disk.raw of pool images to volume lv9 of pool lvm (20 GiB, preallocated)')],
+     dict(format=None, allocation=20 * GiB)),
+]
+
+
+@pytest.mark.parametrize('case_id, p, expected, want', CREATE_CASES, ids=[c[0] for c in CREATE_CASES])
+def test_create(case_id, p, expected, want):
+    pl = run(p)
+    assert steps_of(pl) == expected
+    assert pl.changed
+    assert pl.actions == [text for _unused, text in expected]
+    step = pl.steps[0]
+    assert step.args['request'].name == p['name']
+    got = facts(step.args['element'])
+    assert dict((key, got[key]) for key in want) == want
+    if step.verb == 'create':
+        assert step.args['metadata'] is (p['preallocation'] == 'metadata')
+
+
+CLONE_ARGS = [
+    # (id, params, source, grow_to)
+    ('same size', vp(name='c.raw', clone_from=cref('disk.raw')),
+     {'path': IMAGES + '/disk.raw', 'format': 'raw', 'capacity': 20 * GiB, 'pool': 'images', 'name': 'disk.raw'}, None),
+    ('bigger', vp(name='c.raw', capacity='21GiB', clone_from=cref('disk.raw')),
+     {'path': IMAGES + '/disk.raw', 'format': 'raw', 'capacity': 20 * GiB, 'pool': 'images', 'name': 'disk.raw'},
+     21 * GiB),
+    ('equal given', vp(name='c.raw', capacity='20GiB', clone_from=cref('disk.raw')),
+     {'path': IMAGES + '/disk.raw', 'format': 'raw', 'capacity': 20 * GiB, 'pool': 'images', 'name': 'disk.raw'}, None),
+    ('other pool', vp(name='c.qcow2', capacity='9GiB', clone_from=cref('golden.qcow2', 'other')),
+     {'path': '/mnt/nfs/golden.qcow2', 'format': 'qcow2', 'capacity': 8 * GiB, 'pool': 'other',
+      'name': 'golden.qcow2'}, 9 * GiB),
+]
+
+
+@pytest.mark.parametrize('case_id, p, source, grow_to', CLONE_ARGS, ids=[c[0] for c in CLONE_ARGS])
+def test_clone_args(case_id, p, source, grow_to):
+    step, = run(p).steps
+    assert step.verb == 'clone'
+    assert step.args['source'] == source
+    assert step.args['grow_to'] == grow_to
+
+
+def test_clone_smaller_than_source_refused():
+    with pytest.raises(KvmStorageError) as exc:
+        run(vp(name='c.raw', capacity='10GiB', clone_from=cref('disk.raw')))
+    assert '10 GiB' in exc.value.msg and '20 GiB' in exc.value.msg
+
+
+GLUSTER_CASES = [
+    # (id, params, url, text)
+    ('qcow2 at the volume root', params(name='g.qcow2', pool='gv', capacity='10GiB', format='qcow2'),
+     'gluster://gluster1.example.com/gv0/g.qcow2',
+     'create volume g.qcow2 of pool gv with qemu-img over gluster (qcow2, 10 GiB)'),
+    ('raw default', params(name='g.img', pool='gv', capacity='1GiB'), 'gluster://gluster1.example.com/gv0/g.img',
+     'create volume g.img of pool gv with qemu-img over gluster (raw, 1 GiB)'),
+    ('source dir', params(name='g.qcow2', pool='gvdir', capacity='10GiB', format='qcow2'),
+     'gluster://gluster1.example.com/gv0/vms/g.qcow2',
+     'create volume g.qcow2 of pool gvdir with qemu-img over gluster (qcow2, 10 GiB)'),
+    ('no source dir', params(name='g.qcow2', pool='gvnodir', capacity='2GiB', format='qcow2'),
+     'gluster://192.0.2.7/gv1/g.qcow2', 'create volume g.qcow2 of pool gvnodir with qemu-img over gluster (qcow2, 2 GiB)'),
+    ('linked clone in gluster', params(name='vm.qcow2', pool='gv', backing=ref('shared.qcow2')),
+     'gluster://gluster1.example.com/gv0/vm.qcow2',
+     'create volume vm.qcow2 of pool gv with qemu-img over gluster '
+     '(qcow2, 10 GiB, backing gluster://gluster1.example.com/gv0/shared.qcow2)'),
+]
+
+
+@pytest.mark.parametrize('case_id, p, url, text', GLUSTER_CASES, ids=[c[0] for c in GLUSTER_CASES])
+def test_create_gluster(case_id, p, url, text):
+    step, = run(p).steps
+    assert (step.verb, step.text) == ('create_gluster', text)
+    assert step.args['url'] == url
+    assert step.args['format'] == (p['format'] or ('qcow2' if p['backing'] else 'raw'))
+    assert step.args['capacity'] == (requests_from_params(p)[0].capacity or 10 * GiB)
+    if p['backing']:
+        assert step.args['backing'] == {'path': 'gluster://gluster1.example.com/gv0/shared.qcow2', 'format': 'qcow2'}
+    else:
+        assert step.args['backing'] is None
+
+
+# ---------------------------------------------------------------------------------------
+# plan(): several volumes in one run
+
+BATCH_CASES = [
+    # (id, params, expected steps)
+    ('overlay of a volume made in the same run',
+     params(pool='images', volumes=[item(name='tmpl.qcow2', capacity='8GiB', format='qcow2'),
+                                    item(name='web.qcow2', backing=ref('tmpl.qcow2'))]),
+     [_new('tmpl.qcow2', 'qcow2, 8 GiB'), _new('web.qcow2', 'qcow2, 8 GiB, backing %s/tmpl.qcow2' % IMAGES)]),
+    ('overlay in another pool, target path with a trailing slash',
+     params(volumes=[item(name='t.qcow2', pool='other', capacity='8GiB', format='qcow2'),
+                     item(name='w.qcow2', pool='images', capacity='9GiB', backing=ref('t.qcow2', pool='other'))]),
+     [_new('t.qcow2', 'qcow2, 8 GiB', 'other'), _new('w.qcow2', 'qcow2, 9 GiB, backing /mnt/nfs/t.qcow2')]),
+    ('overlay of a raw image made in the same run',
+     params(pool='images', volumes=[item(name='t.img', capacity='1GiB'), item(name='w.qcow2', backing=ref('t.img'))]),
+     [_new('t.img', 'raw, 1 GiB'), _new('w.qcow2', 'qcow2, 1 GiB, backing %s/t.img' % IMAGES)]),
+    ('overlay of an LV made in the same run',
+     params(volumes=[item(name='lvt', pool='lvm', capacity='1GiB'),
+                     item(name='w.qcow2', pool='images', backing=ref('lvt', pool='lvm', fmt='raw'))]),
+     [_new('lvt', '1 GiB, preallocated', 'lvm'), _new('w.qcow2', 'qcow2, 1 GiB, backing /dev/vg0/lvt')]),
+    ('clone of a volume made in the same run',
+     params(pool='images', volumes=[item(name='t.qcow2', capacity='8GiB', format='qcow2'),
+                                    item(name='c.qcow2', clone_from=cref('t.qcow2'))]),
+     [_new('t.qcow2', 'qcow2, 8 GiB'),
+      ('clone', 'clone volume t.qcow2 of pool images to volume c.qcow2 of pool images (qcow2, 8 GiB)')]),
+    ('existing, new and absent together',
+     params(pool='images', volumes=[item(name='disk.raw', capacity='30GiB'), item(name='n.img', capacity='1GiB'),
+                                    item(name='spare.raw', state='absent'), item(name='gone.img', state='absent')]),
+     [('resize', 'grow volume disk.raw of pool images from 20 GiB to 30 GiB'), _new('n.img', 'raw, 1 GiB'),
+      ('delete', 'delete volume spare.raw of pool images')]),
+    ('overlays of one template',
+     params(pool='images', volumes=[item(name='t.qcow2', capacity='8GiB', format='qcow2')]
+            + [item(name='vm%d.img' % i, backing=ref('t.qcow2')) for i in (7, 8)]),
+     [_new('t.qcow2', 'qcow2, 8 GiB'), _new('vm7.img', 'qcow2, 8 GiB, backing %s/t.qcow2' % IMAGES),
+      _new('vm8.img', 'qcow2, 8 GiB, backing %s/t.qcow2' % IMAGES)]),
+]
+
+
+@pytest.mark.parametrize('case_id, p, expected', BATCH_CASES, ids=[c[0] for c in BATCH_CASES])
+def test_batch(case_id, p, expected):
+    assert steps_of(run(p)) == expected
+
+
+def test_batch_backing_element():
+    pl = run(params(pool='images', volumes=[item(name='t.qcow2', capacity='8GiB', format='qcow2'),
+                                            item(name='w.qcow2', capacity='9GiB', backing=ref('t.qcow2'))]))
+    assert facts(pl.steps[1].args['element'])['backing'] == (IMAGES + '/t.qcow2', 'qcow2')
+    assert facts(pl.steps[1].args['element'])['capacity'] == 9 * GiB
+
+
+def test_batch_order_matters():
+    p = params(pool='images', volumes=[item(name='w.qcow2', backing=ref('t.qcow2')),
+                                       item(name='t.qcow2', capacity='8GiB', format='qcow2')])
+    with pytest.raises(KvmStorageError) as exc:
+        run(p)
+    assert 'backing volume t.qcow2 of pool images does not exist' in exc.value.msg
+
+
+def test_batch_gluster_source_dir_backing():
+    pl = run(params(pool='gvdir', volumes=[item(name='t.qcow2', capacity='8GiB', format='qcow2'),
+                                           item(name='w.qcow2', backing=ref('t.qcow2'))]))
+    assert pl.steps[0].args['url'] == 'gluster://gluster1.example.com/gv0/vms/t.qcow2'
+    assert pl.steps[1].args['backing']['path'] == pl.steps[0].args['url']
+
+
+# ---------------------------------------------------------------------------------------
+# plan(): existing volumes
+
+def _grow(name, old, new):
+    return ('resize', 'grow volume %s of pool images from %s to %s' % (name, old, new))
+
+
+def _shrink(name, old, new):
+    return ('resize', 'SHRINK volume %s of pool images from %s to %s' % (name, old, new))
+
+
+def _delete(name, pool='images'):
+    return ('delete', 'delete volume %s of pool %s' % (name, pool))
+
+
+EXISTING_CASES = [
+    # (id, params, expected steps)
+    ('identical', vp(name='disk.raw', capacity='20GiB', format='raw'), []),
+    ('identical in bytes', vp(name='disk.raw', capacity=str(20 * GiB)), []),
+    ('identical, nothing asked', vp(name='disk.raw'), []),
+    ('identical overlay', vp(name='vm1.qcow2', format='qcow2', backing=ref('base.qcow2')), []),
+    ('identical overlay, backing by path', vp(name='vm1.qcow2', backing=ref(path=BASE, fmt='qcow2')), []),
+    ('identical, preallocation not compared', vp(name='disk.raw', capacity='20GiB', preallocation='full'), []),
+    ('identical, clone_from not compared', vp(name='disk.raw', clone_from=cref('spare.raw')), []),
+    ('identical LV', params(name='lv1', pool='lvm', capacity='4GiB'), []),
+    ('existing LUN', params(name='unit:0:0:1', pool='iscsi'), []),
+    ('existing gluster volume', params(name='shared.qcow2', pool='gv', capacity='10GiB', format='qcow2'), []),
+    ('grow', vp(name='disk.raw', capacity='30GiB'), [_grow('disk.raw', '20 GiB', '30 GiB')]),
+    ('grow by one byte', vp(name='disk.raw', capacity=str(20 * GiB + 1)), [_grow('disk.raw', '20 GiB', '20.00 GiB')]),
+    ('grow a volume in use', vp(name='disk.raw', capacity='1TiB'), [_grow('disk.raw', '20 GiB', '1 TiB')]),
+    ('grow a backing volume', vp(name='base.qcow2', capacity='11GiB'), [_grow('base.qcow2', '10 GiB', '11 GiB')]),
+    ('grow, odd size', vp(name='odd.img', capacity='1GiB'), [_grow('odd.img', '1000.00 MiB', '1 GiB')]),
+    ('grow, GB', vp(name='disk.raw', capacity='22GB'), [_grow('disk.raw', '20 GiB', '20.49 GiB')]),
+    ('grow LV', params(name='lv1', pool='lvm', capacity='8GiB'),
+     [('resize', 'grow volume lv1 of pool lvm from 4 GiB to 8 GiB')]),
+    ('shrink allowed', vp(name='spare.raw', capacity='10GiB', allow_shrink=True), [_shrink('spare.raw', '20 GiB', '10 GiB')]),
+    ('shrink allowed, GB', vp(name='spare.raw', capacity='20GB', allow_shrink=True),
+     [_shrink('spare.raw', '20 GiB', '18.63 GiB')]),
+    ('shrink in use, forced', vp(name='disk.raw', capacity='10GiB', allow_shrink=True, force=True),
+     [_shrink('disk.raw', '20 GiB', '10 GiB')]),
+    ('shrink a backing file, forced', vp(name='base.qcow2', capacity='5GiB', allow_shrink=True, force=True),
+     [_shrink('base.qcow2', '10 GiB', '5 GiB')]),
+    ('allow_shrink while growing', vp(name='spare.raw', capacity='30GiB', allow_shrink=True),
+     [_grow('spare.raw', '20 GiB', '30 GiB')]),
+    ('allow_shrink, same size', vp(name='disk.raw', capacity='20GiB', allow_shrink=True), []),
+]
+
+
+@pytest.mark.parametrize('case_id, p, expected', EXISTING_CASES, ids=[c[0] for c in EXISTING_CASES])
+def test_existing(case_id, p, expected):
+    pl = run(p)
+    assert steps_of(pl) == expected
+    assert pl.changed is bool(expected)
+
+
+def test_resize_args():
+    step, = run(vp(name='disk.raw', capacity='30GiB')).steps
+    assert (step.args['capacity'], step.args['shrink'], step.args['path']) == (30 * GiB, False, IMAGES + '/disk.raw')
+    step, = run(vp(name='spare.raw', capacity='1GiB', allow_shrink=True)).steps
+    assert (step.args['capacity'], step.args['shrink'], step.args['path']) == (GiB, True, IMAGES + '/spare.raw')
+
+
+def test_grow_needs_no_usage():
+    # Growing is safe: it plans without knowing who uses the volume.
+    assert steps_of(run(vp(name='disk.raw', capacity='30GiB'), users=None, children=None)) == [
+        _grow('disk.raw', '20 GiB', '30 GiB')]
+
+
+# ---------------------------------------------------------------------------------------
+# plan(): deleting volumes
+
+DELETE_CASES = [
+    # (id, params, expected steps)
+    ('missing', vp(name='gone.img', state='absent'), []),
+    ('missing, wipe', vp(name='gone.img', state='absent', wipe='zero'), []),
+    ('missing pool', params(name='a.img', pool='nopool', state='absent'), []),
+    ('unused', vp(name='spare.raw', state='absent'), [_delete('spare.raw')]),
+    ('unused, attributes ignored', vp(name='spare.raw', state='absent', capacity='1GiB', format='qcow2'),
+     [_delete('spare.raw')]),
+    ('wipe then delete', vp(name='spare.raw', state='absent', wipe='zero'),
+     [('wipe', 'wipe volume spare.raw of pool images (zero)'), _delete('spare.raw')]),
+    ('wipe trim', vp(name='spare.raw', state='absent', wipe='trim'),
+     [('wipe', 'wipe volume spare.raw of pool images (trim)'), _delete('spare.raw')]),
+    ('missing overlay', vp(name='vm9.qcow2', state='absent'), []),
+    ('in use, forced', vp(name='disk.raw', state='absent', force=True), [_delete('disk.raw')]),
+    ('in use, forced, wipe', vp(name='disk.raw', state='absent', force=True, wipe='random'),
+     [('wipe', 'wipe volume disk.raw of pool images (random)'), _delete('disk.raw')]),
+    ('backing file, forced', vp(name='base.qcow2', state='absent', force=True), [_delete('base.qcow2')]),
+    ('LV', params(name='lv1', pool='lvm', state='absent'), [_delete('lv1', 'lvm')]),
+    ('gluster volume', params(name='shared.qcow2', pool='gv', state='absent'), [_delete('shared.qcow2', 'gv')]),
+    ('several', params(pool='images', state='absent', volumes=[item(name='spare.raw'), item(name='odd.img')]),
+     [_delete('spare.raw'), _delete('odd.img')]),
+]
+
+
+@pytest.mark.parametrize('case_id, p, expected', DELETE_CASES, ids=[c[0] for c in DELETE_CASES])
+def test_delete(case_id, p, expected):
+    pl = run(p)
+    assert steps_of(pl) == expected
+    assert pl.changed is bool(expected)
+    wipes = [s for s in pl.steps if s.verb == 'wipe']
+    for step in wipes:
+        assert step.args['algorithm'] == p['wipe']
+
+
+BATCH_DELETE = [
+    # (id, names in the order listed, expected steps or the error fragment)
+    ('overlay, then its template', ['vm1.qcow2', 'base.qcow2'], [_delete('vm1.qcow2'), _delete('base.qcow2')]),
+    ('template first', ['base.qcow2', 'vm1.qcow2'], 'it is the backing file of %s/vm1.qcow2' % IMAGES),
+    ('template only', ['base.qcow2'], 'it is the backing file of'),
+]
+
+
+@pytest.mark.parametrize('case_id, names, expected', BATCH_DELETE, ids=[c[0] for c in BATCH_DELETE])
+def test_batch_delete_chain(case_id, names, expected):
+    p = params(pool='images', state='absent', volumes=[item(name=n) for n in names])
+    if isinstance(expected, str):
+        with pytest.raises(KvmStorageError) as exc:
+            run(p, users={})
+        assert expected in exc.value.msg
+    else:
+        assert steps_of(run(p, users={})) == expected
+
+
+# ---------------------------------------------------------------------------------------
+# plan(): refusals
+
+ERROR_CASES = [
+    # (id, params, users, children, exception class, fragments, details)
+    ('pool missing', params(name='a.img', pool='nopool', capacity='1G'), USERS, CHILDREN, KvmStorageError,
+     ['volume a.img of pool nopool: pool nopool does not exist'], {}),
+    ('pool missing in list', params(capacity='1G', volumes=[item(name='a', pool='images'), item(name='b', pool='x')]),
+     USERS, CHILDREN, KvmStorageError, ['volume b of pool x: pool x does not exist'], {}),
+    ('pool inactive', params(name='a.img', pool='stopped', capacity='1G'), USERS, CHILDREN, KvmStorageError,
+     ['volume a.img of pool stopped: pool stopped is not running', 'start it first'], {}),
+    ('pool inactive, absent', params(name='a.img', pool='stopped', state='absent'), USERS, CHILDREN, KvmStorageError,
+     ['pool stopped is not running'], {}),
+    ('new without capacity', vp(name='new.img'), USERS, CHILDREN, KvmStorageError,
+     ['volume new.img of pool images does not exist; set capacity (for example 20GiB) to create it'], {}),
+    ('new LV without capacity', params(name='lv9', pool='lvm'), USERS, CHILDREN, KvmStorageError,
+     ['set capacity'], {}),
+    ('metadata, raw by default', vp(name='n.img', capacity='1G', preallocation='metadata'), USERS, CHILDREN,
+     KvmStorageError, ['volume n.img of pool images: preallocation metadata needs format qcow2'], {}),
+    ('metadata in a logical pool', params(name='lv9', pool='lvm', capacity='1G', preallocation='metadata'),
+     USERS, CHILDREN, KvmStorageError, ['preallocation metadata needs format qcow2'], {}),
+    # -- LUN pools
+    ('iscsi pool', params(name='lun9', pool='iscsi', capacity='1G'), USERS, CHILDREN, KvmStorageError,
+     ['volume lun9 of pool iscsi: volumes of iscsi pools are LUNs', 'libvirt cannot create them'], {}),
+    ('iscsi_direct pool', params(name='lun9', pool='iscsi_direct', capacity='1G'), USERS, CHILDREN,
+     KvmStorageError, ['volumes of iscsi_direct pools are LUNs', 'libvirt cannot create them'], {}),
+    ('scsi pool', params(name='lun9', pool='scsi', capacity='1G'), USERS, CHILDREN, KvmStorageError,
+     ['volumes of scsi pools', 'cannot create'], {}),
+    ('mpath pool', params(name='dm-9', pool='mpath', capacity='1G'), USERS, CHILDREN, KvmStorageError,
+     ['volumes of mpath pools', 'cannot create'], {}),
+    ('clone into a LUN pool', params(name='lun9', pool='scsi', clone_from=cref('disk.raw', 'images')), USERS,
+     CHILDREN, KvmStorageError, ['volumes of scsi pools'], {}),
+    # -- linked clones
+    ('backing missing', vp(name='vm.qcow2', backing=ref('nope.qcow2')), USERS, CHILDREN, KvmStorageError,
+     ['volume vm.qcow2 of pool images: backing volume nope.qcow2 of pool images does not exist'], {}),
+    ('backing in a missing pool', vp(name='vm.qcow2', backing=ref('b', pool='nopool')), USERS, CHILDREN,
+     KvmStorageError, ['backing volume b of pool nopool does not exist'], {}),
+    ('backing path without format', vp(name='vm.qcow2', capacity='1G', backing=ref(path='/srv/t.img')), USERS,
+     CHILDREN, KvmStorageError, ['the format of backing file /srv/t.img is not known; set backing.format'], {}),
+    ('backing path without capacity', vp(name='vm.qcow2', backing=ref(path='/srv/t.img', fmt='raw')), USERS,
+     CHILDREN, KvmStorageError, ['set capacity; the size of backing file /srv/t.img is not known'], {}),
+    ('backing of unknown format', vp(name='vm.qcow2', backing=ref('lv1', pool='lvm')), USERS, CHILDREN,
+     KvmStorageError, ['the format of backing file /dev/vg0/lv1 is not known'], {}),
+    ('smaller than backing', vp(name='vm.qcow2', capacity='5GiB', backing=ref('base.qcow2')), USERS, CHILDREN,
+     KvmStorageError, ['volume vm.qcow2 of pool images: capacity 5 GiB is smaller than its backing volume (10 GiB)'], {}),
+    ('overlay must be qcow2', vp(name='vm.img', format='raw', backing=ref('base.qcow2')), USERS, CHILDREN,
+     KvmStorageError, ['a volume with a backing file must be qcow2, not raw'], {}),
+    ('clone source missing', vp(name='c.raw', clone_from=cref('nope.raw')), USERS, CHILDREN, KvmStorageError,
+     ['volume c.raw of pool images: clone_from volume nope.raw of pool images does not exist'], {}),
+    ('clone source in another pool missing', vp(name='c.raw', clone_from=cref('disk.raw', 'other')), USERS,
+     CHILDREN, KvmStorageError, ['clone_from volume disk.raw of pool other does not exist'], {}),
+    # -- existing volumes: conflicts
+    ('format conflict', vp(name='disk.raw', format='qcow2'), USERS, CHILDREN, ConflictError,
+     ['volume disk.raw of pool images exists with format raw, not qcow2', 'never recreated'], {}),
+    ('format conflict, qcow2 to raw', vp(name='base.qcow2', capacity='10GiB', format='raw'), USERS, CHILDREN,
+     ConflictError, ['exists with format qcow2, not raw'], {}),
+    ('format conflict before grow', vp(name='disk.raw', format='vdi', capacity='30GiB'), USERS, CHILDREN,
+     ConflictError, ['exists with format raw, not vdi'], {}),
+    ('backing conflict', vp(name='vm1.qcow2', backing=ref('disk.raw')), USERS, CHILDREN, ConflictError,
+     ['volume vm1.qcow2 of pool images exists with backing file %s, not %s/disk.raw' % (BASE, IMAGES),
+      'never changed'], {}),
+    ('backing conflict by path', vp(name='vm1.qcow2', backing=ref(path='/srv/other.qcow2', fmt='qcow2')), USERS,
+     CHILDREN, ConflictError, ['backing file %s, not /srv/other.qcow2' % BASE], {}),
+    ('backing added to a plain volume', vp(name='disk.raw', backing=ref('base.qcow2')), USERS, CHILDREN,
+     ConflictError, ['exists with backing file (none), not %s' % BASE], {}),
+    ('backing that does not exist', vp(name='vm1.qcow2', backing=ref('nope.qcow2')), USERS, CHILDREN,
+     ConflictError, ['not images/nope.qcow2'], {}),
+    # -- existing volumes: shrinking
+    ('shrink', vp(name='disk.raw', capacity='10GiB'), USERS, CHILDREN, KvmStorageError,
+     ['refusing to shrink volume disk.raw of pool images from 20 GiB to 10 GiB', 'allow_shrink: true'], {}),
+    ('shrink unused', vp(name='spare.raw', capacity='1GiB', force=True), USERS, CHILDREN, KvmStorageError,
+     ['refusing to shrink volume spare.raw of pool images from 20 GiB to 1 GiB'], {}),
+    ('shrink by a byte', vp(name='odd.img', capacity='1000MiB'), USERS, CHILDREN, KvmStorageError,
+     ['from 1000.00 MiB to 1000 MiB'], {}),
+    ('shrink in use', vp(name='disk.raw', capacity='10GiB', allow_shrink=True), USERS, CHILDREN, KvmStorageError,
+     ['refusing to shrink volume disk.raw of pool images: it is used by guest(s) db, web', 'force: true'],
+     {'used_by': ['db', 'web']}),
+    ('shrink a backing file', vp(name='base.qcow2', capacity='5GiB', allow_shrink=True), USERS, CHILDREN,
+     KvmStorageError, ['refusing to shrink volume base.qcow2 of pool images: it is the backing file of %s/vm1.qcow2'
+                       % IMAGES], {'backing_of': [IMAGES + '/vm1.qcow2']}),
+    # -- deleting
+    ('delete in use', vp(name='disk.raw', state='absent'), USERS, CHILDREN, KvmStorageError,
+     ['refusing to delete volume disk.raw of pool images: it is used by guest(s) db, web'], {'used_by': ['db', 'web']}),
+    ('delete in use, wipe', vp(name='disk.raw', state='absent', wipe='zero'), USERS, CHILDREN, KvmStorageError,
+     ['refusing to delete volume disk.raw'], {}),
+    ('delete an overlay in use', vp(name='vm1.qcow2', state='absent'), USERS, CHILDREN, KvmStorageError,
+     ['used by guest(s) vm1'], {'used_by': ['vm1']}),
+    ('delete a backing file', vp(name='base.qcow2', state='absent'), USERS, CHILDREN, KvmStorageError,
+     ['refusing to delete volume base.qcow2 of pool images: it is the backing file of %s/vm1.qcow2' % IMAGES],
+     {'backing_of': [IMAGES + '/vm1.qcow2']}),
+    ('delete a backing file of many', vp(name='base.qcow2', state='absent'), USERS,
+     {BASE: ['/b/z.qcow2', '/b/a.qcow2', '/b/z.qcow2']}, KvmStorageError,
+     ['it is the backing file of /b/a.qcow2, /b/z.qcow2'], {'backing_of': ['/b/a.qcow2', '/b/z.qcow2']}),
+    ('delete in a list stops the plan', params(pool='images', state='absent',
+                                               volumes=[item(name='spare.raw'), item(name='disk.raw')]),
+     USERS, CHILDREN, KvmStorageError, ['refusing to delete volume disk.raw'], {}),
+]
+
+
+@pytest.mark.parametrize('case_id, p, users, children, exc_class, fragments, details', ERROR_CASES,
+                         ids=[c[0] for c in ERROR_CASES])
+def test_plan_refuses(case_id, p, users, children, exc_class, fragments, details):
+    with pytest.raises(exc_class) as exc:
+        run(p, users, children)
+    for fragment in fragments:
+        assert fragment in exc.value.msg
+    for key, value in details.items():
+        assert exc.value.details[key] == value
+
+
+def test_conflict_is_not_a_plain_error():
+    with pytest.raises(KvmStorageError) as exc:
+        run(vp(name='spare.raw', capacity='1GiB'))
+    assert not isinstance(exc.value, ConflictError)
+
+
+def test_grow_lun_refused():
+    with pytest.raises(KvmStorageError) as exc:
+        run(params(name='unit:0:0:1', pool='iscsi', capacity='20GiB'))
+    assert 'iscsi' in exc.value.msg
+
+
+# ---------------------------------------------------------------------------------------
+# needs_usage
+
+NEEDS_USAGE = [
+    ('create', vp(name='a', capacity='1G'), False),
+    ('grow', vp(name='disk.raw', capacity='30G'), False),
+    ('force alone', vp(name='a', force=True), False),
+    ('absent', vp(name='a', state='absent'), True),
+    ('allow_shrink', vp(name='a', allow_shrink=True), True),
+    ('list, one absent', params(pool='images', volumes=[item(name='a'), item(name='b', state='absent')]), True),
+    ('list, allow_shrink inherited', params(pool='images', allow_shrink=True, volumes=[item(name='a')]), True),
+    ('list, allow_shrink overridden', params(pool='images', allow_shrink=True,
+                                             volumes=[item(name='a', allow_shrink=False)]), False),
+    ('list, all present', params(pool='images', volumes=[item(name='a'), item(name='b')]), False),
+]
+
+
+@pytest.mark.parametrize('case_id, p, expected', NEEDS_USAGE, ids=[c[0] for c in NEEDS_USAGE])
+def test_needs_usage(case_id, p, expected):
+    assert needs_usage(requests_from_params(p)) is expected
