@@ -61,7 +61,7 @@ bench: venv collection lab
 	@echo "benchmarks arrive with the volume issue (bench/)"
 
 lint: venv collection
-	$(BIN)/ansible-lint --offline -q playbooks roles
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ansible-lint -q
 
 test: sanity unit integration lint
 

@@ -72,11 +72,28 @@ class Usage(object):
     def __init__(self):
         self.users = {}
         self.children = {}
+        self.running = {}   # path -> guests whose live definition has it (qemu holds it open)
 
-    def add_user(self, path, domain):
+    def add_user(self, path, domain, live=False):
         names = self.users.setdefault(path, [])
         if domain not in names:
             names.append(domain)
+        if live:
+            running = self.running.setdefault(path, [])
+            if domain not in running:
+                running.append(domain)
+
+    def running_users_of(self, path):
+        """Running guests that have ``path`` open, directly or through an overlay."""
+        seen, out, stack = set(), [], [path]
+        while stack:
+            p = stack.pop()
+            if p in seen:
+                continue
+            seen.add(p)
+            out.extend(d for d in self.running.get(p, []) if d not in out)
+            stack.extend(self.children.get(p, []))
+        return sorted(out)
 
     def users_of(self, path):
         """Guests using ``path`` directly or through any volume backed by it."""
@@ -120,10 +137,10 @@ def read_usage(conn, known_pools=None):
         name = dom.name()
         xmls = []
         if dom.isActive():
-            xmls.append(_libvirt.call('read guest %s' % name, dom.XMLDesc, 0))
+            xmls.append((True, _libvirt.call('read guest %s' % name, dom.XMLDesc, 0)))
         if dom.isPersistent():
-            xmls.append(_libvirt.call('read guest %s' % name, dom.XMLDesc, libvirt.VIR_DOMAIN_XML_INACTIVE))
-        for text in xmls:
+            xmls.append((False, _libvirt.call('read guest %s' % name, dom.XMLDesc, libvirt.VIR_DOMAIN_XML_INACTIVE)))
+        for live, text in xmls:
             for src in disk_sources(_xml.parse(text)):
                 if src['kind'] == 'volume':
                     paths = [resolve(src['pool'], src['volume'])]
@@ -133,7 +150,7 @@ def read_usage(conn, known_pools=None):
                     paths = [src.get('path')]
                 for path in paths:
                     if path:
-                        usage.add_user(path, name)
+                        usage.add_user(path, name, live)
 
     for pool in _libvirt.call('list storage pools', conn.listAllStoragePools, 0):
         if pool.name() in known_pools:

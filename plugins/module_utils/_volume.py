@@ -230,10 +230,11 @@ class World(object):
     ``children[path]`` lists volume paths backed by it.  Both are filled only when a
     request deletes or shrinks (they cost a listing of all domains and pools)."""
 
-    def __init__(self, pools, users=None, children=None, secrets=None):
+    def __init__(self, pools, users=None, children=None, secrets=None, running=None):
         self.pools = pools
         self.users = users
         self.children = children
+        self.running = running  # path -> running guests whose live definition has it
         self.secrets = secrets or {}   # secret usage id -> UUID (volume secrets)
 
 
@@ -425,9 +426,13 @@ def _plan_existing(steps, req, actual, world, pool=None):
         raise KvmStorageError('%s is a LUN of a %s pool; its size is set on the storage side, not through libvirt'
                               % (req.label, pool.type))
     if req.capacity > actual['capacity']:
-        steps.add('resize', 'grow %s from %s to %s' % (req.label, format_size(actual['capacity']),
-                                                      format_size(req.capacity)),
-                  request=req, capacity=req.capacity, shrink=False, path=actual['path'])
+        # A running guest holds the image open: qemu must grow it (block_resize), which
+        # also tells the guest its disk grew.
+        live = sorted((world.running or {}).get(actual['path'], []))
+        steps.add('resize', 'grow %s from %s to %s%s' % (req.label, format_size(actual['capacity']),
+                                                        format_size(req.capacity),
+                                                        ' live in running guest %s' % live[0] if live else ''),
+                  request=req, capacity=req.capacity, shrink=False, path=actual['path'], live=live)
         return
     if not req.allow_shrink:
         raise KvmStorageError('refusing to shrink %s from %s to %s: shrinking cuts off data at the end; set '
@@ -436,7 +441,7 @@ def _plan_existing(steps, req, actual, world, pool=None):
     _refuse_if_used(req, actual, world, 'shrink')
     steps.add('resize', 'SHRINK %s from %s to %s' % (req.label, format_size(actual['capacity']),
                                                     format_size(req.capacity)),
-              request=req, capacity=req.capacity, shrink=True, path=actual['path'])
+              request=req, capacity=req.capacity, shrink=True, path=actual['path'], live=[])
 
 
 def pool_format(actual):
@@ -467,6 +472,9 @@ def _plan_delete(steps, req, actual, world, deleted):
     steps.add('delete', 'delete %s' % req.label, request=req)
 
 
-def needs_usage(requests):
-    """Whether the plan may need to know who uses which volume (deletes and shrinks)."""
-    return any(r.state == 'absent' or r.allow_shrink for r in requests)
+def needs_usage(requests, steps=None):
+    """Whether the plan needs to know who uses which volume: deletes and shrinks always,
+    and grows once planned (a running guest must grow its image itself)."""
+    if any(r.state == 'absent' or r.allow_shrink for r in requests):
+        return True
+    return steps is not None and 'resize' in steps.verbs()

@@ -14,7 +14,7 @@ from ansible_collections.kvm.storage.plugins.module_utils import _volume_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._size import format_size
-from ansible_collections.kvm.storage.plugins.module_utils._usage import read_usage
+from ansible_collections.kvm.storage.plugins.module_utils._usage import disk_sources, read_usage
 from ansible_collections.kvm.storage.plugins.module_utils._volume import PoolView, World
 
 libvirt = _libvirt.libvirt
@@ -61,9 +61,14 @@ class VolumeAdapter(object):
             if usage_id and usage_id not in world.secrets:
                 world.secrets[usage_id] = self._secret_uuid(usage_id)
         if with_usage:
-            self.usage = read_usage(self.conn)
-            world.users = self.usage.users
-            world.children = self.usage.children
+            self.add_usage(world)
+        return world
+
+    def add_usage(self, world):
+        self.usage = read_usage(self.conn)
+        world.users = self.usage.users
+        world.children = self.usage.children
+        world.running = self.usage.running
         return world
 
     def _secret_uuid(self, usage_id):
@@ -218,9 +223,22 @@ class VolumeAdapter(object):
 
     def _do_resize(self, step, text):
         req = step.args['request']
+        if step.args.get('live'):
+            return self._resize_live(step, text)
         flags = _flag('VIR_STORAGE_VOL_RESIZE_SHRINK') if step.args['shrink'] else 0
         _libvirt.call(text, self._vol(req).resize, step.args['capacity'], flags)
         return None
+
+    def _resize_live(self, step, text):
+        path = step.args['path']
+        dom = _libvirt.call(text, self.conn.lookupByName, step.args['live'][0])
+        element = _xml.parse(_libvirt.call(text, dom.XMLDesc, 0))
+        for src in disk_sources(element):
+            if src.get('path') == path and src.get('target'):
+                _libvirt.call(text, dom.blockResize, src['target'], step.args['capacity'],
+                              _flag('VIR_DOMAIN_BLOCK_RESIZE_BYTES'))
+                return None
+        raise KvmStorageError('cannot %s: guest %s no longer has %s attached' % (text, step.args['live'][0], path))
 
     def _do_wipe(self, step, text):
         req = step.args['request']

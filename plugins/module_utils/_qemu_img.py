@@ -1,0 +1,32 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""qemu-img as a command runner: argument lists, LANG=C, JSON output parsed here only."""
+
+from __future__ import annotations
+
+import json
+
+from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
+
+ENV = {'LANG': 'C', 'LC_ALL': 'C'}
+
+
+def run(module, args, doing, check=True):
+    rc, out, err = module.run_command(['qemu-img'] + list(args), environ_update=ENV)
+    if check and rc != 0:
+        raise KvmStorageError('cannot %s: qemu-img: %s' % (doing, ' '.join((err or out).split())))
+    return rc, out, err
+
+
+def info(module, path, doing):
+    """qemu-img info as a dict; -U reads an image a running guest holds without taking its lock."""
+    _rc, out, _err = run(module, ['info', '--output=json', '-U', path], doing)
+    return json.loads(out)
+
+
+def snapshots(module, path, doing):
+    """Internal snapshots of a qcow2 image: list of dicts with id, name, date-sec, vm-state-size."""
+    return info(module, path, doing).get('snapshots') or []

@@ -1,0 +1,122 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: volume_snapshot
+short_description: Manage internal snapshots of a qcow2 volume
+version_added: 0.1.0
+description:
+  - Creates, deletes, reverts to and lists the internal snapshots stored inside a qcow2 volume (C(qemu-img snapshot)).
+  - Refused while a running guest has the volume open, directly or through an overlay - writing into an image that
+    qemu holds open corrupts it. Shut the guest down first, or use libvirt's domain snapshots for running guests.
+  - Reverting a volume that other volumes use as backing file changes the data under them; that needs O(force=true).
+  - The module runs qemu-img on the host, so the volume must be reachable there (file pools, or gluster URLs with
+    qemu's gluster driver).
+author:
+  - kvm.storage developers (@kvm-storage)
+extends_documentation_fragment:
+  - kvm.storage._libvirt
+  - kvm.storage._attributes
+  - kvm.storage._attributes.CHANGES_STATE
+  - kvm.storage._attributes.ACTIONGROUP_LIBVIRT
+attributes:
+  idempotent:
+    support: partial
+    details:
+      - O(state=reverted) reverts on every run (whether the data already equals the snapshot cannot be known cheaply).
+options:
+  pool:
+    description: The pool holding the volume.
+    type: str
+    required: true
+  volume:
+    description: The qcow2 volume.
+    type: str
+    required: true
+  name:
+    description: The snapshot name. Required unless O(state=listed).
+    type: str
+  state:
+    description:
+      - V(present) creates the snapshot when it is missing; V(absent) deletes it; V(reverted) sets the volume's data
+        back to it; V(listed) only reports the snapshots.
+    type: str
+    default: present
+    choices: [present, absent, reverted, listed]
+  force:
+    description: Revert even though other volumes are backed by this one.
+    type: bool
+    default: false
+seealso:
+  - module: kvm.storage.volume
+"""
+
+EXAMPLES = r"""
+- name: Snapshot a stopped guest's disk before an upgrade
+  kvm.storage.volume_snapshot:
+    pool: images
+    volume: web1.qcow2
+    name: before-upgrade
+
+- name: Go back to it
+  kvm.storage.volume_snapshot:
+    pool: images
+    volume: web1.qcow2
+    name: before-upgrade
+    state: reverted
+
+- name: List the snapshots
+  kvm.storage.volume_snapshot:
+    pool: images
+    volume: web1.qcow2
+    state: listed
+  register: snaps
+"""
+
+RETURN = r"""
+actions:
+  description: The steps taken, or in check mode the steps a real run would take.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create snapshot before-upgrade of volume web1.qcow2 of pool images"]
+snapshots:
+  description: The volume's snapshots after the change (before it, in check mode).
+  returned: success
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: qemu's snapshot id.
+      type: str
+    name:
+      description: Snapshot name.
+      type: str
+    date:
+      description: Creation time, seconds since the epoch.
+      type: int
+    vm_state_size:
+      description: Size of saved guest memory in the snapshot (0 for disk-only snapshots).
+      type: int
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kvm.storage.plugins.module_utils._runner import connection_argument_spec, run
+from ansible_collections.kvm.storage.plugins.module_utils._volume_snapshot import argument_spec, REQUIRED_IF, snapshot_work
+
+
+def main():
+    spec = connection_argument_spec()
+    spec.update(argument_spec())
+    module = AnsibleModule(argument_spec=spec, required_if=REQUIRED_IF, supports_check_mode=True)
+    run(module, snapshot_work)
+
+
+if __name__ == '__main__':
+    main()
