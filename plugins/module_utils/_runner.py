@@ -36,7 +36,7 @@ def apply_plan(plan, apply_step):
             rollback = apply_step(step)
         except KvmStorageError as exc:
             exc.details['failed_step'] = step.text
-            exc.details['rolled_back'] = _roll_back(undo)
+            exc.details['rolled_back'] = exc.details.get('rolled_back', []) + _roll_back(undo)
             raise
         if rollback is not None:
             undo.append(rollback)

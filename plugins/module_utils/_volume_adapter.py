@@ -214,6 +214,10 @@ class VolumeAdapter(object):
                 self.vol_objects[(req.pool, req.name)] = vol
                 if req.capacity is not None and req.capacity > size:
                     _libvirt.call('grow the imported %s' % req.label, vol.resize, req.capacity, 0)
+            except KvmStorageError as exc:
+                undo[1]()
+                exc.details['rolled_back'] = [undo[0]]
+                raise
             except Exception:
                 undo[1]()
                 raise
