@@ -429,19 +429,18 @@ def _plan_existing(steps, req, actual, world, pool=None):
         # A running guest holds the image open: qemu must grow it (block_resize), which
         # also tells the guest its disk grew.
         live = sorted((world.running or {}).get(actual['path'], []))
-        steps.add('resize', 'grow %s from %s to %s%s' % (req.label, format_size(actual['capacity']),
-                                                        format_size(req.capacity),
-                                                        ' live in running guest %s' % live[0] if live else ''),
-                  request=req, capacity=req.capacity, shrink=False, path=actual['path'], live=live)
+        text = 'grow %s from %s to %s' % (req.label, format_size(actual['capacity']), format_size(req.capacity))
+        if live:
+            text += ' live in running guest %s' % live[0]
+        steps.add('resize', text, request=req, capacity=req.capacity, shrink=False, path=actual['path'], live=live)
         return
     if not req.allow_shrink:
         raise KvmStorageError('refusing to shrink %s from %s to %s: shrinking cuts off data at the end; set '
                               'allow_shrink: true if that is intended'
                               % (req.label, format_size(actual['capacity']), format_size(req.capacity)))
     _refuse_if_used(req, actual, world, 'shrink')
-    steps.add('resize', 'SHRINK %s from %s to %s' % (req.label, format_size(actual['capacity']),
-                                                    format_size(req.capacity)),
-              request=req, capacity=req.capacity, shrink=True, path=actual['path'], live=[])
+    text = 'SHRINK %s from %s to %s' % (req.label, format_size(actual['capacity']), format_size(req.capacity))
+    steps.add('resize', text, request=req, capacity=req.capacity, shrink=True, path=actual['path'], live=[])
 
 
 def pool_format(actual):
