@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The work of the disk and disk_info modules."""
+
+from __future__ import annotations
+
+from ansible_collections.kvm.storage.plugins.module_utils import _disk
+from ansible_collections.kvm.storage.plugins.module_utils import _disk_xml
+from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
+from ansible_collections.kvm.storage.plugins.module_utils import _volume_xml
+from ansible_collections.kvm.storage.plugins.module_utils import _xml
+from ansible_collections.kvm.storage.plugins.module_utils._disk_adapter import DiskAdapter
+from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
+from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan
+
+REPORTED = ('target', 'bus', 'device', 'source', 'format', 'cache', 'io', 'discard', 'detect_zeroes', 'iothread',
+            'readonly', 'shareable', 'serial', 'wwn', 'boot_order')
+
+
+def _volume_format(conn, source, label):
+    """A pool volume's format, for a disk whose format was not given."""
+    vol_ref = source['volume']
+    pool = _libvirt.lookup_pool(conn, vol_ref['pool'])
+    if pool is None:
+        raise KvmStorageError('%s: pool %s does not exist' % (label, vol_ref['pool']))
+    try:
+        vol = pool.storageVolLookupByName(vol_ref['name'])
+    except _libvirt.libvirt.libvirtError as exc:
+        if _libvirt.is_not_found(exc):
+            raise KvmStorageError('%s: volume %s of pool %s does not exist' % (label, vol_ref['name'], vol_ref['pool']))
+        raise _libvirt.translate(exc, 'look up volume %s' % vol_ref['name'])
+    fmt = _volume_xml.parse(_xml.parse(vol.XMLDesc(0)))['format']
+    # Partitions, LVs and LUNs report their type, not an image format: they are raw.
+    return fmt if fmt in ('raw', 'qcow2', 'qed', 'vmdk', 'vdi', 'vpc', 'vhdx', 'iso') else 'raw'
+
+
+def disk_work(module, conn):
+    request = _disk.request_from_params(module.params)
+    model = request.model
+    if request.state == 'present' and model['format'] is None and (model['source'] or {}).get('volume'):
+        model['format'] = _volume_format(conn, model['source'], request.label)
+    adapter = DiskAdapter(conn)
+    # Every machine type carries virtio; libvirt's domain capabilities (slow to compute) are
+    # asked only for the buses that some machine types lack.
+    dom = adapter.read(request.domain, with_buses=request.state == 'present' and model['bus'] != 'virtio')
+    steps, final = _disk.plan(request, dom)
+    if not module.check_mode:
+        apply_plan(steps, adapter.apply)
+    result = {'changed': steps.changed, 'actions': steps.actions}
+    if final is not None:
+        result['target'] = final['target']
+    if module._diff:
+        before = [_brief(d) for d in (dom.config_disks or dom.live_disks)]
+        after = [d for d in before]
+        if request.state == 'absent':
+            gone = set(s.args['target'] for s in steps.steps)
+            after = [d for d in before if d['target'] not in gone]
+        elif steps.changed:
+            after = [d for d in before if d['target'] != final['target']] + [_brief(final)]
+        result['diff'] = {'before': {'disks': before}, 'after': {'disks': sorted(after, key=lambda d: d['target'])}}
+    return result
+
+
+def _brief(model):
+    return dict((k, model.get(k)) for k in REPORTED if model.get(k) not in (None, False))
+
+
+def disk_info_work(module, conn):
+    adapter = DiskAdapter(conn)
+    dom = adapter.read(module.params['domain'])
+    if dom is None:
+        raise KvmStorageError('guest %s does not exist' % module.params['domain'])
+    live = dict((d['target'], d) for d in dom.live_disks)
+    config = dict((d['target'], d) for d in dom.config_disks)
+    disks = []
+    for target in sorted(set(live) | set(config)):
+        have_live, have_config = live.get(target), config.get(target)
+        model = have_live or have_config
+        entry = _brief(model)
+        entry.update(target=target, live=have_live is not None, persistent=have_config is not None,
+                     backing_chain=model.get('backing_chain') or [])
+        differences = []
+        if have_live and have_config:
+            for key in REPORTED:
+                if have_live.get(key) != have_config.get(key) and key != 'source' or \
+                        key == 'source' and not _disk_xml.same_source(have_live['source'], have_config['source']) \
+                        and (have_live['source'] or have_config['source']):
+                    differences.append(key)
+        entry['live_differs_in'] = differences
+        disks.append(entry)
+    return {'changed': False, 'disks': disks, 'running': dom.active, 'persistent': dom.persistent,
+            'machine': dom.machine, 'buses': sorted(dom.buses) if dom.buses else None}

@@ -1,0 +1,153 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Guest disks: the model (plain dicts) to ``<disk>`` XML and back.  Pure."""
+
+from __future__ import annotations
+
+from ansible_collections.kvm.storage.plugins.module_utils import _xml
+
+DRIVER_ATTRS = ('cache', 'io', 'discard', 'detect_zeroes', 'iothread')
+
+# Runtime additions libvirt makes to a disk that are not part of a request.
+VOLATILE = ('alias', 'address', 'backingStore', 'source/privateData', 'driver/@name')
+
+
+def source_kind(source):
+    if not source:
+        return None
+    for kind in ('file', 'block', 'volume', 'network'):
+        if source.get(kind):
+            return kind
+    return None
+
+
+def build(model):
+    """The ``<disk>`` element for a model: device, bus, target, source, format and tuning."""
+    source = model.get('source') or {}
+    kind = source_kind(source) or ('file' if model['device'] in ('cdrom', 'floppy') else None)
+    attrs = {'type': kind, 'device': model['device']}
+    if model['device'] == 'lun':
+        attrs['sgio'] = model.get('sgio')
+        attrs['rawio'] = None if model.get('rawio') is None else ('yes' if model['rawio'] else 'no')
+    disk = _xml.element('disk', attrs)
+    driver = {'name': 'qemu', 'type': model.get('format')}
+    for key in DRIVER_ATTRS:
+        driver[key] = model.get(key)
+    _xml.sub(disk, 'driver', driver)
+    if kind == 'file' and source.get('file'):
+        _xml.sub(disk, 'source', {'file': source['file']})
+    elif kind == 'block':
+        _xml.sub(disk, 'source', {'dev': source['block']})
+    elif kind == 'volume':
+        _xml.sub(disk, 'source', {'pool': source['volume']['pool'], 'volume': source['volume']['name']})
+    elif kind == 'network':
+        net = source['network']
+        src = _xml.sub(disk, 'source', {'protocol': net['protocol'], 'name': net.get('name')})
+        for host in net.get('hosts') or []:
+            _xml.sub(src, 'host', {'name': host['name'], 'port': host.get('port'),
+                                   'transport': host.get('transport')})
+        auth = net.get('auth')
+        if auth:
+            a = _xml.sub(src, 'auth', {'username': auth['username']})
+            _xml.sub(a, 'secret', {'type': auth.get('type', 'iscsi'), 'usage': auth.get('secret_usage'),
+                                   'uuid': auth.get('secret_uuid')})
+    _xml.sub(disk, 'target', {'dev': model['target'], 'bus': model['bus']})
+    if model.get('boot_order') is not None:
+        _xml.sub(disk, 'boot', {'order': model['boot_order']})
+    if model.get('readonly'):
+        _xml.sub(disk, 'readonly')
+    if model.get('shareable'):
+        _xml.sub(disk, 'shareable')
+    if model.get('serial'):
+        _xml.sub(disk, 'serial', text=model['serial'])
+    if model.get('wwn'):
+        _xml.sub(disk, 'wwn', text=model['wwn'])
+    return disk
+
+
+def parse(disk):
+    """One ``<disk>`` of a domain definition as a model."""
+    driver = disk.find('driver')
+    target = disk.find('target')
+    src = disk.find('source')
+    kind = disk.get('type')
+    source = None
+    if src is not None:
+        if kind == 'file' and src.get('file'):
+            source = {'file': src.get('file')}
+        elif kind == 'block':
+            source = {'block': src.get('dev')}
+        elif kind == 'volume':
+            source = {'volume': {'pool': src.get('pool'), 'name': src.get('volume')}}
+        elif kind == 'network':
+            auth = src.find('auth') if src.find('auth') is not None else disk.find('auth')
+            source = {'network': {
+                'protocol': src.get('protocol'), 'name': src.get('name'),
+                'hosts': [{'name': h.get('name'), 'port': _int(h.get('port'))} for h in src.findall('host')],
+                'auth': None if auth is None else {'username': auth.get('username')},
+            }}
+    boot = disk.find('boot')
+    model = {
+        'device': disk.get('device', 'disk'),
+        'bus': None if target is None else target.get('bus'),
+        'target': None if target is None else target.get('dev'),
+        'source': source,
+        'format': None if driver is None else driver.get('type'),
+        'readonly': disk.find('readonly') is not None,
+        'shareable': disk.find('shareable') is not None,
+        'serial': disk.findtext('serial'),
+        'wwn': disk.findtext('wwn'),
+        'boot_order': None if boot is None else _int(boot.get('order')),
+        'sgio': disk.get('sgio'),
+        'rawio': None if disk.get('rawio') is None else disk.get('rawio') == 'yes',
+        'alias': None if disk.find('alias') is None else disk.find('alias').get('name'),
+        'backing_chain': _chain(disk),
+    }
+    for key in DRIVER_ATTRS:
+        value = None if driver is None else driver.get(key)
+        model[key] = _int(value) if key == 'iothread' and value is not None else value
+    return model
+
+
+def _chain(disk):
+    out = []
+    node = disk.find('backingStore')
+    while node is not None and node.find('source') is not None:
+        src = node.find('source')
+        fmt = node.find('format')
+        out.append({'path': src.get('file') or src.get('dev') or src.get('name'),
+                    'format': None if fmt is None else fmt.get('type')})
+        node = node.find('backingStore')
+    return out
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def disks(domain_element):
+    return [parse(d) for d in domain_element.findall('devices/disk')]
+
+
+def same_source(a, b):
+    """Whether two disk sources point at the same storage."""
+    if not a or not b:
+        return False
+    ka, kb = source_kind(a), source_kind(b)
+    if ka != kb:
+        return False
+    if ka == 'volume':
+        return a['volume']['pool'] == b['volume']['pool'] and a['volume']['name'] == b['volume']['name']
+    if ka == 'network':
+        return a['network']['protocol'] == b['network']['protocol'] and a['network'].get('name') == b['network'].get('name')
+    return a[ka] == b[ka]
+
+
+def canonical(disk):
+    return _xml.canonical(disk, drop=('alias', 'address', 'backingStore', 'source/privateData'))

@@ -1,0 +1,273 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: disk
+short_description: Attach, change and detach one disk of a libvirt guest, live and persistently
+version_added: 0.1.0
+description:
+  - Manages one disk of one guest - a pool volume, an image file, a block device (a raw disk, an LV or thin LV, a
+    host CD-ROM drive), a network disk (gluster, iSCSI, NBD, rbd, http/https) or a passthrough LUN - on virtio-blk,
+    virtio-scsi, SATA, IDE, USB or floppy.
+  - On a running guest the change is applied live as well as to the persistent definition (O(live) unset); on a
+    stopped guest only the definition changes. Buses that cannot be hot-plugged (SATA, IDE, floppy) are attached
+    persistently and take effect at the next boot; the action says so.
+  - The bus is checked against the guest's domain capabilities before anything is written, because libvirt accepts
+    for instance an IDE disk on a q35 guest, which then cannot start.
+  - The disk is found by O(target) when it is given, otherwise by its source, so a re-run does not attach a second
+    copy. Without O(target) the first free name of the bus is taken (vdX, sdX, hdX, fdX).
+  - Changing the media of a CD-ROM or floppy drive is an update of that drive, live where the guest runs.
+  - A live detach waits until the guest has released the disk (up to O(timeout)); a guest that does not let go
+    gets an error and its persistent definition stays unchanged. The volume itself always stays.
+author:
+  - kvm.storage developers (@kvm-storage)
+extends_documentation_fragment:
+  - kvm.storage._libvirt
+  - kvm.storage._attributes
+  - kvm.storage._attributes.CHANGES_STATE
+  - kvm.storage._attributes.ACTIONGROUP_LIBVIRT
+options:
+  domain:
+    description: The guest (libvirt domain) name.
+    type: str
+    required: true
+  state:
+    description: V(present) attaches (or changes media); V(absent) detaches. Detaching never deletes the storage.
+    type: str
+    default: present
+    choices: [present, absent]
+  target:
+    description:
+      - The device name in the guest definition, for example V(vdb), V(sdc), V(hda), V(fda). Must fit the bus.
+      - When omitted, the disk is found by its source, or gets the first free name of its bus.
+    type: str
+  device:
+    description: What the guest sees.
+    type: str
+    default: disk
+    choices: [disk, cdrom, floppy, lun]
+  bus:
+    description:
+      - V(virtio) (virtio-blk), V(scsi) (virtio-scsi; the controller is added when the guest has none), V(sata),
+        V(ide) (legacy guests; not on q35), V(usb) (USB mass storage), V(fdc) (floppy).
+      - Defaults to V(virtio) for disks, V(sata) for CD-ROMs, V(fdc) for floppies and V(scsi) for LUNs.
+    type: str
+    choices: [virtio, scsi, sata, ide, usb, fdc]
+  source:
+    description:
+      - What the disk reads and writes. Exactly one of the suboptions. A CD-ROM or floppy without source is an empty
+        drive (which cannot be hot-plugged).
+    type: dict
+    suboptions:
+      file:
+        description: An image file on the host.
+        type: path
+      block:
+        description: A block device on the host.
+        type: path
+      volume:
+        description: A volume of a libvirt pool; its format is used when O(format) is not given.
+        type: dict
+        suboptions:
+          pool:
+            description: Pool name.
+            type: str
+            required: true
+          name:
+            description: Volume name.
+            type: str
+            required: true
+      network:
+        description: A network disk reached by qemu itself.
+        type: dict
+        suboptions:
+          protocol:
+            description: The protocol.
+            type: str
+            required: true
+            choices: [gluster, iscsi, nbd, rbd, http, https]
+          name:
+            description:
+              - V(volume/path/image) for gluster, V(IQN/LUN) for iSCSI, V(pool/image) for rbd, the export for nbd, the
+                path for http(s).
+            type: str
+          hosts:
+            description: Servers to contact.
+            type: list
+            elements: dict
+            suboptions:
+              name:
+                description: Host name or address.
+                type: str
+                required: true
+              port:
+                description: Port, when not the default.
+                type: int
+              transport:
+                description: Transport, for gluster.
+                type: str
+                choices: [tcp, unix, rdma]
+          auth:
+            description: Authentication by reference to a libvirt secret (iSCSI CHAP, Ceph).
+            type: dict
+            suboptions:
+              username:
+                description: User name.
+                type: str
+                required: true
+              secret_usage:
+                description: Usage id of the libvirt secret.
+                type: str
+              secret_uuid:
+                description: UUID of the libvirt secret.
+                type: str
+  format:
+    description: Image format qemu uses (driver type). Taken from the volume for O(source.volume); V(raw) otherwise.
+    type: str
+    choices: [raw, qcow2, qed, vmdk, vdi, vpc, vhdx, iso]
+  cache:
+    description: Host cache mode.
+    type: str
+    choices: [default, none, writethrough, writeback, directsync, unsafe]
+  io:
+    description: I/O mode.
+    type: str
+    choices: [native, threads, io_uring]
+  discard:
+    description: V(unmap) passes the guest's TRIM/discard through (virtio-scsi and virtio-blk).
+    type: str
+    choices: [unmap, ignore]
+  detect_zeroes:
+    description: Turn zero writes into holes or unmaps.
+    type: str
+    choices: ['off', 'on', unmap]
+  iothread:
+    description: The guest iothread that serves the disk.
+    type: int
+  readonly:
+    description: Read-only disk.
+    type: bool
+  shareable:
+    description: Shared by several guests (a cluster filesystem inside).
+    type: bool
+  serial:
+    description: Serial number the guest sees.
+    type: str
+  wwn:
+    description: World wide name the guest sees (scsi, sata, ide).
+    type: str
+  boot_order:
+    description: Boot order of the disk.
+    type: int
+  sgio:
+    description: SG_IO filtering of a passthrough LUN (O(device=lun)).
+    type: str
+    choices: [filtered, unfiltered]
+  rawio:
+    description: Raw I/O capability for a passthrough LUN (O(device=lun)).
+    type: bool
+  live:
+    description:
+      - Unset - apply to the running guest too, when it runs. V(false) - the persistent definition only (takes effect
+        at the next boot). V(true) - require a running guest.
+    type: bool
+  persistent:
+    description: Apply to the persistent definition. V(false) changes the running guest only.
+    type: bool
+    default: true
+  timeout:
+    description: Seconds to wait for a running guest to release a disk that is detached live.
+    type: int
+    default: 30
+seealso:
+  - module: kvm.storage.disk_info
+  - module: kvm.storage.volume
+  - name: libvirt disk XML
+    description: The definition the options write.
+    link: https://libvirt.org/formatdomain.html#hard-drives-floppy-disks-cdroms
+"""
+
+EXAMPLES = r"""
+- name: A pool volume as a virtio disk, live and persistent
+  kvm.storage.disk:
+    domain: web1
+    source:
+      volume: {pool: images, name: web1-data.qcow2}
+    discard: unmap
+
+- name: A virtio-scsi disk with TRIM (the controller is added when missing)
+  kvm.storage.disk:
+    domain: db1
+    bus: scsi
+    source: {block: /dev/vg0/db1-data}
+    cache: none
+    io: native
+    discard: unmap
+
+- name: An ISO in a SATA CD-ROM drive (on a running guest this changes the media live)
+  kvm.storage.disk:
+    domain: web1
+    device: cdrom
+    target: sda
+    source: {file: /var/lib/libvirt/isos/debian-12.iso}
+    readonly: true
+
+- name: Eject it
+  kvm.storage.disk:
+    domain: web1
+    device: cdrom
+    target: sda
+
+- name: A gluster image over gfapi
+  kvm.storage.disk:
+    domain: web1
+    source:
+      network:
+        protocol: gluster
+        name: gv0/web1.qcow2
+        hosts: [{name: gluster1.example.com}]
+    format: qcow2
+
+- name: Detach, waiting up to a minute for the guest to let go
+  kvm.storage.disk:
+    domain: web1
+    target: vdb
+    state: absent
+    timeout: 60
+"""
+
+RETURN = r"""
+actions:
+  description: The steps taken, or in check mode the steps a real run would take.
+  returned: always
+  type: list
+  elements: str
+  sample: ["attach disk vdb (virtio, volume web1-data.qcow2 of pool images) to guest web1 (live and persistent)"]
+target:
+  description: The disk's target name (picked by the module when not given).
+  returned: when O(state=present)
+  type: str
+  sample: vdb
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kvm.storage.plugins.module_utils._disk import argument_spec
+from ansible_collections.kvm.storage.plugins.module_utils._disk_module import disk_work
+from ansible_collections.kvm.storage.plugins.module_utils._runner import connection_argument_spec, run
+
+
+def main():
+    spec = connection_argument_spec()
+    spec.update(argument_spec())
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    run(module, disk_work)
+
+
+if __name__ == '__main__':
+    main()

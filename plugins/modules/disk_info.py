@@ -1,0 +1,113 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: disk_info
+short_description: Read the disks of a libvirt guest
+version_added: 0.1.0
+description:
+  - Reports every disk of a guest - target, bus, device, source, format, tuning, backing chain - from its live and its
+    persistent definition, and where the two differ (a change that takes effect at the next boot, or a live-only one).
+  - Also reports the disk buses the guest's machine type carries.
+author:
+  - kvm.storage developers (@kvm-storage)
+extends_documentation_fragment:
+  - kvm.storage._libvirt
+  - kvm.storage._attributes
+  - kvm.storage._attributes.INFO_MODULE
+  - kvm.storage._attributes.ACTIONGROUP_LIBVIRT
+options:
+  domain:
+    description: The guest name.
+    type: str
+    required: true
+seealso:
+  - module: kvm.storage.disk
+"""
+
+EXAMPLES = r"""
+- name: Disks of a guest
+  kvm.storage.disk_info:
+    domain: web1
+  register: web1_disks
+
+- name: Changes waiting for a reboot
+  ansible.builtin.debug:
+    msg: "{{ web1_disks.disks | rejectattr('live') | map(attribute='target') | list }}"
+"""
+
+RETURN = r"""
+disks:
+  description: The disks, by target name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    target:
+      description: Device name in the guest definition.
+      type: str
+    bus:
+      description: Bus.
+      type: str
+    device:
+      description: V(disk), V(cdrom), V(floppy) or V(lun).
+      type: str
+    source:
+      description: File, block device, pool volume or network source; absent for an empty drive.
+      type: dict
+    format:
+      description: Format qemu uses.
+      type: str
+    backing_chain:
+      description: Backing files below the image, as the running guest reports them (empty for a stopped guest).
+      type: list
+      elements: dict
+    live:
+      description: Whether the running guest has the disk.
+      type: bool
+    persistent:
+      description: Whether the persistent definition has the disk.
+      type: bool
+    live_differs_in:
+      description: Settings in which the running guest's disk differs from the persistent definition's.
+      type: list
+      elements: str
+running:
+  description: Whether the guest runs.
+  returned: always
+  type: bool
+persistent:
+  description: Whether the guest is defined (not transient).
+  returned: always
+  type: bool
+machine:
+  description: The guest's machine type.
+  returned: always
+  type: str
+buses:
+  description: Disk buses the machine type carries (from libvirt's domain capabilities).
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kvm.storage.plugins.module_utils._disk_module import disk_info_work
+from ansible_collections.kvm.storage.plugins.module_utils._runner import connection_argument_spec, run
+
+
+def main():
+    spec = connection_argument_spec()
+    spec.update(domain=dict(type='str', required=True))
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    run(module, disk_info_work)
+
+
+if __name__ == '__main__':
+    main()
