@@ -17,7 +17,7 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 help:
 	@echo "make demo         build the demo lab on this host and print what it made"
 	@echo "make demo-clean   remove exactly what the demo made"
-	@echo "make test         every test tier: sanity unit integration lint"
+	@echo "make test         every test tier: sanity unit integration lint bench"
 	@echo "make sanity|unit|integration|vmhost|bench|lint   one tier"
 	@echo "make lab / lab-down   start / remove the local test lab (daemons and fixtures)"
 
@@ -58,12 +58,14 @@ vmhost: venv collection packages
 	@echo "the VM host tier arrives with the LVM issue; see lab/vmhost/README.md"
 
 bench: venv collection lab
-	@echo "benchmarks arrive with the volume issue (bench/)"
+	$(BIN)/python -m pip install -q -r requirements/bench.txt
+	$(BIN)/python bench/volumes.py
+	$(BIN)/python bench/volume_info_scale.py
 
 lint: venv collection
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ansible-lint -q
 
-test: sanity unit integration lint
+test: sanity unit integration lint bench
 
 demo: venv collection
 	bash lab/packages.sh
