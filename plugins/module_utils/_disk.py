@@ -79,6 +79,8 @@ class DiskRequest(object):
 def request_from_params(p):
     domain = check_name('domain', p['domain'])
     source = dict((k, v) for k, v in (p.get('source') or {}).items() if v is not None) or None
+    if source and source.get('network'):
+        source['network'] = dict(source['network'])
     device = p['device']
     bus = p.get('bus') or DEFAULT_BUS[device]
     label = 'guest %s' % domain
@@ -100,13 +102,20 @@ def request_from_params(p):
         raise KvmStorageError('%s: sgio and rawio apply to device lun only' % label)
     if source is None and device not in ('cdrom', 'floppy') and p['state'] == 'present':
         raise KvmStorageError('%s: a %s needs a source (file, block, volume or network)' % (label, device))
+    if source is None and target is None:
+        # Without media there is nothing to find the drive by: an empty drive, an eject or
+        # a detach must name it, or every run would add another drive.
+        raise KvmStorageError('%s: set target to name the drive (a %s without source cannot be found by its source)'
+                              % (label, device))
     if source and source.get('network'):
         net = source['network']
         if net['protocol'] != 'nbd' and not net.get('name'):
-            raise KvmStorageError('%s: a %s network source needs name (volume/image, or IQN/LUN)' % (label, net['protocol']))
+            raise KvmStorageError('%s: the %s network source needs name (volume/image, or IQN/LUN)'
+                                  % (label, net['protocol']))
         if not net.get('hosts'):
             raise KvmStorageError('%s: a network source needs hosts' % label)
-        auth = net.get('auth')
+        auth = dict(net['auth']) if net.get('auth') else None
+        net = source['network'] = dict(net, auth=auth)
         if auth:
             if bool(auth.get('secret_usage')) == bool(auth.get('secret_uuid')):
                 raise KvmStorageError('%s: source.network.auth needs exactly one of secret_usage and secret_uuid' % label)
@@ -172,7 +181,9 @@ def _describe_source(source):
     if kind == 'volume':
         return 'volume %s of pool %s' % (source['volume']['name'], source['volume']['pool'])
     if kind == 'network':
-        return '%s %s' % (source['network']['protocol'], source['network'].get('name') or '')
+        net = source['network']
+        where = net.get('name') or ','.join(h['name'] for h in net.get('hosts') or [])
+        return '%s %s' % (net['protocol'], where)
     return source[kind]
 
 
@@ -200,6 +211,8 @@ def _differs(have, want):
             continue
         if key in ('readonly', 'shareable') and not value and not have.get(key):
             continue
+        if key == 'cache' and value == 'default' and have.get(key) in (None, 'default'):
+            continue  # libvirt does not write the default cache mode back
         if have.get(key) != value:
             out.append(key)
     if want['bus'] and have['bus'] != want['bus']:
@@ -247,8 +260,7 @@ def plan(request, dom):
         if diffs:
             raise ConflictError('%s: disk %s exists with other %s; detach it (state: absent) and attach it again to '
                                 'change that' % (request.label, model['target'], ', '.join(diffs)))
-    if 'live' in attach and model['bus'] not in HOTPLUG and ('config' in attach or 'config' in update
-                                                          or 'config' in scopes and found.get('config')):
+    if 'live' in attach and model['bus'] not in HOTPLUG and 'config' not in attach and found.get('config'):
         # The drive is (or will be) in the persistent definition; the running guest gets
         # it at the next boot, since this bus cannot be hot-plugged.
         attach.remove('live')
@@ -299,6 +311,13 @@ def _plan_detach(steps, request, scopes, found):
     present = [s for s in scopes if found[s] is not None]
     if not present:
         return steps
+    want = request.model['source']
+    for scope in present:
+        have = found[scope]['source']
+        if want and not _disk_xml.same_source(have, want):
+            raise ConflictError('%s: target %s holds %s, not %s; nothing was detached'
+                                % (request.label, found[scope]['target'], _describe_source(have),
+                                   _describe_source(want)))
     target = found[present[0]]['target']
     if 'live' in present:
         steps.add('detach', 'detach disk %s from guest %s (live, waiting up to %d s for the guest to release it)'

@@ -141,7 +141,17 @@ class DiskAdapter(object):
 
     def _do_update(self, step, text):
         xml = _xml.to_string(step.args['element'], pretty=False)
-        _call(text, self.dom.updateDeviceFlags, xml, _flags(step.args['scopes']))
+        attempts = 10
+        for attempt in range(attempts):
+            try:
+                _call(text, self.dom.updateDeviceFlags, xml, _flags(step.args['scopes']))
+                return None
+            except KvmStorageError as exc:
+                # The guest may hold the tray locked; libvirt asks qemu to force it open,
+                # which takes a moment: "Tray of device ... is not open". Ask again.
+                if 'Tray of device' not in exc.msg or attempt == attempts - 1:
+                    raise
+                time.sleep(1)
         return None
 
     def _do_detach(self, step, text):

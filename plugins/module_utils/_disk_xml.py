@@ -84,11 +84,14 @@ def parse(disk):
             source = {'volume': {'pool': src.get('pool'), 'name': src.get('volume')}}
         elif kind == 'network':
             auth = src.find('auth') if src.find('auth') is not None else disk.find('auth')
-            source = {'network': {
-                'protocol': src.get('protocol'), 'name': src.get('name'),
-                'hosts': [{'name': h.get('name'), 'port': _int(h.get('port'))} for h in src.findall('host')],
-                'auth': None if auth is None else {'username': auth.get('username')},
-            }}
+            hosts = []
+            for h in src.findall('host'):
+                entry = {'name': h.get('name'), 'port': _int(h.get('port'))}
+                if h.get('transport'):
+                    entry['transport'] = h.get('transport')
+                hosts.append(entry)
+            source = {'network': {'protocol': src.get('protocol'), 'name': src.get('name'), 'hosts': hosts,
+                                  'auth': None if auth is None else _auth(auth)}}
     boot = disk.find('boot')
     model = {
         'device': disk.get('device', 'disk'),
@@ -110,6 +113,18 @@ def parse(disk):
         value = None if driver is None else driver.get(key)
         model[key] = _int(value) if key == 'iothread' and value is not None else value
     return model
+
+
+def _auth(auth):
+    secret = auth.find('secret')
+    out = {'username': auth.get('username')}
+    if secret is not None:
+        out['type'] = secret.get('type')
+        if secret.get('usage'):
+            out['secret_usage'] = secret.get('usage')
+        if secret.get('uuid'):
+            out['secret_uuid'] = secret.get('uuid')
+    return out
 
 
 def _chain(disk):
@@ -145,7 +160,15 @@ def same_source(a, b):
     if ka == 'volume':
         return a['volume']['pool'] == b['volume']['pool'] and a['volume']['name'] == b['volume']['name']
     if ka == 'network':
-        return a['network']['protocol'] == b['network']['protocol'] and a['network'].get('name') == b['network'].get('name')
+        na, nb = a['network'], b['network']
+        if na['protocol'] != nb['protocol'] or na.get('name') != nb.get('name'):
+            return False
+        if na['protocol'] in ('nbd', 'http', 'https'):
+            # The name alone does not say which server: compare the servers too.
+            def servers(n):
+                return sorted((h.get('name'), h.get('port')) for h in n.get('hosts') or [])
+            return servers(na) == servers(nb)
+        return True
     return a[ka] == b[ka]
 
 
