@@ -8,7 +8,6 @@ KVMST_CACHE_DIR="${KVMST_CACHE_DIR:-/var/cache/kvmst-lab}"
 KVMST_LOG_DIR="${KVMST_LOG_DIR:-/var/log/kvmst-lab}"
 KVMST_RUN_DIR="${KVMST_RUN_DIR:-/run/kvmst-lab}"
 KVMST_VAR_TMP="${KVMST_VAR_TMP:-/var/tmp/kvmst-lab}"
-KVMST_LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export KVMST_CACHE_DIR KVMST_LOG_DIR KVMST_RUN_DIR KVMST_VAR_TMP
 
 mkdir -p "$KVMST_LOG_DIR"
@@ -76,17 +75,22 @@ kvmst_debian_mirror() {
         return
     fi
     local uri
+    # shellcheck disable=SC2016  # apt's own $(FIELD) syntax
     uri="$(apt-get indextargets --format '$(REPO_URI) $(RELEASE)' 2>/dev/null |
         awk '$2 == "bookworm" { print $1; exit }')"
     echo "${uri:-http://deb.debian.org/debian/}"
 }
 
-# kvmst_lock FILE: hold an exclusive lock on FILE (fd 9) until the script exits.
+# kvmst_lock FILE [TIMEOUT]: hold an exclusive lock on FILE (fd 9) until the script
+# exits; with TIMEOUT (seconds), return 1 when it cannot be had in time.
 kvmst_lock() {
     mkdir -p "$(dirname "$1")"
     exec 9>"$1"
-    if ! flock -n 9; then
-        kvmst_info "waiting for lock $1"
+    flock -n 9 && return 0
+    kvmst_info "waiting for lock $1"
+    if [[ -n "${2:-}" ]]; then
+        flock -w "$2" 9
+    else
         flock 9
     fi
 }

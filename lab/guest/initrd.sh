@@ -33,7 +33,7 @@ fi
 BUSYBOX_VERSION="$(dpkg-query -W -f '${Package}=${Version}' busybox-static 2>/dev/null || "$BUSYBOX" | head -n1)"
 
 HASH="$( {
-    cat "$HERE/initrd.sh" "$HERE/common.sh"
+    cat "$HERE/initrd.sh"
     echo "$KVMST_KERNEL_VERSION $KVMST_KERNEL_PACKAGE $BUSYBOX_VERSION ${MODULES[*]}"
 } | kvmst_sha256)"
 DEST="$GDIR/$HASH"

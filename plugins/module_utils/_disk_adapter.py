@@ -22,8 +22,9 @@ HINTS = (
     ('No more available PCI slots', 'the q35 guest has no free pcie-root-port for a hot-plugged device: define it '
                                     'with spare <controller type="pci" model="pcie-root-port"/> entries (one per '
                                     'device to hot-plug), or attach persistently and reboot'),
-    ('Failed to get shared "write" lock', 'the image, or its backing file, is open writable by another guest: '
-                                          'detach it there, or attach an overlay'),
+    # qemu: 'Failed to get shared "write" lock' / 'Failed to get "write" lock'
+    ('lock', 'the image, or its backing file, is open writable by another guest or as a backing file: '
+             'detach it there, or attach an overlay'),
     ('must not have null value', 'an empty drive cannot be hot-plugged: give it media or attach it persistently'),
     ('does not support hotplugging', 'this bus cannot be hot-plugged: attach persistently (live: false) and reboot'),
 )
@@ -44,7 +45,7 @@ def _call(doing, func, *args):
     except libvirt.libvirtError as exc:
         err = _libvirt.translate(exc, doing)
         for words, hint in HINTS:
-            if words in err.msg:
+            if words in err.msg and (words != 'lock' or 'Failed to get' in err.msg):
                 err.msg += '; %s' % hint
                 break
         raise err

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Boot the lab's nested Debian VM host (building its image first when needed) under
+# TCG, with two extra 4 GiB sparse virtio disks and SSH forwarded to 127.0.0.1:2222,
+# wait until SSH answers, and write an Ansible inventory:
+#   /run/kvmst-lab/vmhost/inventory   (host kvmst-vmhost)
+#   /run/kvmst-lab/vmhost/env         (KVMST_VMHOST_* variables, eval-able; also printed)
+# Idempotent: when the VM host is already up and answering, it only prints.
+# Environment: KVMST_VMHOST_SSH_PORT (2222), KVMST_VMHOST_BOOT_TIMEOUT (180 s),
+# KVMST_VMHOST_MEMORY_MIB (3072), KVMST_VMHOST_DISK_SIZE (4G).
+set -euo pipefail
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lab/vmhost/common-vmhost.sh
+source "$HERE/common-vmhost.sh"
+
+PORT="${KVMST_VMHOST_SSH_PORT:-2222}"
+TIMEOUT="${KVMST_VMHOST_BOOT_TIMEOUT:-180}"
+MEM="${KVMST_VMHOST_MEMORY_MIB:-3072}"
+DISK_SIZE="${KVMST_VMHOST_DISK_SIZE:-4G}"
+
+kvmst_require qemu-system-x86_64:qemu-system-x86 ssh:openssh-client ss:iproute2
+mkdir -p "$KVMST_RUN_DIR"
+kvmst_lock "$VMHOST_LOCK"
+
+eval "$("$HERE/build.sh")"
+SSH_OPTS="$(vmhost_ssh_opts "$KVMST_VMHOST_SSH_KEY" "$PORT" 15)"
+
+ssh_ok() {
+    # shellcheck disable=SC2086
+    ssh $SSH_OPTS root@127.0.0.1 true >/dev/null 2>&1
+}
+
+print_env() { cat "$VMHOST_RUN/env"; }
+
+# wait_ssh START_SECONDS PID: poll until SSH answers, qemu dies or the deadline passes.
+wait_ssh() {
+    local start="$1" pid="$2"
+    until ssh_ok; do
+        if [[ -z "$(vmhost_pid)" ]]; then
+            kvmst_die "the VM host's qemu (pid $pid) exited during boot (qemu log: $VMHOST_QEMU_LOG)" "$VMHOST_CONSOLE"
+        fi
+        if ((SECONDS - start >= TIMEOUT)); then
+            kvmst_die "the VM host did not answer SSH on 127.0.0.1:$PORT within ${TIMEOUT}s (qemu pid $pid still running; run lab/vmhost/down.sh)" "$VMHOST_CONSOLE"
+        fi
+        sleep 2
+    done
+}
+
+PID="$(vmhost_pid)"
+if [[ -n "$PID" ]]; then
+    # Already running: keep it (its port and key are in its env file).
+    if [[ -s "$VMHOST_RUN/env" ]]; then
+        eval "$(cat "$VMHOST_RUN/env")"
+        PORT="$KVMST_VMHOST_SSH_PORT"
+        SSH_OPTS="$(vmhost_ssh_opts "$KVMST_VMHOST_SSH_KEY" "$PORT" 15)"
+    fi
+    if [[ "$(cat "$VMHOST_RUN/image-dir" 2>/dev/null)" != "$KVMST_VMHOST_IMAGE_DIR" ]]; then
+        kvmst_info "note: the running VM host was booted from an older image; lab/vmhost/down.sh && lab/vmhost/up.sh boots the current one"
+    fi
+    start=$SECONDS
+    wait_ssh "$start" "$PID"
+    kvmst_info "VM host already up (pid $PID), SSH on 127.0.0.1:$PORT"
+    print_env
+    exit 0
+fi
+
+# Not running: clear what a previous run left.
+rm -rf "$VMHOST_RUN" "$VMHOST_DISKS"
+if ss -Htln "sport = :$PORT" | grep -q .; then
+    kvmst_die "TCP port $PORT is already in use on this machine (set KVMST_VMHOST_SSH_PORT)"
+fi
+mkdir -p "$VMHOST_RUN" "$VMHOST_DISKS"
+chmod 0700 "$VMHOST_RUN"
+for i in 1 2; do
+    truncate -s "$DISK_SIZE" "$VMHOST_DISKS/disk$i.img"
+done
+echo "$KVMST_VMHOST_IMAGE_DIR" >"$VMHOST_RUN/image-dir"
+
+: >"$VMHOST_CONSOLE"
+printf '\n== %s up.sh: qemu start\n' "$(date -u +%FT%TZ)" >>"$VMHOST_QEMU_LOG"
+kvmst_info "booting the VM host (TCG, 2 vCPU, ${MEM} MiB; console: $VMHOST_CONSOLE)"
+start=$SECONDS
+# 9>&-: the daemonized qemu must not inherit (and so hold forever) the lock on fd 9.
+qemu-system-x86_64 \
+    -name "$VMHOST_NAME,process=$VMHOST_NAME" \
+    -accel tcg -smp 2 -m "$MEM" \
+    -nodefaults -display none -monitor none -no-reboot \
+    -serial "file:$VMHOST_CONSOLE" \
+    -qmp "unix:$VMHOST_QMP,server=on,wait=off" \
+    -kernel "$KVMST_VMHOST_KERNEL" -initrd "$KVMST_VMHOST_INITRD" \
+    -append "console=ttyS0 rdinit=/sbin/init net.ifnames=0 panic=-1" \
+    -drive "file=$VMHOST_DISKS/disk1.img,if=none,id=disk1,format=raw,cache=unsafe,discard=unmap" \
+    -device virtio-blk-pci,drive=disk1,serial=kvmst-disk1 \
+    -drive "file=$VMHOST_DISKS/disk2.img,if=none,id=disk2,format=raw,cache=unsafe,discard=unmap" \
+    -device virtio-blk-pci,drive=disk2,serial=kvmst-disk2 \
+    -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:22" \
+    -device virtio-net-pci,netdev=n0 \
+    -object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0 \
+    -daemonize -pidfile "$VMHOST_PIDFILE" >>"$VMHOST_QEMU_LOG" 2>&1 9>&- ||
+    kvmst_die "qemu-system-x86_64 failed to start" "$VMHOST_QEMU_LOG"
+PID="$(vmhost_pid)"
+[[ -n "$PID" ]] || kvmst_die "qemu started but its pid file $VMHOST_PIDFILE names no running VM host" "$VMHOST_QEMU_LOG"
+
+cat >"$VMHOST_RUN/env" <<EOF
+KVMST_VMHOST_HOST=127.0.0.1
+KVMST_VMHOST_SSH_PORT=$PORT
+KVMST_VMHOST_SSH_USER=root
+KVMST_VMHOST_SSH_KEY=$KVMST_VMHOST_SSH_KEY
+KVMST_VMHOST_INVENTORY=$VMHOST_RUN/inventory
+KVMST_VMHOST_PID=$PID
+KVMST_VMHOST_DISK1=$VMHOST_DISKS/disk1.img
+KVMST_VMHOST_DISK2=$VMHOST_DISKS/disk2.img
+KVMST_VMHOST_GUEST_DISK1=/dev/disk/by-id/virtio-kvmst-disk1
+KVMST_VMHOST_GUEST_DISK2=/dev/disk/by-id/virtio-kvmst-disk2
+EOF
+cat >"$VMHOST_RUN/inventory" <<EOF
+# Written by lab/vmhost/up.sh: the lab's nested VM host (removed by lab/vmhost/down.sh).
+[vmhosts]
+$VMHOST_NAME ansible_host=127.0.0.1 ansible_port=$PORT ansible_user=root ansible_ssh_private_key_file=$KVMST_VMHOST_SSH_KEY ansible_python_interpreter=/usr/bin/python3 ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'
+EOF
+
+wait_ssh "$start" "$PID"
+kvmst_info "VM host up in $((SECONDS - start))s (pid $PID), SSH on 127.0.0.1:$PORT, inventory $VMHOST_RUN/inventory"
+print_env
