@@ -69,6 +69,17 @@ class PoolAdapter(object):
             return False
         return '://' in uri and uri.split('://', 1)[1].startswith('/')
 
+    def resolve_devices(self, request):
+        """Logical pools name their PVs as LVM reports them (/dev/vda, not a /dev/disk/by-id
+        link), or libvirt cannot match the VG to its devices when it starts the pool: on a
+        local URI, symlinked device paths are resolved before comparing or defining."""
+        if request.type != 'logical' or request.element is None or not self._is_local():
+            return
+        for device in request.element.findall('source/device'):
+            path = device.get('path')
+            if path and os.path.islink(path):
+                device.set('path', os.path.realpath(path))
+
     def preflight(self, request, actual):
         """Checks of the host that make a doomed create fail before anything is written,
         in check mode too: source devices that do not exist, a target path that is a file.

@@ -40,6 +40,7 @@ def _state_of(actual):
 def pool_work(module, conn):
     request = _pool.request_from_params(module.params, resolve_user, resolve_group)
     adapter = PoolAdapter(conn)
+    adapter.resolve_devices(request)
     actual = adapter.read(request.name)
     adapter.preflight(request, actual)
     steps, after = _pool.plan(request, actual)

@@ -432,7 +432,8 @@ def _plan_existing(steps, req, actual, world, pool=None):
         text = 'grow %s from %s to %s' % (req.label, format_size(actual['capacity']), format_size(req.capacity))
         if live:
             text += ' live in running guest %s' % live[0]
-        steps.add('resize', text, request=req, capacity=req.capacity, shrink=False, path=actual['path'], live=live)
+        steps.add('resize', text, request=req, capacity=req.capacity, shrink=False, path=actual['path'], live=live,
+                  pool_type=pool.type if pool is not None else None)
         return
     if not req.allow_shrink:
         raise KvmStorageError('refusing to shrink %s from %s to %s: shrinking cuts off data at the end; set '
@@ -440,7 +441,8 @@ def _plan_existing(steps, req, actual, world, pool=None):
                               % (req.label, format_size(actual['capacity']), format_size(req.capacity)))
     _refuse_if_used(req, actual, world, 'shrink')
     text = 'SHRINK %s from %s to %s' % (req.label, format_size(actual['capacity']), format_size(req.capacity))
-    steps.add('resize', text, request=req, capacity=req.capacity, shrink=True, path=actual['path'], live=[])
+    steps.add('resize', text, request=req, capacity=req.capacity, shrink=True, path=actual['path'], live=[],
+              pool_type=pool.type if pool is not None else None)
 
 
 def pool_format(actual):

@@ -229,8 +229,23 @@ class VolumeAdapter(object):
         req = step.args['request']
         if step.args.get('live'):
             return self._resize_live(step, text)
+        if step.args.get('pool_type') == 'logical':
+            return self._resize_lv(step, text)
         flags = _flag('VIR_STORAGE_VOL_RESIZE_SHRINK') if step.args['shrink'] else 0
         _libvirt.call(text, self._vol(req).resize, step.args['capacity'], flags)
+        return None
+
+    def _resize_lv(self, step, text):
+        # libvirt's logical backend cannot resize ("storage pool does not support changing
+        # of volume capacity"): LVM does it on the host, then libvirt re-reads the pool.
+        req = step.args['request']
+        tool = 'lvreduce' if step.args['shrink'] else 'lvextend'
+        cmd = [tool] + (['--force'] if step.args['shrink'] else []) + \
+            ['--size', '%db' % step.args['capacity'], step.args['path']]
+        rc, out, err = self.run_command(cmd, environ_update={'LANG': 'C', 'LC_ALL': 'C'})
+        if rc != 0:
+            raise KvmStorageError('cannot %s: %s: %s' % (text, tool, ' '.join((err or out).split())))
+        _libvirt.call('refresh pool %s' % req.pool, self.pools[req.pool].refresh, 0)
         return None
 
     def _resize_live(self, step, text):

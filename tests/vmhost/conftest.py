@@ -1,0 +1,59 @@
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""VM host tier: playbooks run over SSH against the nested Debian VM host (real
+device-mapper, LVM and libvirt inside), booted once for the session by lab/vmhost/up.sh
+and stopped again at the end. A VM host that does not come up fails the run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+COLLECTIONS = os.path.join(REPO, '.cache', 'collections')
+
+
+@pytest.fixture(scope='session')
+def vmhost():
+    up = subprocess.run(['bash', os.path.join(REPO, 'lab', 'vmhost', 'up.sh')], capture_output=True, text=True,
+                        check=False)
+    if up.returncode != 0:
+        pytest.fail('the VM host did not come up: %s' % (up.stderr.strip()[-2000:] or up.stdout.strip()[-2000:]),
+                    pytrace=False)
+    env = {}
+    for line in up.stdout.splitlines():
+        if line.startswith('KVMST_VMHOST_') and '=' in line:
+            key, value = line.split('=', 1)
+            env[key] = value
+    if not env.get('KVMST_VMHOST_INVENTORY'):
+        pytest.fail('lab/vmhost/up.sh printed no inventory', pytrace=False)
+    yield env
+    if os.environ.get('KVMST_KEEP_VMHOST') != '1':
+        subprocess.run(['bash', os.path.join(REPO, 'lab', 'vmhost', 'down.sh')], capture_output=True, check=False)
+
+
+@pytest.fixture
+def run_vmhost_playbook(vmhost, tmp_path):
+    def run(playbook):
+        env = dict(os.environ)
+        env.update(vmhost)
+        env.update({
+            'ANSIBLE_COLLECTIONS_PATH': COLLECTIONS,
+            'ANSIBLE_NOCOLOR': '1',
+            'ANSIBLE_FORCE_COLOR': '0',
+            'ANSIBLE_RETRY_FILES_ENABLED': '0',
+            'ANSIBLE_HOST_KEY_CHECKING': '0',
+            'ANSIBLE_LOCAL_TEMP': str(tmp_path / 'ansible-local'),
+            'ANSIBLE_HOME': str(tmp_path / 'ansible-home'),
+        })
+        cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', vmhost['KVMST_VMHOST_INVENTORY'],
+               os.path.join(HERE, playbook)]
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO, check=False)
+        (tmp_path / 'ansible.log').write_text(proc.stdout + '\n--- stderr ---\n' + proc.stderr)
+        return proc
+    return run

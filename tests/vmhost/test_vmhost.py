@@ -1,0 +1,24 @@
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Each playbook in tests/vmhost/ is one scenario run over SSH on the VM host."""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PLAYBOOKS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(HERE, '*.yml')))
+
+
+@pytest.mark.parametrize('playbook', PLAYBOOKS)
+def test_vmhost_scenario(playbook, run_vmhost_playbook):
+    proc = run_vmhost_playbook(playbook)
+    tail = '\n'.join(proc.stdout.splitlines()[-60:] + ['--- stderr ---'] + proc.stderr.splitlines()[-8:])
+    m = re.search(r'kvmst-vmhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', proc.stdout)
+    assert m is not None, 'no play recap:\n' + tail
+    assert proc.returncode == 0 and int(m.group(3)) == 0 and int(m.group(4)) == 0, tail
