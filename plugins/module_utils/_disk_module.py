@@ -54,7 +54,7 @@ def disk_work(module, conn):
         result['target'] = final['target']
     if module._diff:
         before = [_brief(d) for d in (dom.config_disks or dom.live_disks)]
-        after = [d for d in before]
+        after = list(before)
         if request.state == 'absent':
             gone = set(s.args['target'] for s in steps.steps)
             after = [d for d in before if d['target'] not in gone]
