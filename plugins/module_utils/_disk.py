@@ -319,6 +319,15 @@ def _plan_detach(steps, request, scopes, found):
                                 % (request.label, found[scope]['target'], _describe_source(have),
                                    _describe_source(want)))
     target = found[present[0]]['target']
+    if 'live' in present and found['live']['bus'] not in HOTPLUG:
+        if 'config' not in present:
+            raise KvmStorageError('%s: disk %s is on bus %s, which cannot be unplugged from the running guest; '
+                                  'remove it from the persistent definition and shut the guest down'
+                                  % (request.label, target, found['live']['bus']))
+        steps.add('detach', 'detach disk %s from guest %s (persistent; %s cannot be unplugged live: it stays in the '
+                  'running guest until it is shut down)' % (target, request.domain, found['live']['bus']),
+                  scopes=['config'], target=found['config']['target'], model=found['config'], timeout=request.timeout)
+        return steps
     if 'live' in present:
         steps.add('detach', 'detach disk %s from guest %s (live, waiting up to %d s for the guest to release it)'
                   % (target, request.domain, request.timeout), scopes=['live'], target=target,

@@ -27,6 +27,8 @@ HINTS = (
              'detach it there, or attach an overlay'),
     ('must not have null value', 'an empty drive cannot be hot-plugged: give it media or attach it persistently'),
     ('does not support hotplugging', 'this bus cannot be hot-plugged: attach persistently (live: false) and reboot'),
+    ('Tray of device', 'the guest keeps the tray locked (a mounted or open CD-ROM): eject it inside the guest, or '
+                       'change the media persistently (live: false) for the next boot'),
 )
 
 
@@ -141,17 +143,25 @@ class DiskAdapter(object):
         return ('detach the disk attached by this run', lambda: [f() for f in reversed(undo)])
 
     def _do_update(self, step, text):
-        xml = _xml.to_string(step.args['element'], pretty=False)
+        element = step.args['element']
+        xml = _xml.to_string(element, pretty=False)
+        flags = _flags(step.args['scopes'])
         attempts = 10
         for attempt in range(attempts):
             try:
-                _call(text, self.dom.updateDeviceFlags, xml, _flags(step.args['scopes']))
+                _call(text, self.dom.updateDeviceFlags, xml, flags)
                 return None
             except KvmStorageError as exc:
-                # The guest may hold the tray locked; libvirt asks qemu to force it open,
-                # which takes a moment: "Tray of device ... is not open". Ask again.
+                # A guest that holds the tray locked makes qemu open it only after a delay,
+                # which libvirt may not wait for ("Tray of device ... is not open"). Eject
+                # first (an update without media), then insert the new media.
                 if 'Tray of device' not in exc.msg or attempt == attempts - 1:
                     raise
+                empty = _disk_xml.build(dict(_disk_xml.parse(element), source=None))
+                try:
+                    self.dom.updateDeviceFlags(_xml.to_string(empty, pretty=False), flags)
+                except libvirt.libvirtError:
+                    pass
                 time.sleep(1)
         return None
 

@@ -769,6 +769,11 @@ def _detach_config(target):
     return ('detach', 'detach disk %s from guest web1 (persistent)' % target, CONFIG)
 
 
+def _detach_next_boot(target, bus='sata'):
+    return ('detach', 'detach disk %s from guest web1 (persistent; %s cannot be unplugged live: it stays in the '
+            'running guest until it is shut down)' % (target, bus), CONFIG)
+
+
 def absent(**kw):
     return params(state='absent', **kw)
 
@@ -798,11 +803,9 @@ DETACH_CASES = [
      guest(config=(ROOT,), live=(ROOT, DATA)), []),
     ('ide on q35: no bus check on the way out', absent(target='hda', bus='ide'), guest(config=(ROOT, IDE_DISK), live=(ROOT,)),
      [_detach_config('hda')]),
-    ('sata disk', absent(target='sdb', bus='sata'), guest(config=(ROOT, SATA_DISK)),
-     [_detach_live('sdb'), _detach_config('sdb')]),
-    ('empty cdrom', absent(device='cdrom', target='sda'), RUNNING_EMPTY_CD, [_detach_live('sda'), _detach_config('sda')]),
-    ('cdrom by its media', absent(device='cdrom', source=src(file='/srv/a.iso')), RUNNING_CD,
-     [_detach_live('sda'), _detach_config('sda')]),
+    ('sata disk', absent(target='sdb', bus='sata'), guest(config=(ROOT, SATA_DISK)), [_detach_next_boot('sdb')]),
+    ('empty cdrom', absent(device='cdrom', target='sda'), RUNNING_EMPTY_CD, [_detach_next_boot('sda')]),
+    ('cdrom by its media', absent(device='cdrom', source=src(file='/srv/a.iso')), RUNNING_CD, [_detach_next_boot('sda')]),
     ('lun', absent(device='lun', source=src(block='/dev/sdx')),
      guest(config=(ROOT, disk('sda', 'scsi', device='lun', source={'block': '/dev/sdx'}))),
      [_detach_live('sda'), _detach_config('sda')]),
