@@ -87,7 +87,8 @@ def request_from_params(p):
     target = p.get('target')
     if target is not None and (not target.isalnum() or not target.islower()):
         raise KvmStorageError('%s: target %r must be a device name such as vdb, sdc or hda' % (label, target))
-    if target is not None and not target.startswith(PREFIX[bus]):
+    # A detach by target needs no bus: the target alone names the disk.
+    if target is not None and (p.get('bus') or p['state'] == 'present') and not target.startswith(PREFIX[bus]):
         raise KvmStorageError('%s: target %s does not fit bus %s, whose disks are named %sX'
                               % (label, target, bus, PREFIX[bus]))
     if device == 'floppy' and bus != 'fdc':
