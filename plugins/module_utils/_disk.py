@@ -322,9 +322,9 @@ def _plan_detach(steps, request, scopes, found):
     target = found[present[0]]['target']
     if 'live' in present and found['live']['bus'] not in HOTPLUG:
         if 'config' not in present:
-            raise KvmStorageError('%s: disk %s is on bus %s, which cannot be unplugged from the running guest; '
-                                  'remove it from the persistent definition and shut the guest down'
-                                  % (request.label, target, found['live']['bus']))
+            # Already gone from the definition: it leaves the running guest at shutdown,
+            # and nothing more can be done live (a second run must not fail or change).
+            return steps
         steps.add('detach', 'detach disk %s from guest %s (persistent; %s cannot be unplugged live: it stays in the '
                   'running guest until it is shut down)' % (target, request.domain, found['live']['bus']),
                   scopes=['config'], target=found['config']['target'], model=found['config'], timeout=request.timeout)
