@@ -22,16 +22,7 @@ REPORTED = ('target', 'bus', 'device', 'source', 'format', 'cache', 'io', 'disca
 
 def _volume_format(conn, source, label):
     """A pool volume's format, for a disk whose format was not given."""
-    vol_ref = source['volume']
-    pool = _libvirt.lookup_pool(conn, vol_ref['pool'])
-    if pool is None:
-        raise KvmStorageError('%s: pool %s does not exist' % (label, vol_ref['pool']))
-    try:
-        vol = pool.storageVolLookupByName(vol_ref['name'])
-    except _libvirt.libvirt.libvirtError as exc:
-        if _libvirt.is_not_found(exc):
-            raise KvmStorageError('%s: volume %s of pool %s does not exist' % (label, vol_ref['name'], vol_ref['pool']))
-        raise _libvirt.translate(exc, 'look up volume %s' % vol_ref['name'])
+    vol = _libvirt.lookup_volume(conn, source['volume']['pool'], source['volume']['name'], label)
     fmt = _volume_xml.parse(_xml.parse(vol.XMLDesc(0)))['format']
     # Partitions, LVs and LUNs report their type, not an image format: they are raw.
     return fmt if fmt in ('raw', 'qcow2', 'qed', 'vmdk', 'vdi', 'vpc', 'vhdx', 'iso') else 'raw'

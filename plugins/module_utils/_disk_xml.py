@@ -12,7 +12,7 @@ from ansible_collections.kvm.storage.plugins.module_utils import _xml
 DRIVER_ATTRS = ('cache', 'io', 'discard', 'detect_zeroes', 'iothread')
 
 # Runtime additions libvirt makes to a disk that are not part of a request.
-VOLATILE = ('alias', 'address', 'backingStore', 'source/privateData', 'driver/@name')
+VOLATILE = ('alias', 'address', 'backingStore', 'source/privateData')
 
 
 def source_kind(source):
@@ -173,4 +173,4 @@ def same_source(a, b):
 
 
 def canonical(disk):
-    return _xml.canonical(disk, drop=('alias', 'address', 'backingStore', 'source/privateData'))
+    return _xml.canonical(disk, drop=VOLATILE)

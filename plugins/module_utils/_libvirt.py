@@ -33,6 +33,11 @@ def code_of(name):
     return getattr(libvirt, name, None) if libvirt else None
 
 
+def flag(name, default=0):
+    """A libvirt flag by name; ``default`` when these bindings predate it."""
+    return getattr(libvirt, name, default) if libvirt else default
+
+
 def error_details(exc):
     """libvirt's code, domain and message of a libvirtError, for the result."""
     if libvirt is None or not isinstance(exc, libvirt.libvirtError):
@@ -122,6 +127,19 @@ def lookup_pool(conn, name):
         if is_not_found(exc):
             return None
         raise translate(exc, 'look up pool %s' % name)
+
+
+def lookup_volume(conn, pool_name, name, label):
+    """The volume ``name`` of pool ``pool_name``; a missing pool or volume is an error."""
+    pool = lookup_pool(conn, pool_name)
+    if pool is None:
+        raise KvmStorageError('%s: pool %s does not exist' % (label, pool_name))
+    try:
+        return pool.storageVolLookupByName(name)
+    except libvirt.libvirtError as exc:
+        if is_not_found(exc):
+            raise KvmStorageError('%s: volume %s of pool %s does not exist' % (label, name, pool_name))
+        raise translate(exc, 'look up volume %s of pool %s' % (name, pool_name))
 
 
 def call(doing, func, *args):

@@ -22,10 +22,6 @@ libvirt = _libvirt.libvirt
 STATE_NAMES = {0: 'inactive', 1: 'building', 2: 'running', 3: 'degraded', 4: 'inaccessible'}
 
 
-def _flag(name, default=0):
-    return getattr(libvirt, name, default)
-
-
 class PoolAdapter(object):
     def __init__(self, conn):
         self.conn = conn
@@ -38,7 +34,8 @@ class PoolAdapter(object):
         if self.pool is None:
             return None
         pool = self.pool
-        xml = _libvirt.call('read the definition of pool %s' % name, pool.XMLDesc, _flag('VIR_STORAGE_XML_INACTIVE'))
+        xml = _libvirt.call('read the definition of pool %s' % name, pool.XMLDesc,
+                            _libvirt.flag('VIR_STORAGE_XML_INACTIVE'))
         element = _xml.parse(xml, what='the definition of pool %s' % name)
         active = bool(_libvirt.call('read the state of pool %s' % name, pool.isActive))
         persistent = bool(_libvirt.call('read pool %s' % name, pool.isPersistent))
@@ -120,8 +117,8 @@ class PoolAdapter(object):
     def _do_build(self, step, text):
         flags = 0
         if step.args['kind'] == 'format':
-            flags = _flag('VIR_STORAGE_POOL_BUILD_OVERWRITE') if step.args['overwrite'] \
-                else _flag('VIR_STORAGE_POOL_BUILD_NO_OVERWRITE')
+            flags = _libvirt.flag('VIR_STORAGE_POOL_BUILD_OVERWRITE') if step.args['overwrite'] \
+                else _libvirt.flag('VIR_STORAGE_POOL_BUILD_NO_OVERWRITE')
         try:
             self.pool.build(flags)
         except libvirt.libvirtError as exc:

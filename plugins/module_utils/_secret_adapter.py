@@ -19,12 +19,8 @@ from ansible_collections.kvm.storage.plugins.module_utils._secret import SecretA
 libvirt = _libvirt.libvirt
 
 
-def _flag(name, default=0):
-    return getattr(libvirt, name, default)
-
-
 def _usage_type(usage):
-    return _flag('VIR_SECRET_USAGE_TYPE_' + usage.upper())
+    return _libvirt.flag('VIR_SECRET_USAGE_TYPE_' + usage.upper())
 
 
 class SecretAdapter(object):
@@ -90,7 +86,7 @@ class SecretAdapter(object):
         pools = _libvirt.call('list storage pools', self.conn.listAllStoragePools, 0)
         for pool in pools:
             try:
-                xml = pool.XMLDesc(_flag('VIR_STORAGE_XML_INACTIVE'))
+                xml = pool.XMLDesc(_libvirt.flag('VIR_STORAGE_XML_INACTIVE'))
             except libvirt.libvirtError as exc:
                 if _libvirt.is_not_found(exc):
                     continue            # removed since the listing

@@ -8,6 +8,8 @@
 from __future__ import annotations
 
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
+from ansible_collections.kvm.storage.plugins.module_utils import _lvm
+from ansible_collections.kvm.storage.plugins.module_utils import _qemu_img
 from ansible_collections.kvm.storage.plugins.module_utils import _volume_import
 from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _volume_xml
@@ -26,10 +28,6 @@ WIPE_FLAGS = {
     'pfitzner7': 'VIR_STORAGE_VOL_WIPE_ALG_PFITZNER7', 'pfitzner33': 'VIR_STORAGE_VOL_WIPE_ALG_PFITZNER33',
     'random': 'VIR_STORAGE_VOL_WIPE_ALG_RANDOM', 'trim': 'VIR_STORAGE_VOL_WIPE_ALG_TRIM',
 }
-
-
-def _flag(name):
-    return getattr(libvirt, name)
 
 
 class VolumeAdapter(object):
@@ -73,7 +71,8 @@ class VolumeAdapter(object):
 
     def _secret_uuid(self, usage_id):
         try:
-            return self.conn.secretLookupByUsage(_flag('VIR_SECRET_USAGE_TYPE_VOLUME'), usage_id).UUIDString()
+            usage_type = _libvirt.flag('VIR_SECRET_USAGE_TYPE_VOLUME')
+            return self.conn.secretLookupByUsage(usage_type, usage_id).UUIDString()
         except libvirt.libvirtError as exc:
             if _libvirt.is_not_found(exc):
                 return None
@@ -128,7 +127,7 @@ class VolumeAdapter(object):
 
     def _do_create(self, step, text):
         req = step.args['request']
-        flags = _flag('VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA') if step.args['metadata'] else 0
+        flags = _libvirt.flag('VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA') if step.args['metadata'] else 0
         xml = _xml.to_string(step.args['element'], pretty=False)
         vol = _libvirt.call(text, self.pools[req.pool].createXML, xml, flags)
         return self._created(req, vol)
@@ -143,7 +142,7 @@ class VolumeAdapter(object):
         pool = self.pools[req.pool]
         try:
             # A reflink copy shares blocks (btrfs, xfs with reflink): instant and small.
-            vol = pool.createXMLFrom(xml, source_vol, _flag('VIR_STORAGE_VOL_CREATE_REFLINK'))
+            vol = pool.createXMLFrom(xml, source_vol, _libvirt.flag('VIR_STORAGE_VOL_CREATE_REFLINK'))
         except libvirt.libvirtError:
             vol = _libvirt.call(text, pool.createXMLFrom, xml, source_vol, 0)
         undo = self._created(req, vol)
@@ -166,7 +165,7 @@ class VolumeAdapter(object):
         if backing:
             cmd += ['-b', backing['path'], '-F', backing['format']]
         cmd += [step.args['url'], str(step.args['capacity'])]
-        rc, out, err = self.run_command(cmd, environ_update={'LANG': 'C', 'LC_ALL': 'C'})
+        rc, out, err = _qemu_img.run(self.module, cmd[1:], text, check=False)
         if rc != 0:
             msg = ' '.join((err or out or '').split())
             if 'Unknown protocol' in msg or 'gluster' in msg and 'not' in msg and 'support' in msg:
@@ -231,7 +230,7 @@ class VolumeAdapter(object):
             return self._resize_live(step, text)
         if step.args.get('pool_type') == 'logical':
             return self._resize_lv(step, text)
-        flags = _flag('VIR_STORAGE_VOL_RESIZE_SHRINK') if step.args['shrink'] else 0
+        flags = _libvirt.flag('VIR_STORAGE_VOL_RESIZE_SHRINK') if step.args['shrink'] else 0
         _libvirt.call(text, self._vol(req).resize, step.args['capacity'], flags)
         return None
 
@@ -242,9 +241,7 @@ class VolumeAdapter(object):
         tool = 'lvreduce' if step.args['shrink'] else 'lvextend'
         cmd = [tool] + (['--force'] if step.args['shrink'] else []) + \
             ['--size', '%db' % step.args['capacity'], step.args['path']]
-        rc, out, err = self.run_command(cmd, environ_update={'LANG': 'C', 'LC_ALL': 'C'})
-        if rc != 0:
-            raise KvmStorageError('cannot %s: %s: %s' % (text, tool, ' '.join((err or out).split())))
+        _lvm.run(self.module, cmd, text)
         _libvirt.call('refresh pool %s' % req.pool, self.pools[req.pool].refresh, 0)
         return None
 
@@ -255,13 +252,13 @@ class VolumeAdapter(object):
         for src in disk_sources(element):
             if src.get('path') == path and src.get('target'):
                 _libvirt.call(text, dom.blockResize, src['target'], step.args['capacity'],
-                              _flag('VIR_DOMAIN_BLOCK_RESIZE_BYTES'))
+                              _libvirt.flag('VIR_DOMAIN_BLOCK_RESIZE_BYTES'))
                 return None
         raise KvmStorageError('cannot %s: guest %s no longer has %s attached' % (text, step.args['live'][0], path))
 
     def _do_wipe(self, step, text):
         req = step.args['request']
-        _libvirt.call(text, self._vol(req).wipePattern, _flag(WIPE_FLAGS[step.args['algorithm']]), 0)
+        _libvirt.call(text, self._vol(req).wipePattern, _libvirt.flag(WIPE_FLAGS[step.args['algorithm']]), 0)
         return None
 
     def _do_delete(self, step, text):

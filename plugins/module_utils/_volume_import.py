@@ -12,12 +12,12 @@ from __future__ import annotations
 import errno
 import gzip
 import hashlib
-import json
 import lzma
 import os
 import shutil
 import tempfile
 
+from ansible_collections.kvm.storage.plugins.module_utils import _qemu_img
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
 
 CHUNK = 1024 * 1024
@@ -133,11 +133,7 @@ def _unpack(path, workdir, label, source):
 
 def inspect(module, path, label):
     """qemu-img's view of a local image: (format, virtual size)."""
-    rc, out, err = module.run_command(['qemu-img', 'info', '--output=json', '-U', path],
-                                      environ_update={'LANG': 'C', 'LC_ALL': 'C'})
-    if rc != 0:
-        raise KvmStorageError('%s: qemu-img cannot read the image to import: %s' % (label, ' '.join(err.split())))
-    info = json.loads(out)
+    info = _qemu_img.info(module, path, 'read the image to import into %s' % label)
     if info.get('backing-filename'):
         raise KvmStorageError('%s: the image to import has a backing file (%s); import a flattened image'
                               % (label, info['backing-filename']))
@@ -147,10 +143,8 @@ def inspect(module, path, label):
 def compress(module, path, fmt, workdir, label):
     """A qcow2 copy with compressed clusters (qemu-img convert -c)."""
     out = os.path.join(workdir, 'compressed.qcow2')
-    rc, _out, err = module.run_command(['qemu-img', 'convert', '-c', '-f', fmt, '-O', 'qcow2', '-o', 'compat=1.1',
-                                        path, out], environ_update={'LANG': 'C', 'LC_ALL': 'C'})
-    if rc != 0:
-        raise KvmStorageError('%s: qemu-img cannot compress the image: %s' % (label, ' '.join(err.split())))
+    _qemu_img.run(module, ['convert', '-c', '-f', fmt, '-O', 'qcow2', '-o', 'compat=1.1', path, out],
+                  'compress the image to import into %s' % label)
     return out
 
 

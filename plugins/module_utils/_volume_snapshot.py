@@ -76,15 +76,7 @@ def snapshot_work(module, conn):
     if p.get('name') is not None:
         check_name('snapshot', p['name'])
     label = 'volume %s of pool %s' % (p['volume'], p['pool'])
-    pool = _libvirt.lookup_pool(conn, p['pool'])
-    if pool is None:
-        raise KvmStorageError('%s: pool %s does not exist' % (label, p['pool']))
-    try:
-        vol = pool.storageVolLookupByName(p['volume'])
-    except _libvirt.libvirt.libvirtError as exc:
-        if _libvirt.is_not_found(exc):
-            raise KvmStorageError('%s does not exist' % label)
-        raise _libvirt.translate(exc, 'look up %s' % label)
+    vol = _libvirt.lookup_volume(conn, p['pool'], p['volume'], 'volume_snapshot')
     volume = _volume_xml.parse(_xml.parse(_libvirt.call('read %s' % label, vol.XMLDesc, 0)))
     listed = _qemu_img.snapshots(module, volume['path'], 'list the snapshots of %s' % label)
     names = [s.get('name') for s in listed]
