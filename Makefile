@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-.PHONY: help venv packages lab lab-down collection sanity unit integration vmhost bench lint test demo demo-clean clean
+.PHONY: help venv packages lab lab-down collection sanity unit integration reliability vmhost bench lint test demo demo-clean clean
 
 help:
 	@echo "make demo         build the demo lab on this host and print what it made"
@@ -53,6 +53,10 @@ unit: venv collection
 
 integration: venv collection lab
 	$(PYTEST) tests/integration
+
+# Faults, concurrency, hostile input, secrets and the safety rules against the real lab.
+reliability: venv collection lab
+	$(PYTEST) tests/reliability
 
 # Boots the nested Debian VM host (image cached by the hash of its recipe), runs the
 # scenarios in tests/vmhost over SSH, and stops it again.
