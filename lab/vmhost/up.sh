@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Boot the lab's nested Debian VM host (building its image first when needed) under
-# TCG, with two extra 4 GiB sparse virtio disks and SSH forwarded to 127.0.0.1:2222,
+# TCG, with four extra 4 GiB sparse virtio disks and SSH forwarded to 127.0.0.1:2222,
 # wait until SSH answers, and write an Ansible inventory:
 #   /run/kvmst-lab/vmhost/inventory   (host kvmst-vmhost)
 #   /run/kvmst-lab/vmhost/env         (KVMST_VMHOST_* variables, eval-able; also printed)
 # Idempotent: when the VM host is already up and answering, it only prints.
 # Environment: KVMST_VMHOST_SSH_PORT (2222), KVMST_VMHOST_BOOT_TIMEOUT (180 s),
 # KVMST_VMHOST_MEMORY_MIB (3072), KVMST_VMHOST_DISK_SIZE (4G).
+# The disks appear in the VM host as /dev/disk/by-id/virtio-kvmst-diskN; one per user so
+# scenarios never share a PV: disk1 tests/vmhost/logical_pool.yml, disk2
+# tests/vmhost/lvm_thin.yml, disk3 the molecule lvm_thin scenario, disk4 the host_profile
+# lvm_thin scenario.
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lab/vmhost/common-vmhost.sh
@@ -70,7 +74,7 @@ if ss -Htln "sport = :$PORT" | grep -q .; then
 fi
 mkdir -p "$VMHOST_RUN" "$VMHOST_DISKS"
 chmod 0700 "$VMHOST_RUN"
-for i in 1 2; do
+for i in 1 2 3 4; do
     truncate -s "$DISK_SIZE" "$VMHOST_DISKS/disk$i.img"
 done
 echo "$KVMST_VMHOST_IMAGE_DIR" >"$VMHOST_RUN/image-dir"
@@ -92,6 +96,10 @@ qemu-system-x86_64 \
     -device virtio-blk-pci,drive=disk1,serial=kvmst-disk1 \
     -drive "file=$VMHOST_DISKS/disk2.img,if=none,id=disk2,format=raw,cache=unsafe,discard=unmap" \
     -device virtio-blk-pci,drive=disk2,serial=kvmst-disk2 \
+    -drive "file=$VMHOST_DISKS/disk3.img,if=none,id=disk3,format=raw,cache=unsafe,discard=unmap" \
+    -device virtio-blk-pci,drive=disk3,serial=kvmst-disk3 \
+    -drive "file=$VMHOST_DISKS/disk4.img,if=none,id=disk4,format=raw,cache=unsafe,discard=unmap" \
+    -device virtio-blk-pci,drive=disk4,serial=kvmst-disk4 \
     -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:22" \
     -device virtio-net-pci,netdev=n0 \
     -object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0 \
@@ -111,6 +119,8 @@ KVMST_VMHOST_DISK1=$VMHOST_DISKS/disk1.img
 KVMST_VMHOST_DISK2=$VMHOST_DISKS/disk2.img
 KVMST_VMHOST_GUEST_DISK1=/dev/disk/by-id/virtio-kvmst-disk1
 KVMST_VMHOST_GUEST_DISK2=/dev/disk/by-id/virtio-kvmst-disk2
+KVMST_VMHOST_GUEST_DISK3=/dev/disk/by-id/virtio-kvmst-disk3
+KVMST_VMHOST_GUEST_DISK4=/dev/disk/by-id/virtio-kvmst-disk4
 EOF
 cat >"$VMHOST_RUN/inventory" <<EOF
 # Written by lab/vmhost/up.sh: the lab's nested VM host (removed by lab/vmhost/down.sh).
