@@ -12,13 +12,13 @@ STAMP := $(VENV)/.installed
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 
-.PHONY: help venv packages lab lab-down collection sanity unit integration reliability vmhost bench lint test demo demo-clean clean
+.PHONY: help venv packages lab lab-down collection sanity unit integration reliability vmhost bench lint docs package test demo demo-clean clean
 
 help:
 	@echo "make demo         build the demo lab on this host and print what it made"
 	@echo "make demo-clean   remove exactly what the demo made"
-	@echo "make test         every test tier: sanity unit integration vmhost lint bench"
-	@echo "make sanity|unit|integration|vmhost|bench|lint   one tier"
+	@echo "make test         every test tier: sanity unit integration vmhost lint docs package bench"
+	@echo "make sanity|unit|integration|reliability|vmhost|lint|docs|package|bench   one tier"
 	@echo "make lab / lab-down   start / remove the local test lab (daemons and fixtures)"
 
 packages:
@@ -68,10 +68,20 @@ bench: venv collection lab
 	$(BIN)/python bench/volumes.py
 	$(BIN)/python bench/volume_info_scale.py
 
+# The docs site (antsibull-docs + Sphinx) into .cache/docs/site/build/html; fails on
+# lint errors and Sphinx warnings.
+docs: venv collection
+	bash docs/build.sh
+
+# The release artifact from a clean tree, installed into a temporary path and run from there.
+package: venv collection lab
+	$(BIN)/python tools/collection.py build .cache/package
+	$(PYTEST) tests/packaging
+
 lint: venv collection
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ansible-lint -q
 
-test: sanity unit integration vmhost lint bench
+test: sanity unit integration vmhost lint docs package bench
 
 demo: venv collection
 	bash lab/packages.sh

@@ -60,6 +60,24 @@ def is_not_found(exc):
     return is_error(exc, *NOT_FOUND_CODES)
 
 
+def each_present(items, read):
+    """``[read(item) for item in items]`` without the objects another client removed between
+    the listing and the read (libvirt answers "not found" for those): a listing that races
+    with a delete describes what is there, it does not fail."""
+    out = []
+    for item in items:
+        try:
+            out.append(read(item))
+        except KvmStorageError as err:
+            code = (err.details.get('libvirt_error') or {}).get('code')
+            if code is None or code not in [code_of(n) for n in NOT_FOUND_CODES]:
+                raise
+        except Exception as exc:  # libvirt.libvirtError; libvirt may be absent at import
+            if not is_not_found(exc):
+                raise
+    return out
+
+
 def is_connection_lost(exc):
     if libvirt is None or not isinstance(exc, libvirt.libvirtError):
         return False

@@ -10,6 +10,7 @@ from __future__ import annotations
 import grp
 import pwd
 
+from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
 from ansible_collections.kvm.storage.plugins.module_utils import _pool
 from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
@@ -87,6 +88,6 @@ def _diff_form(exists, element, state, autostart):
 
 def pool_info_work(module, conn):
     adapter = PoolAdapter(conn)
-    pools = [adapter.describe(p) for p in list_pools(conn, module.params.get('name'))]
+    pools = _libvirt.each_present(list_pools(conn, module.params.get('name')), adapter.describe)
     pools.sort(key=lambda p: p['name'])
     return {'changed': False, 'pools': pools}

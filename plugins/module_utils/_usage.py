@@ -133,7 +133,7 @@ def read_usage(conn, known_pools=None):
                 volume_paths[key] = None
         return volume_paths[key]
 
-    for dom in _libvirt.call('list guests', conn.listAllDomains, 0):
+    def read_guest(dom):
         name = dom.name()
         xmls = []
         if dom.isActive():
@@ -152,14 +152,14 @@ def read_usage(conn, known_pools=None):
                     if path:
                         usage.add_user(path, name, live)
 
-    for pool in _libvirt.call('list storage pools', conn.listAllStoragePools, 0):
+    def read_pool(pool):
         if pool.name() in known_pools:
             for model in known_pools[pool.name()].values():
                 if model.get('backing'):
                     _add_child(usage, model['backing']['path'], model['path'])
-            continue
+            return
         if not pool.isActive():
-            continue
+            return
         for vol in _libvirt.call('list the volumes of pool %s' % pool.name(), pool.listAllVolumes, 0):
             try:
                 element = _xml.parse(vol.XMLDesc(0))
@@ -167,6 +167,10 @@ def read_usage(conn, known_pools=None):
                 continue  # gone while we looked
             for parent in backing_paths(element):
                 _add_child(usage, parent, element.findtext('target/path'))
+
+    # Guests and pools another client removes while we read them use nothing any more.
+    _libvirt.each_present(_libvirt.call('list guests', conn.listAllDomains, 0), read_guest)
+    _libvirt.each_present(_libvirt.call('list storage pools', conn.listAllStoragePools, 0), read_pool)
     return usage
 
 
