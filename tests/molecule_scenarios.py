@@ -20,7 +20,8 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MOLECULE_ROOT = os.path.join(REPO, 'extensions', 'molecule')
 VMHOST_INVENTORY = '/run/kvmst-lab/vmhost/inventory'
 
-_STEP = re.compile(r'(?P<scenario>[\w-]+) \S+ (?P<step>[\w-]+): (?P<what>Executing|Executed: \w+)')
+# "lvm_thin ➜ check: Executing" on a terminal, "[lvm_thin > check] Executing" in a pipe.
+_STEP = re.compile(r'\[?(?P<scenario>[\w-]+) (?:➜|>) (?P<step>[\w-]+)\]?:? (?P<what>Executing|Executed: \w+)')
 _RECAP = re.compile(r'^\W*(?P<host>[\w.-]+)\s*:\s*ok=\d+\s+changed=(?P<changed>\d+)\s+unreachable=(?P<unreachable>\d+)'
                     r'\s+failed=(?P<failed>\d+)')
 _ANSI = re.compile(r'\x1b\[[0-9;]*m')
@@ -46,9 +47,11 @@ def run(scenario, log_path, extra_env=None):
         'NO_COLOR': '1',
     })
     env.update(extra_env or {})
+    # One stream: molecule logs its steps on stderr and the plays print on stdout, and
+    # the judge needs them in the order they happened.
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), 'molecule'), 'test', '-s', scenario],
-                          cwd=REPO, env=env, capture_output=True, text=True, check=False)
-    log = _ANSI.sub('', proc.stdout + '\n--- stderr ---\n' + proc.stderr)
+                          cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    log = _ANSI.sub('', proc.stdout)
     with open(log_path, 'w', encoding='utf-8') as handle:
         handle.write(log)
     return proc.returncode, log

@@ -14,10 +14,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import molecule_scenarios  # noqa: E402  pylint: disable=wrong-import-position
 
 
-def _log(*steps):
+def _log(*steps, **kwargs):
     lines = []
     for step, changed in steps:
-        lines.append('INFO     s1 ➜ %s: Executing' % step)
+        lines.append(('INFO     [s1 > %s] Executing' if kwargs.get('pipe') else 'INFO     s1 ➜ %s: Executing') % step)
         if changed is not None:
             lines.append('  │ kvmst-vmhost               : ok=5    changed=%d    unreachable=0    failed=0' % changed)
         lines.append('INFO     s1 ➜ %s: Executed: Successful' % step)
@@ -41,3 +41,9 @@ def test_check_mode_problems(name, steps, expected):
     assert len(problems) == len(expected), (name, problems)
     for problem, start in zip(problems, expected):
         assert problem.startswith(start), (name, problem)
+
+
+def test_pipe_format_is_read_too():
+    log = _log(('check', 3), ('converge', 3), ('check', 1), pipe=True)
+    assert [s[0] for s in molecule_scenarios.steps(log)] == ['check', 'converge', 'check']
+    assert molecule_scenarios.check_mode_problems(log)[0].startswith('a check after converge predicted 1 change(s)')
