@@ -21,7 +21,7 @@ import pytest
 from conftest import COLLECTIONS, REPO
 
 GUEST = 'kvmst-roles-runner'
-BASE = '/var/tmp/kvmst-roles/runner'
+BASE = '/var/tmp/kvmst-roles-runner'
 TASK = "Attach or detach each guest's disks"
 
 
