@@ -10,6 +10,7 @@ from __future__ import annotations
 from ansible_collections.kvm.storage.plugins.module_utils import _disk
 from ansible_collections.kvm.storage.plugins.module_utils import _disk_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
+from ansible_collections.kvm.storage.plugins.module_utils import _volume
 from ansible_collections.kvm.storage.plugins.module_utils import _volume_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
 from ansible_collections.kvm.storage.plugins.module_utils._disk_adapter import DiskAdapter
@@ -23,9 +24,7 @@ REPORTED = ('target', 'bus', 'device', 'source', 'format', 'cache', 'io', 'disca
 def _volume_format(conn, source, label):
     """A pool volume's format, for a disk whose format was not given."""
     vol = _libvirt.lookup_volume(conn, source['volume']['pool'], source['volume']['name'], label)
-    fmt = _volume_xml.parse(_xml.parse(vol.XMLDesc(0)))['format']
-    # Partitions, LVs and LUNs report their type, not an image format: they are raw.
-    return fmt if fmt in ('raw', 'qcow2', 'qed', 'vmdk', 'vdi', 'vpc', 'vhdx', 'iso') else 'raw'
+    return _volume.disk_format(_volume_xml.parse(_xml.parse(vol.XMLDesc(0)))['format'])
 
 
 def disk_work(module, conn):

@@ -446,7 +446,21 @@ def _plan_existing(steps, req, actual, world, pool=None):
 
 
 def pool_format(actual):
-    return actual.get('format')
+    # libvirt's file backends probe a raw file that holds an ISO 9660 image and report its
+    # format as 'iso', a name qemu does not know: to qemu (and in O(format)) it is raw.
+    # Without this, re-importing an ISO with format raw would be a format conflict.
+    fmt = actual.get('format')
+    return 'raw' if fmt == 'iso' else fmt
+
+
+def disk_format(volume_format):
+    """The driver format of a guest disk on a volume whose libvirt format is ``volume_format``.
+
+    An ISO is raw to qemu (libvirt refuses type 'iso' in a disk: "use 'raw' instead");
+    partitions, LVs and LUNs report their type, not an image format: they are raw too.
+    """
+    fmt = pool_format({'format': volume_format})
+    return fmt if fmt in FORMATS else 'raw'
 
 
 def _refuse_if_used(req, actual, world, doing, deleted=()):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from ansible_collections.kvm.storage.plugins.module_utils import _volume
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._volume import (
     PoolView, World, needs_usage, plan, requests_from_params, volume_options)
@@ -79,7 +80,8 @@ def world(users=None, children=None):
                 backing={'path': IMAGES + '/base.qcow2', 'format': 'qcow2'}),
             vol('disk.raw', capacity=20 * GiB),
             vol('spare.raw', capacity=20 * GiB),
-            vol('odd.img', capacity=1000 * MiB + 512))),
+            vol('odd.img', capacity=1000 * MiB + 512),
+            vol('tools.iso', fmt='iso', capacity=4 * MiB))),
         'other': PoolView('other', 'netfs', True, '/mnt/nfs/', _volumes(
             vol('golden.qcow2', directory='/mnt/nfs', fmt='qcow2', capacity=8 * GiB))),
         'lvm': PoolView('lvm', 'logical', True, '/dev/vg0', _volumes(
@@ -682,6 +684,8 @@ EXISTING_CASES = [
     ('allow_shrink while growing', vp(name='spare.raw', capacity='30GiB', allow_shrink=True),
      [_grow('spare.raw', '20 GiB', '30 GiB')]),
     ('allow_shrink, same size', vp(name='disk.raw', capacity='20GiB', allow_shrink=True), []),
+    # libvirt reports a raw file holding an ISO 9660 image as format 'iso'
+    ('ISO image, format raw', vp(name='tools.iso', format='raw'), []),
 ]
 
 
@@ -690,6 +694,15 @@ def test_existing(case_id, p, expected):
     pl = run(p)
     assert steps_of(pl) == expected
     assert pl.changed is bool(expected)
+
+
+@pytest.mark.parametrize('volume_format, expected', [
+    ('qcow2', 'qcow2'), ('raw', 'raw'), ('vmdk', 'vmdk'),
+    ('iso', 'raw'),                      # libvirt refuses driver type 'iso' in a disk
+    (None, 'raw'), ('dos', 'raw'), ('lvm2', 'raw'),  # LUNs, partitions, LVs
+])
+def test_disk_format(volume_format, expected):
+    assert _volume.disk_format(volume_format) == expected
 
 
 def test_resize_args():
@@ -817,6 +830,8 @@ ERROR_CASES = [
      ['volume disk.raw of pool images exists with format raw, not qcow2', 'never recreated'], {}),
     ('format conflict, qcow2 to raw', vp(name='base.qcow2', capacity='10GiB', format='raw'), USERS, CHILDREN,
      ConflictError, ['exists with format qcow2, not raw'], {}),
+    ('format conflict, ISO image', vp(name='tools.iso', format='qcow2'), USERS, CHILDREN, ConflictError,
+     ['exists with format raw, not qcow2'], {}),
     ('format conflict before grow', vp(name='disk.raw', format='vdi', capacity='30GiB'), USERS, CHILDREN,
      ConflictError, ['exists with format raw, not vdi'], {}),
     ('backing conflict', vp(name='vm1.qcow2', backing=ref('disk.raw')), USERS, CHILDREN, ConflictError,
