@@ -284,8 +284,11 @@ def _resolve_ref(req, ref, world, created, what):
     found = _find(world, created, pool_name, ref['name'])
     if found is None:
         raise KvmStorageError('%s: %s volume %s of pool %s does not exist' % (req.label, what, ref['name'], pool_name))
-    return {'path': found['path'], 'format': ref.get('format') or found['format'],
-            'capacity': found['capacity'], 'pool': pool_name, 'name': ref['name']}
+    resolved = {'path': found['path'], 'format': ref.get('format') or found['format'],
+                'capacity': found['capacity'], 'pool': pool_name, 'name': ref['name']}
+    if found.get('sized_at_run'):
+        resolved['sized_at_run'] = True
+    return resolved
 
 
 def _predicted_path(pool, name):
@@ -323,9 +326,12 @@ def _plan_create(steps, req, pool, world, created):
         if fmt != 'qcow2':
             raise KvmStorageError('%s: a volume with a backing file must be qcow2, not %s' % (req.label, fmt))
         capacity = capacity or backing['capacity']
-        if capacity is None:
+        if capacity is None and not backing.get('sized_at_run'):
             raise KvmStorageError('%s: set capacity; the size of backing file %s is not known'
                                   % (req.label, backing['path']))
+        # A template imported earlier in the same run (or an overlay of one) has no known
+        # size until it is fetched: the overlay is then created without a capacity, which libvirt and
+        # qemu-img take from the backing file.
         if backing['capacity'] is not None and capacity < backing['capacity']:
             raise KvmStorageError('%s: capacity %s is smaller than its backing volume (%s)'
                                   % (req.label, format_size(capacity), format_size(backing['capacity'])))
@@ -342,7 +348,7 @@ def _plan_create(steps, req, pool, world, created):
         fmt = None  # an LV has no image format
     elif fmt is None:
         fmt = 'raw'
-    if capacity is None:
+    if capacity is None and not (backing and backing.get('sized_at_run')):
         raise KvmStorageError('%s does not exist; set capacity (for example 20GiB) to create it' % req.label)
     allocation = req.allocation
     if allocation is None:
@@ -360,7 +366,7 @@ def _plan_create(steps, req, pool, world, created):
              'permissions': req.permissions, 'encryption': encryption,
              'backing': None if backing is None else {'path': backing['path'], 'format': backing['format']}}
     element = _volume_xml.build(model)
-    what = ', '.join(x for x in (fmt, format_size(capacity),
+    what = ', '.join(x for x in (fmt, format_size(capacity) if capacity is not None else 'size of its backing file',
                                  'backing %s' % backing['path'] if backing else None,
                                  'preallocated' if allocation and allocation == capacity else None,
                                  'LUKS-encrypted' if encryption else None) if x)
@@ -374,7 +380,8 @@ def _plan_create(steps, req, pool, world, created):
     else:
         steps.add('create', 'create %s (%s)' % (req.label, what), request=req, element=element,
                   metadata=req.preallocation == 'metadata')
-    return {'name': req.name, 'path': _predicted_path(pool, req.name), 'format': fmt, 'capacity': capacity}
+    return {'name': req.name, 'path': _predicted_path(pool, req.name), 'format': fmt, 'capacity': capacity,
+            'sized_at_run': capacity is None}
 
 
 def _encryption(req, world):
@@ -400,7 +407,8 @@ def _plan_import(steps, req, pool):
                          'compressed' if req.compress else None) if n]
     steps.add('import', 'import %s from %s%s' % (req.label, req.import_from, ' (%s)' % ', '.join(notes) if notes else ''),
               request=req, pool_type=pool.type)
-    return {'name': req.name, 'path': _predicted_path(pool, req.name), 'format': req.format, 'capacity': req.capacity}
+    return {'name': req.name, 'path': _predicted_path(pool, req.name), 'format': req.format, 'capacity': req.capacity,
+            'sized_at_run': req.capacity is None}
 
 
 def _plan_existing(steps, req, actual, world, pool=None):

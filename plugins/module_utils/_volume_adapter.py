@@ -164,7 +164,9 @@ class VolumeAdapter(object):
         backing = step.args.get('backing')
         if backing:
             cmd += ['-b', backing['path'], '-F', backing['format']]
-        cmd += [step.args['url'], str(step.args['capacity'])]
+        cmd.append(step.args['url'])
+        if step.args['capacity'] is not None:  # None: the backing file's size
+            cmd.append(str(step.args['capacity']))
         rc, out, err = _qemu_img.run(self.module, cmd[1:], text, check=False)
         if rc != 0:
             msg = ' '.join((err or out or '').split())

@@ -632,6 +632,47 @@ def test_batch_order_matters():
     assert 'backing volume t.qcow2 of pool images does not exist' in exc.value.msg
 
 
+IMPORTED_TEMPLATE = [
+    # (id, volumes, expected steps): the template's size is known only once it is fetched
+    ('overlay of a template imported in the same run',
+     [item(name='t.qcow2', import_from='/srv/t.qcow2', format='qcow2'), item(name='w.qcow2', backing=ref('t.qcow2'))],
+     [('import', 'import volume t.qcow2 of pool images from /srv/t.qcow2'),
+      _new('w.qcow2', 'qcow2, size of its backing file, backing %s/t.qcow2' % IMAGES)]),
+    ('overlay of that overlay',
+     [item(name='t.qcow2', import_from='/srv/t.qcow2', format='qcow2'), item(name='w.qcow2', backing=ref('t.qcow2')),
+      item(name='w2.qcow2', backing=ref('w.qcow2'))],
+     [('import', 'import volume t.qcow2 of pool images from /srv/t.qcow2'),
+      _new('w.qcow2', 'qcow2, size of its backing file, backing %s/t.qcow2' % IMAGES),
+      _new('w2.qcow2', 'qcow2, size of its backing file, backing %s/w.qcow2' % IMAGES)]),
+    ('overlay with its own capacity',
+     [item(name='t.qcow2', import_from='/srv/t.qcow2', format='qcow2'),
+      item(name='w.qcow2', capacity='9GiB', backing=ref('t.qcow2'))],
+     [('import', 'import volume t.qcow2 of pool images from /srv/t.qcow2'),
+      _new('w.qcow2', 'qcow2, 9 GiB, backing %s/t.qcow2' % IMAGES)]),
+    ('imported with a capacity: size known',
+     [item(name='t.qcow2', import_from='/srv/t.qcow2', format='qcow2', capacity='4GiB'),
+      item(name='w.qcow2', backing=ref('t.qcow2'))],
+     [('import', 'import volume t.qcow2 of pool images from /srv/t.qcow2'),
+      _new('w.qcow2', 'qcow2, 4 GiB, backing %s/t.qcow2' % IMAGES)]),
+]
+
+
+@pytest.mark.parametrize('case_id, volumes, expected', IMPORTED_TEMPLATE, ids=[c[0] for c in IMPORTED_TEMPLATE])
+def test_batch_overlay_of_imported_template(case_id, volumes, expected):
+    pl = run(params(pool='images', volumes=volumes))
+    assert steps_of(pl) == expected
+    sized = [v for v in volumes if v.get('capacity')]
+    if not sized:
+        # no <capacity>: libvirt and qemu-img take the backing file's size
+        assert facts(pl.steps[1].args['element'])['capacity'] is None
+
+
+def test_overlay_of_existing_path_without_size_still_needs_capacity():
+    with pytest.raises(KvmStorageError) as exc:
+        run(vp(name='vm.qcow2', backing=ref(path='/srv/t.img', fmt='qcow2')))
+    assert 'set capacity; the size of backing file /srv/t.img is not known' in exc.value.msg
+
+
 def test_batch_gluster_source_dir_backing():
     pl = run(params(pool='gvdir', volumes=[item(name='t.qcow2', capacity='8GiB', format='qcow2'),
                                            item(name='w.qcow2', backing=ref('t.qcow2'))]))
