@@ -79,6 +79,10 @@ def translate(exc, doing):
 
 def check_uri(uri, allow_insecure=False):
     """Refuse URIs that turn off transport security unless the user opted in."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in uri):
+        # libvirt-python raises ValueError on a NUL (not a libvirtError); no URI has one.
+        raise KvmStorageError('refusing libvirt URI %r: it contains control characters; write the URI without them'
+                              % uri)
     parsed = urlparse(uri)
     scheme = parsed.scheme or ''
     transport = scheme.split('+', 1)[1] if '+' in scheme else ''
