@@ -66,6 +66,15 @@ def is_connection_lost(exc):
     return exc.get_error_domain() == code_of('VIR_FROM_RPC') or is_error(exc, 'VIR_ERR_NO_CONNECT', 'VIR_ERR_INVALID_CONN')
 
 
+def appeared_meanwhile(exc):
+    """libvirt refused to create what the module had just seen missing: another run (or
+    user) made it between the module's read and its write."""
+    if is_error(exc, 'VIR_ERR_STORAGE_VOL_EXIST'):
+        return True
+    # A guest's disk target taken meanwhile comes as a generic "operation invalid".
+    return is_error(exc, 'VIR_ERR_OPERATION_INVALID') and 'already exists' in (error_details(exc)['message'] or '')
+
+
 def translate(exc, doing):
     """Turn a libvirtError into the collection's error: ``cannot <doing>: <libvirt's words>``."""
     details = error_details(exc)
@@ -74,6 +83,9 @@ def translate(exc, doing):
     hint = ''
     if is_connection_lost(exc):
         hint = ' (the connection to libvirt was lost; re-run when libvirtd answers again)'
+    elif appeared_meanwhile(exc):
+        hint = (' (it appeared after this run looked: another run changed the same object at the same time; '
+                're-run to compare it with the request)')
     return KvmStorageError('cannot %s: %s%s' % (doing, message.rstrip('.'), hint), libvirt_error=details)
 
 
