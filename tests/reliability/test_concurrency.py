@@ -10,8 +10,10 @@ the requests (and one more run changes nothing)."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
+import time
 from collections import Counter
 from xml.etree import ElementTree
 
@@ -19,13 +21,14 @@ import libvirt
 import pytest
 
 from hostile import objects
+from hostile.inproc import run_module
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 POOL = objects.PREFIX + 'cc'
 POOL_DIR = objects.BASE + '-cc'
 GUEST = objects.PREFIX + 'ccguest'
-# What a run that lost a race may say: the error names the conflict and tells to re-run.
-RETRYABLE = re.compile(r're-run|retry|already exists|changed meanwhile', re.I)
+# What a run that lost a race must say (_libvirt.translate): what happened and to re-run.
+RETRYABLE = re.compile(r'at the same time; re-run')
 
 
 @pytest.fixture
@@ -43,16 +46,26 @@ def conn(lab_env):
 
 
 def _race(ansible_run, tmp_path, playbook, per_run_vars):
-    """Start one run per entry of ``per_run_vars`` at once; returns each run's results."""
-    procs, outs = [], []
-    for v in per_run_vars:
-        out = tmp_path / ('%s-%d.json' % (playbook, len(list(tmp_path.glob('*.json'))) + len(procs)))
-        procs.append((out, ansible_run(os.path.join(HERE, 'concurrency', playbook), background=True,
-                                       extra_vars=dict(v, kvmst_out=str(out)))))
-    for out, proc in procs:
+    """Start one run per entry of ``per_run_vars``, release them together from the start
+    line (concurrency/start_line.yml), and return each run's results."""
+    round_dir = tmp_path / ('round-%d' % len(list(tmp_path.glob('round-*'))))
+    round_dir.mkdir()
+    go = round_dir / 'go'
+    procs = []
+    for i, v in enumerate(per_run_vars):
+        extra = dict(v, kvmst_out=str(round_dir / ('%d.json' % i)), kvmst_ready=str(round_dir / ('%d.ready' % i)),
+                     kvmst_go=str(go))
+        procs.append(ansible_run(os.path.join(HERE, 'concurrency', playbook), background=True, extra_vars=extra))
+    while len(list(round_dir.glob('*.ready'))) < len(procs):
+        if any(p.poll() is not None for p in procs):
+            break       # a run ended before the start line: its output says why (below)
+        time.sleep(0.05)
+    go.touch()
+    outs = []
+    for i, proc in enumerate(procs):
         stdout, stderr = proc.communicate()
         assert proc.returncode == 0, stdout[-3000:] + stderr[-3000:]
-        outs.append(json.loads(out.read_text()))
+        outs.append(json.loads((round_dir / ('%d.json' % i)).read_text()))
     return outs
 
 
@@ -99,6 +112,7 @@ def test_volumes_raced(conn, ansible_run, tmp_path, n):
             again = _race(ansible_run, tmp_path, 'volumes.yml', [run])[0][0]
             assert not again.get('failed'), again
     wanted = dict((v['name'], v) for items in lists for v in items)
+    conn = objects.connect()    # a fresh one: the fault tests of this tier restart libvirtd
     pool = conn.storagePoolLookupByName(POOL)
     pool.refresh(0)
     assert sorted(pool.listVolumes()) == sorted(wanted)
@@ -119,8 +133,8 @@ def _disk_lists(n):
     return [['ds.raw', 'd%d.raw' % i, 'd%d.raw' % ((i + 1) % n)] for i in range(n)]
 
 
-def _guest_disks(conn, flags):
-    dom = conn.lookupByName(GUEST)
+def _guest_disks(flags):
+    dom = objects.connect().lookupByName(GUEST)
     disks = ElementTree.fromstring(dom.XMLDesc(flags)).findall('./devices/disk')
     sources = [os.path.basename(d.find('source').get('volume') or d.find('source').get('file')) for d in disks]
     return sources, [d.find('target').get('dev') for d in disks]
@@ -139,7 +153,7 @@ def test_disks_raced_persistent(conn, ansible_run, tmp_path, n):
     failed = _judge(items)
 
     # No disk attached twice, not even for a moment in the persistent definition.
-    sources, targets = _guest_disks(conn, libvirt.VIR_DOMAIN_XML_INACTIVE)
+    sources, targets = _guest_disks(libvirt.VIR_DOMAIN_XML_INACTIVE)
     assert len(sources) == len(set(sources)), sources
     assert len(targets) == len(set(targets)), targets
     attaches = Counter(i['item'] for i in items if i.get('changed'))
@@ -149,7 +163,7 @@ def test_disks_raced_persistent(conn, ansible_run, tmp_path, n):
         if any(i.get('failed') for i in result):
             again = _race(ansible_run, tmp_path, 'disks.yml', [run])[0]
             assert not [i for i in again if i.get('failed')], again
-    sources, targets = _guest_disks(conn, libvirt.VIR_DOMAIN_XML_INACTIVE)
+    sources, targets = _guest_disks(libvirt.VIR_DOMAIN_XML_INACTIVE)
     assert sorted(sources) == sorted(set(d for items in lists for d in items))
     assert len(targets) == len(set(targets)), targets
     union = sorted(set(d for items in lists for d in items))
@@ -157,3 +171,71 @@ def test_disks_raced_persistent(conn, ansible_run, tmp_path, n):
     assert not [i for i in again[0] if i.get('changed') or i.get('failed')], again
     print('\n%d disk runs raced: %d disk attaches ok, %d lost with a retryable error'
           % (n, len(items) - len(failed), len(failed)))
+
+
+# --- the same races with no start-up jitter -----------------------------------------
+# ansible-playbook runs start seconds apart on a loaded machine, so their module runs
+# rarely overlap. Forked module runs (hostile/inproc.py) released by one barrier read and
+# write libvirt within milliseconds of each other: the window a real race needs.
+
+def _forked(module, per_run_args):
+    ctx = multiprocessing.get_context('fork')
+    barrier, queue = ctx.Barrier(len(per_run_args)), ctx.Queue()
+
+    def child(i, args):
+        barrier.wait()
+        try:
+            queue.put((i, run_module(module, args)[1]))
+        except BaseException as exc:  # a crash is a result too: the parent fails on it
+            queue.put((i, {'failed': True, 'msg': 'unexpected error: crash %r' % exc}))
+
+    procs = [ctx.Process(target=child, args=(i, a)) for i, a in enumerate(per_run_args)]
+    for proc in procs:
+        proc.start()
+    results = dict(queue.get(timeout=600) for _ in procs)
+    for proc in procs:
+        proc.join()
+    return [results[i] for i in range(len(procs))]
+
+
+def test_volumes_raced_forked(conn):
+    objects.dir_pool(conn, POOL, POOL_DIR)
+    lists = _volume_lists(8)
+    args = [{'pool': POOL, 'volumes': items} for items in lists]
+    results = _forked('volume', args)
+    failed = _judge(results)
+    creates = Counter(a for r in results for a in r.get('actions') or [] if a.startswith('create '))
+    assert all(c == 1 for c in creates.values()), creates
+    for a, r in zip(args, results):
+        if r.get('failed'):
+            assert not _forked('volume', [a])[0].get('failed')
+    wanted = sorted(set(v['name'] for items in lists for v in items))
+    pool = objects.connect().storagePoolLookupByName(POOL)
+    pool.refresh(0)
+    assert sorted(pool.listVolumes()) == wanted
+    print('\n8 forked volume runs raced: %d ok, %d lost with a retryable error: %r'
+          % (8 - len(failed), len(failed), [r['msg'] for r in failed]))
+
+
+def test_disks_raced_forked(conn):
+    pool = objects.dir_pool(conn, POOL, POOL_DIR)
+    for name in ('d0.raw', 'd1.raw', 'd2.raw'):
+        objects.add_volume(pool, name)
+    objects.define_guest(conn, GUEST, root_ports=12)
+    # Eight runs attach the same disk, eight others each a disk of their own, all at once.
+    args = [{'domain': GUEST, 'source': {'volume': {'pool': POOL, 'name': 'd0.raw'}}} for _ in range(4)]
+    args += [{'domain': GUEST, 'source': {'volume': {'pool': POOL, 'name': 'd%d.raw' % (1 + i % 2)}}}
+             for i in range(4)]
+    results = _forked('disk', args)
+    failed = _judge(results)
+    sources, targets = _guest_disks(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    assert len(sources) == len(set(sources)), sources
+    assert len(targets) == len(set(targets)), targets
+    assert sum(1 for r in results if r.get('changed')) == len(set(sources)), results
+    for a, r in zip(args, results):
+        if r.get('failed'):
+            assert not _forked('disk', [a])[0].get('failed')
+    sources, targets = _guest_disks(libvirt.VIR_DOMAIN_XML_INACTIVE)
+    assert sorted(sources) == ['d0.raw', 'd1.raw', 'd2.raw']
+    print('\n8 forked disk runs raced: %d ok, %d lost with a retryable error: %r'
+          % (8 - len(failed), len(failed), [r['msg'] for r in failed]))
