@@ -79,7 +79,7 @@ def _judge(results):
     return failed
 
 
-# --- volumes ----------------------------------------------------------------------
+# --- volumes and guest disks through ansible-playbook ---------------------------------
 
 def _volume_lists(n):
     if n == 2:   # the same list twice
@@ -93,44 +93,10 @@ def _volume_lists(n):
             for i in range(n)]
 
 
-@pytest.mark.parametrize('n', [2, 8])
-def test_volumes_raced(conn, ansible_run, tmp_path, n):
-    objects.dir_pool(conn, POOL, POOL_DIR)
-    lists = _volume_lists(n)
-    runs = [{'kvmst_pool': POOL, 'kvmst_volumes': items} for items in lists]
-    results = _race(ansible_run, tmp_path, 'volumes.yml', runs)
-    results = [r[0] for r in results]
-    failed = _judge(results)
-
-    # No volume created twice: every "create" claimed by at most one run.
-    creates = Counter(a for r in results for a in r.get('actions') or [] if a.startswith('create '))
-    assert all(c == 1 for c in creates.values()), creates
-
-    # The losers re-run (what their message asks for): then the pool holds exactly the union.
-    for run, result in zip(runs, results):
-        if result.get('failed'):
-            again = _race(ansible_run, tmp_path, 'volumes.yml', [run])[0][0]
-            assert not again.get('failed'), again
-    wanted = dict((v['name'], v) for items in lists for v in items)
-    conn = objects.connect()    # a fresh one: the fault tests of this tier restart libvirtd
-    pool = conn.storagePoolLookupByName(POOL)
-    pool.refresh(0)
-    assert sorted(pool.listVolumes()) == sorted(wanted)
-    for name, item in wanted.items():
-        xml = pool.storageVolLookupByName(name).XMLDesc(0)
-        assert "<format type='%s'/>" % item.get('format', 'raw') in xml, xml
-    # And the state equals every request: one more run with all of them changes nothing.
-    again = _race(ansible_run, tmp_path, 'volumes.yml', [{'kvmst_pool': POOL, 'kvmst_volumes': list(wanted.values())}])
-    assert again[0][0].get('changed') is False and not again[0][0].get('failed'), again
-    print('\n%d volume runs raced: %d ok, %d lost with a retryable error' % (n, n - len(failed), len(failed)))
-
-
-# --- guest disks ------------------------------------------------------------------
-
-def _disk_lists(n):
-    if n == 2:
-        return [['d0.raw', 'd1.raw', 'd2.raw']] * 2
-    return [['ds.raw', 'd%d.raw' % i, 'd%d.raw' % ((i + 1) % n)] for i in range(n)]
+def _disk_list(volumes, n):
+    """The disks of one run: all its volumes for two runs; for eight, one shared and its own."""
+    names = [v['name'] for v in volumes]
+    return names if n == 2 else [names[0]] + names[2:]
 
 
 def _guest_disks(flags):
@@ -140,37 +106,47 @@ def _guest_disks(flags):
     return sources, [d.find('target').get('dev') for d in disks]
 
 
-@pytest.mark.parametrize('n', [2, 8])
-def test_disks_raced_persistent(conn, ansible_run, tmp_path, n):
-    pool = objects.dir_pool(conn, POOL, POOL_DIR)
-    lists = _disk_lists(n)
-    for name in sorted(set(d for items in lists for d in items)):
-        objects.add_volume(pool, name)
-    objects.define_guest(conn, GUEST, root_ports=12)
-    runs = [{'kvmst_guest': GUEST, 'kvmst_pool': POOL, 'kvmst_disks': items} for items in lists]
-    results = _race(ansible_run, tmp_path, 'disks.yml', runs)
-    items = [i for r in results for i in r]
-    failed = _judge(items)
-
-    # No disk attached twice, not even for a moment in the persistent definition.
+def _check_no_duplicates(results):
+    creates = Counter(a for r in results for a in r['volumes'].get('actions') or [] if a.startswith('create '))
+    assert all(c == 1 for c in creates.values()), 'a volume created twice: %r' % creates
+    attaches = Counter(d['item'] for r in results for d in r['disks'] if d.get('changed'))
+    assert all(c == 1 for c in attaches.values()), 'a disk attached twice: %r' % attaches
     sources, targets = _guest_disks(libvirt.VIR_DOMAIN_XML_INACTIVE)
     assert len(sources) == len(set(sources)), sources
     assert len(targets) == len(set(targets)), targets
-    attaches = Counter(i['item'] for i in items if i.get('changed'))
-    assert all(c == 1 for c in attaches.values()), attaches
 
+
+@pytest.mark.parametrize('n', [2, 8])
+def test_playbooks_raced(conn, ansible_run, tmp_path, n):
+    objects.dir_pool(conn, POOL, POOL_DIR)
+    objects.define_guest(conn, GUEST, root_ports=12)     # defined, not running: persistent attach
+    lists = _volume_lists(n)
+    runs = [{'kvmst_pool': POOL, 'kvmst_volumes': items, 'kvmst_guest': GUEST, 'kvmst_disks': _disk_list(items, n)}
+            for items in lists]
+    results = _race(ansible_run, tmp_path, 'raced.yml', runs)
+    lost = _judge([r['volumes'] for r in results] + [d for r in results for d in r['disks']])
+    _check_no_duplicates(results)
+
+    # The losers re-run (what their message asks for): then pool and guest hold the union.
     for run, result in zip(runs, results):
-        if any(i.get('failed') for i in result):
-            again = _race(ansible_run, tmp_path, 'disks.yml', [run])[0]
-            assert not [i for i in again if i.get('failed')], again
+        if result['volumes'].get('failed') or any(d.get('failed') for d in result['disks']):
+            again = _race(ansible_run, tmp_path, 'raced.yml', [run])[0]
+            assert not again['volumes'].get('failed') and not [d for d in again['disks'] if d.get('failed')], again
+    wanted = dict((v['name'], v) for items in lists for v in items)
+    pool = objects.connect().storagePoolLookupByName(POOL)   # fresh: the fault tests restart libvirtd
+    pool.refresh(0)
+    assert sorted(pool.listVolumes()) == sorted(wanted)
+    for name, item in wanted.items():
+        assert "<format type='%s'/>" % item.get('format', 'raw') in pool.storageVolLookupByName(name).XMLDesc(0)
+    union = sorted(set(d for run in runs for d in run['kvmst_disks']))
     sources, targets = _guest_disks(libvirt.VIR_DOMAIN_XML_INACTIVE)
-    assert sorted(sources) == sorted(set(d for items in lists for d in items))
-    assert len(targets) == len(set(targets)), targets
-    union = sorted(set(d for items in lists for d in items))
-    again = _race(ansible_run, tmp_path, 'disks.yml', [{'kvmst_guest': GUEST, 'kvmst_pool': POOL, 'kvmst_disks': union}])
-    assert not [i for i in again[0] if i.get('changed') or i.get('failed')], again
-    print('\n%d disk runs raced: %d disk attaches ok, %d lost with a retryable error'
-          % (n, len(items) - len(failed), len(failed)))
+    assert sorted(sources) == union and len(set(targets)) == len(targets), (sources, targets)
+
+    # The state equals every request: one run asking for all of it changes nothing.
+    again = _race(ansible_run, tmp_path, 'raced.yml', [{'kvmst_pool': POOL, 'kvmst_volumes': list(wanted.values()),
+                                                        'kvmst_guest': GUEST, 'kvmst_disks': union}])[0]
+    assert again['volumes'].get('changed') is False and not [d for d in again['disks'] if d.get('changed')], again
+    print('\n%d playbook runs raced: %d lost (volume batches or disks) with a retryable error' % (n, len(lost)))
 
 
 # --- the same races with no start-up jitter -----------------------------------------
@@ -222,7 +198,7 @@ def test_disks_raced_forked(conn):
     for name in ('d0.raw', 'd1.raw', 'd2.raw'):
         objects.add_volume(pool, name)
     objects.define_guest(conn, GUEST, root_ports=12)
-    # Eight runs attach the same disk, eight others each a disk of their own, all at once.
+    # Four runs attach the same disk, four others two more disks (two runs each), all at once.
     args = [{'domain': GUEST, 'source': {'volume': {'pool': POOL, 'name': 'd0.raw'}}} for _ in range(4)]
     args += [{'domain': GUEST, 'source': {'volume': {'pool': POOL, 'name': 'd%d.raw' % (1 + i % 2)}}}
              for i in range(4)]
