@@ -71,8 +71,12 @@ def appeared_meanwhile(exc):
     user) made it between the module's read and its write."""
     if is_error(exc, 'VIR_ERR_STORAGE_VOL_EXIST'):
         return True
-    # A guest's disk target taken meanwhile comes as a generic "operation invalid".
-    return is_error(exc, 'VIR_ERR_OPERATION_INVALID') and 'already exists' in (error_details(exc)['message'] or '')
+    # A guest's disk target taken meanwhile comes as a generic "operation invalid" (live, or
+    # a persistent-only attach) or, when the live attach won and the persistent one lost,
+    # as an XML error about the target being duplicated.
+    message = error_details(exc)['message'] or ''
+    return (is_error(exc, 'VIR_ERR_OPERATION_INVALID') and 'already exists' in message
+            or is_error(exc, 'VIR_ERR_XML_ERROR') and ' duplicated for disk sources ' in message)
 
 
 def translate(exc, doing):

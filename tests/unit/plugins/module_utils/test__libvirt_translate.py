@@ -12,6 +12,7 @@ from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
 
 class _FakeLibvirt(object):
     VIR_ERR_OPERATION_INVALID = 55
+    VIR_ERR_XML_ERROR = 27
     VIR_ERR_STORAGE_VOL_EXIST = 90
     VIR_ERR_NO_CONNECT = 5
     VIR_ERR_INVALID_CONN = 8
@@ -46,7 +47,10 @@ RACE = 'another run changed the same object at the same time; re-run'
     (90, 18, "storage volume 'o2.raw' exists already", RACE),
     # Two runs attach disks and pick the same free target.
     (55, 10, 'Requested operation is not valid: target vdb already exists', RACE),
-    # Other invalid operations are not races.
+    # ... or the live attach won and the persistent one found the target taken.
+    (27, 20, "XML error: target 'vda' duplicated for disk sources '/p/d0.raw' and '/p/d0.raw'", RACE),
+    # Other invalid operations and XML errors are not races.
+    (27, 20, "XML error: Invalid value for attribute 'serial'", None),
     (55, 10, 'Requested operation is not valid: domain is not running', None),
     (1, 7, 'Cannot write data: Broken pipe', 'connection to libvirt was lost'),
     (38, 18, 'cannot open directory: No such file or directory', None),
