@@ -215,3 +215,23 @@ def test_disks_raced_forked(conn):
     assert sorted(sources) == ['d0.raw', 'd1.raw', 'd2.raw']
     print('\n8 forked disk runs raced: %d ok, %d lost with a retryable error: %r'
           % (8 - len(failed), len(failed), [r['msg'] for r in failed]))
+
+
+def test_disks_raced_forked_live(conn):
+    """The same race on a running guest: live and persistent attach (live: auto)."""
+    pool = objects.dir_pool(conn, POOL, POOL_DIR)
+    for name in ('d0.raw', 'd1.raw', 'd2.raw'):
+        objects.add_volume(pool, name)
+    objects.define_guest(conn, GUEST, root_ports=12).create()
+    args = [{'domain': GUEST, 'source': {'volume': {'pool': POOL, 'name': 'd%d.raw' % (i % 3)}}} for i in range(8)]
+    results = _forked('disk', args)
+    failed = _judge(results)
+    for flags in (0, libvirt.VIR_DOMAIN_XML_INACTIVE):
+        sources, targets = _guest_disks(flags)
+        assert len(sources) == len(set(sources)) and len(targets) == len(set(targets)), (flags, sources, targets)
+    for a, r in zip(args, results):
+        if r.get('failed'):
+            assert not _forked('disk', [a])[0].get('failed')
+    for flags in (0, libvirt.VIR_DOMAIN_XML_INACTIVE):
+        assert sorted(_guest_disks(flags)[0]) == ['d0.raw', 'd1.raw', 'd2.raw'], flags
+    print('\n8 forked live disk runs raced: %d ok, %d lost with a retryable error' % (8 - len(failed), len(failed)))
