@@ -84,6 +84,19 @@ def is_connection_lost(exc):
     return exc.get_error_domain() == code_of('VIR_FROM_RPC') or is_error(exc, 'VIR_ERR_NO_CONNECT', 'VIR_ERR_INVALID_CONN')
 
 
+def appeared_meanwhile(exc):
+    """libvirt refused to create what the module had just seen missing: another run (or
+    user) made it between the module's read and its write."""
+    if is_error(exc, 'VIR_ERR_STORAGE_VOL_EXIST'):
+        return True
+    # A guest's disk target taken meanwhile comes as a generic "operation invalid" (live, or
+    # a persistent-only attach) or, when the live attach won and the persistent one lost,
+    # as an XML error about the target being duplicated.
+    message = error_details(exc)['message'] or ''
+    return (is_error(exc, 'VIR_ERR_OPERATION_INVALID') and 'already exists' in message
+            or is_error(exc, 'VIR_ERR_XML_ERROR') and ' duplicated for disk sources ' in message)
+
+
 def translate(exc, doing):
     """Turn a libvirtError into the collection's error: ``cannot <doing>: <libvirt's words>``."""
     details = error_details(exc)
@@ -92,11 +105,18 @@ def translate(exc, doing):
     hint = ''
     if is_connection_lost(exc):
         hint = ' (the connection to libvirt was lost; re-run when libvirtd answers again)'
+    elif appeared_meanwhile(exc):
+        hint = (' (it appeared after this run looked: another run changed the same object at the same time; '
+                're-run to compare it with the request)')
     return KvmStorageError('cannot %s: %s%s' % (doing, message.rstrip('.'), hint), libvirt_error=details)
 
 
 def check_uri(uri, allow_insecure=False):
     """Refuse URIs that turn off transport security unless the user opted in."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in uri):
+        # libvirt-python raises ValueError on a NUL (not a libvirtError); no URI has one.
+        raise KvmStorageError('refusing libvirt URI %r: it contains control characters; write the URI without them'
+                              % uri)
     parsed = urlparse(uri)
     scheme = parsed.scheme or ''
     transport = scheme.split('+', 1)[1] if '+' in scheme else ''

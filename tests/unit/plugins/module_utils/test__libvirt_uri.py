@@ -36,6 +36,14 @@ def test_insecure_uris_refused(uri, words):
     assert check_uri(uri, allow_insecure=True) == uri
 
 
+@pytest.mark.parametrize('uri', ['qemu:///system\x00', 'qemu:///sys\ntem', 'qemu+ssh://h\t/system', '\x7f'])
+def test_uris_with_control_characters_refused(uri):
+    for allow_insecure in (False, True):
+        with pytest.raises(KvmStorageError) as exc:
+            check_uri(uri, allow_insecure=allow_insecure)
+        assert 'control characters' in exc.value.msg
+
+
 def test_resolve_uri(monkeypatch):
     monkeypatch.delenv('LIBVIRT_DEFAULT_URI', raising=False)
     assert resolve_uri(None) == 'qemu:///system'
