@@ -93,6 +93,11 @@ class VolumeAdapter(object):
                         source_name=model['source']['name'], source_dir=model['source']['dir'])
         if not active:
             return view
+        if model['type'] == 'gluster':
+            # libvirt lists a gluster pool as of its last refresh, and other gluster clients
+            # add images behind its back; qemu-img create (how volumes are made there)
+            # truncates an existing file: plan against a fresh listing, never a stale one.
+            _libvirt.call('refresh pool %s' % pool_name, pool.refresh, 0)
         for vol in _libvirt.call('list the volumes of pool %s' % pool_name, pool.listAllVolumes, 0):
             name = vol.name()
             self.vol_objects[(pool_name, name)] = vol
@@ -167,11 +172,16 @@ class VolumeAdapter(object):
         cmd += [step.args['url'], str(step.args['capacity'])]
         rc, out, err = _qemu_img.run(self.module, cmd[1:], text, check=False)
         if rc != 0:
-            msg = ' '.join((err or out or '').split())
+            msg = _qemu_img.error_text(err, out)
             if 'Unknown protocol' in msg or 'gluster' in msg and 'not' in msg and 'support' in msg:
                 msg += '; this qemu-img has no gluster driver (Debian: install qemu-block-extra), or use a FUSE ' \
                        'netfs pool (format glusterfs) instead'
-            raise KvmStorageError('cannot %s: %s' % (text, msg))
+            # qemu-img makes the file before it writes the image, so an empty file may stay.
+            # It is not removed here: that needs a pool refresh, and a refresh that fails
+            # (gluster gone) makes libvirt stop the pool. The next run replaces it
+            # (_volume._empty_leftover).
+            raise KvmStorageError('cannot %s: %s; qemu-img may have left an empty file at %s, which the next run '
+                                  'replaces' % (text, msg, step.args['url']))
         pool = self.pools[req.pool]
         _libvirt.call('refresh pool %s' % req.pool, pool.refresh, 0)
         vol = _libvirt.call(text, pool.storageVolLookupByName, req.name)
