@@ -221,3 +221,83 @@ def test_libvirtd_killed_mid_play_rerun_completes(ansible_run, base, tmp_path, r
         # made. Anything beyond this one volume fails the test.
         pytest.xfail('half-written %s survives the re-run (the clone in flight when libvirtd died)' % partial[0])
     assert partial == [], 'half-written volumes: %s' % partial
+
+
+# --- a gluster brick killed while a volume is created -----------------------------------------
+
+GV = P + 'gv'
+
+
+def brick_pid():
+    xml = sh('gluster --mode=script volume status %s --xml' % GV, check=False)
+    found = re.search(r'<status>1</status>.*?<pid>(\d+)</pid>', xml, re.S)
+    return found.group(1) if found else None
+
+
+def test_gluster_brick_killed_mid_create(run_module, ansible_run, base, tmp_path, request):
+    pool = P + 'gluster'
+    brick = base + '/brick'
+    image = 'gluster://127.0.0.1/%s/' % GV
+
+    def teardown():
+        drop_pool(pool)
+        sh('gluster --mode=script volume stop %s force; gluster --mode=script volume delete %s' % (GV, GV), check=False)
+    request.addfinalizer(teardown)
+    # As lab/fixtures.sh makes kvmst-gv0: a brick on the root fs (force), owned by libvirt-qemu.
+    sh('''mkdir -p {brick}
+gluster --mode=script volume create {gv} transport tcp "$(hostname):{brick}" force >/dev/null
+gluster --mode=script volume set {gv} storage.owner-uid "$(id -u libvirt-qemu)" >/dev/null
+gluster --mode=script volume set {gv} storage.owner-gid "$(getent group libvirt-qemu | cut -d: -f3)" >/dev/null
+gluster --mode=script volume set {gv} server.allow-insecure on >/dev/null
+gluster --mode=script volume start {gv} >/dev/null'''.format(gv=GV, brick=brick))
+    wait_until(lambda: brick_pid() is not None, 'the brick of %s to come online' % GV, tries=100)
+    made = run_module('pool', {'name': pool, 'type': 'gluster',
+                               'source': {'hosts': [{'name': '127.0.0.1'}], 'name': GV}})
+    assert made.get('changed') and not made.get('failed'), made
+
+    # An image another gluster client wrote after libvirt last listed the pool is seen,
+    # never created over (qemu-img create would truncate it).
+    sh('qemu-img create -q -f raw {u}other.raw 4M 2>/dev/null && '
+       'qemu-io -f raw -c "write -P 0x5a 0 1M" {u}other.raw >/dev/null 2>&1'.format(u=image))
+    other = run_module('volume', {'pool': pool, 'name': 'other.raw', 'capacity': '4MiB'})
+    assert not other.get('failed') and not other.get('changed'), other
+    assert sh('head -c 1M %s/other.raw | tr -d "\\132" | wc -c' % brick).strip() == '0', 'other.raw was overwritten'
+
+    # Kill the brick once qemu-img is at work on the new image.
+    play = ansible_run(os.path.join(FILES, 'volume.yml'), {'volume': {
+        'pool': pool, 'name': 'new.qcow2', 'format': 'qcow2', 'capacity': '64MiB'}}, background=True)
+    wait_until(lambda: play.poll() is not None or
+               # [q]: the pattern must not match the shell that runs pgrep
+               sh('pgrep -f "[q]emu-img create .*%snew.qcow2" || true' % image).strip() != '', 'qemu-img create',
+               tries=3000, pause=0.05)
+    pid = brick_pid()
+    assert play.poll() is None and pid, 'the create ended before the brick could be killed'
+    os.kill(int(pid), signal.SIGKILL)
+    out, err = play.communicate()
+    (tmp_path / 'brick-killed.log').write_text(out + '\n--- stderr ---\n' + err)
+    assert play.returncode != 0, out
+    failure = re.search(r'fatal: \[localhost\]: FAILED! => (\{.*\})', out)
+    assert failure, out[-3000:]
+    result = dict(json.loads(failure.group(1)), failed=True)  # the callback drops 'failed'
+    assert_clean_failure(result, 'new.qcow2', 'failed to connect')
+    assert 'io-stats' not in result['msg'], 'gluster log lines in the message: ' + result['msg']
+    # At most an empty file is left (the brick is gone, nothing can remove it now), the
+    # message says so, and the pool still runs.
+    assert 'left an empty file' in result['msg'], result['msg']
+    left = [n for n in files_in(brick) if not n.startswith('.')]
+    assert left in (['other.raw'], ['new.qcow2', 'other.raw']), left
+    if 'new.qcow2' in left:
+        assert os.path.getsize(brick + '/new.qcow2') == 0
+    assert virsh('pool-info', pool).stdout.count('running') == 1
+
+    sh('gluster --mode=script volume start %s force >/dev/null' % GV)
+    wait_until(lambda: brick_pid() is not None, 'the brick to come back', tries=100)
+    again = run_module('volume', {'pool': pool, 'name': 'new.qcow2', 'format': 'qcow2', 'capacity': '64MiB'})
+    assert again.get('changed') and not again.get('failed'), again
+    info = json.loads(sh('qemu-img info --output=json %s/new.qcow2' % brick))
+    assert (info['format'], info['virtual-size']) == ('qcow2', 64 << 20)
+    assert [n for n in files_in(brick) if not n.startswith('.')] == ['new.qcow2', 'other.raw']
+    assert vol_names(pool) == ['new.qcow2', 'other.raw']
+    assert sh('head -c 1M %s/other.raw | tr -d "\\132" | wc -c' % brick).strip() == '0', 'other.raw changed'
+    gone = run_module('volume', {'pool': pool, 'name': 'new.qcow2', 'state': 'absent'})
+    assert gone.get('changed') and not gone.get('failed'), gone
