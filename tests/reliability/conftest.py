@@ -102,6 +102,8 @@ def host_listing():
 
 # --- appended for test_faults.py and test_safety.py --------------------------------------
 
+import time  # noqa: E402  (appended section)
+
 def sh(script, check=True, timeout=300):
     """Run a bash script (set -e); returns stdout. A failure shows the script's stderr."""
     proc = subprocess.run(['bash', '-c', 'set -euo pipefail\n' + script], capture_output=True, text=True,
@@ -163,3 +165,70 @@ def read_sha(image, fmt, work_dir, size=PATTERN_BYTES):
         digest = hashlib.sha256(f.read(size)).hexdigest()
     os.unlink(out)
     return digest
+
+
+def virsh(*args, check=False):
+    return subprocess.run(['virsh', '-q', '-c', 'qemu:///system'] + list(args), capture_output=True, text=True,
+                          check=check)
+
+
+def vol_names(pool):
+    out = virsh('vol-list', '--pool', pool).stdout
+    # an fs pool lists the filesystem's lost+found as a volume
+    return sorted(n for n in (line.split()[0] for line in out.splitlines() if line.strip()) if n != 'lost+found')
+
+
+def files_in(path):
+    return sorted(n for n in os.listdir(path) if n != 'lost+found')
+
+
+def drop_pool(name):
+    virsh('pool-destroy', name)
+    virsh('pool-undefine', name)
+
+
+def wait_until(predicate, what, tries=600, pause=0.1):
+    """Poll; fail (not skip) when the lab never gets there. Counts tries, not seconds."""
+    for _ in range(tries):
+        if predicate():
+            return
+        time.sleep(pause)
+    pytest.fail('gave up waiting for %s' % what, pytrace=False)
+
+
+def assert_clean_failure(result, *words):
+    dump = json.dumps(result)
+    assert result.get('failed') is True, dump
+    assert not result.get('changed'), dump
+    # ansible-core 2.19 adds exception: "(traceback unavailable)" to every failure.
+    assert 'Traceback' not in dump and 'File "' not in result.get('exception', ''), dump
+    assert '\n' not in result['msg'], dump
+    for word in words:
+        assert word in result['msg'], dump
+
+
+def start_guest(name, folder, extra_cmdline=''):
+    """Define and start a lab guest (lab/guest/domain-xml.sh) and wait until its console
+    says it is ready; ``extra_cmdline`` goes on its kernel command line. The caller undefines it
+    (see drop_guest)."""
+    console = os.path.join(folder, name + '.console.log')
+    xml = sh('KVMST_GUEST_CONSOLE_LOG=%s %s/lab/guest/domain-xml.sh %s' % (console, REPO, name))
+    if extra_cmdline:
+        xml = xml.replace('</cmdline>', ' %s</cmdline>' % extra_cmdline, 1)
+    path = os.path.join(folder, name + '.xml')
+    with open(path, 'w') as f:
+        f.write(xml)
+    sh('virsh -q define %s >/dev/null && virsh -q start %s >/dev/null' % (path, name))
+
+    def ready():
+        try:
+            with open(console, errors='replace') as f:
+                return 'KVMST-GUEST-READY' in f.read()
+        except OSError:
+            return False
+    wait_until(ready, 'guest %s to boot (console %s)' % (name, console), tries=1200)
+
+
+def drop_guest(name):
+    virsh('destroy', name)
+    virsh('undefine', name)

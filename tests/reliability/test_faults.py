@@ -17,56 +17,16 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
-from conftest import REPO, read_sha, sh, write_pattern
+from conftest import (REPO, assert_clean_failure, drop_guest, drop_pool, files_in, read_sha, sh, start_guest, virsh,
+                      vol_names, wait_until, write_pattern)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FILES = os.path.join(HERE, 'faults')
 BASE = '/var/lib/kvmst-rel-f'
 P = 'kvmst-rel-f-'
-
-
-def virsh(*args, check=False):
-    return subprocess.run(['virsh', '-q', '-c', 'qemu:///system'] + list(args), capture_output=True, text=True,
-                          check=check)
-
-
-def vol_names(pool):
-    out = virsh('vol-list', '--pool', pool).stdout
-    # an fs pool lists the filesystem's lost+found as a volume
-    return sorted(n for n in (line.split()[0] for line in out.splitlines() if line.strip()) if n != 'lost+found')
-
-
-def files_in(path):
-    return sorted(n for n in os.listdir(path) if n != 'lost+found')
-
-
-def drop_pool(name):
-    virsh('pool-destroy', name)
-    virsh('pool-undefine', name)
-
-
-def wait_until(predicate, what, tries=600, pause=0.1):
-    """Poll; fail (not skip) when the lab never gets there. Counts tries, not seconds."""
-    for _ in range(tries):
-        if predicate():
-            return
-        time.sleep(pause)
-    pytest.fail('gave up waiting for %s' % what, pytrace=False)
-
-
-def assert_clean_failure(result, *words):
-    dump = json.dumps(result)
-    assert result.get('failed') is True, dump
-    assert not result.get('changed'), dump
-    # ansible-core 2.19 adds exception: "(traceback unavailable)" to every failure.
-    assert 'Traceback' not in dump and 'File "' not in result.get('exception', ''), dump
-    assert '\n' not in result['msg'], dump
-    for word in words:
-        assert word in result['msg'], dump
 
 
 @pytest.fixture
@@ -301,3 +261,35 @@ gluster --mode=script volume start {gv} >/dev/null'''.format(gv=GV, brick=brick)
     assert sh('head -c 1M %s/other.raw | tr -d "\\132" | wc -c' % brick).strip() == '0', 'other.raw changed'
     gone = run_module('volume', {'pool': pool, 'name': 'new.qcow2', 'state': 'absent'})
     assert gone.get('changed') and not gone.get('failed'), gone
+
+
+# --- a guest that never releases a disk on detach ---------------------------------------------
+
+# With PCIe port services in compat mode the guest kernel has no native PCIe hotplug
+# driver, and with ACPI off it does not see ACPI hotplug either: an unplug request goes
+# unanswered, qemu never removes the device and libvirt's DEVICE_REMOVED never comes.
+DEAF_CMDLINE = 'pcie_ports=compat acpi=off'
+
+
+def test_guest_that_never_releases_a_disk(run_module, base, tmp_path, request):
+    guest, pool = P + 'deaf', P + 'deaf'
+    request.addfinalizer(lambda: drop_pool(pool))
+    request.addfinalizer(lambda: drop_guest(guest))
+    start_guest(guest, base, DEAF_CMDLINE)
+    made = run_module('pool', {'name': pool, 'type': 'dir', 'target': {'path': base + '/pool'}})
+    assert made.get('changed'), made
+    made = run_module('volume', {'pool': pool, 'name': 'data.raw', 'capacity': '16MiB'})
+    assert made.get('changed'), made
+    want = write_pattern(base + '/pool/data.raw', 'raw', 'deaf', tmp_path)
+    disk = {'domain': guest, 'target': 'vdb', 'bus': 'virtio', 'source': {'volume': {'pool': pool, 'name': 'data.raw'}}}
+    attached = run_module('disk', disk)
+    assert attached.get('changed') and not attached.get('failed'), attached
+    persistent = virsh('dumpxml', '--inactive', guest, check=True).stdout
+
+    held = run_module('disk', {'domain': guest, 'target': 'vdb', 'state': 'absent', 'timeout': 5})
+    assert_clean_failure(held, 'did not release the disk within 5 s', 'vdb')
+    # Nothing else changed: the persistent definition, the disk in the running guest, the volume.
+    assert virsh('dumpxml', '--inactive', guest, check=True).stdout == persistent
+    assert 'vdb' in virsh('domblklist', guest).stdout
+    assert vol_names(pool) == ['data.raw']
+    assert read_sha(base + '/pool/data.raw', 'raw', tmp_path) == want
