@@ -483,6 +483,14 @@ def _plan_delete(steps, req, actual, world, deleted):
     steps.add('delete', 'delete %s' % req.label, request=req)
 
 
+def pools_to_refresh(steps):
+    """Gluster pools in which the plan creates a volume. libvirt lists a gluster pool as of
+    its last refresh, other gluster clients add images behind its back, and qemu-img create
+    (how volumes are made there) truncates an existing file: such a plan is made again on
+    a fresh listing. Only then: a refresh costs a gfapi round (about 10 s)."""
+    return sorted(set(s.args['request'].pool for s in steps.steps if s.verb == 'create_gluster'))
+
+
 def needs_usage(requests, steps=None):
     """Whether the plan needs to know who uses which volume: deletes and shrinks always,
     grows once planned (a running guest must grow its image itself), and the removal of an

@@ -41,7 +41,7 @@ class VolumeAdapter(object):
 
     # -- reading -------------------------------------------------------------------------
 
-    def read_world(self, requests, with_usage=False):
+    def read_world(self, requests, with_usage=False, refresh=()):
         wanted = {}
         for req in requests:
             wanted.setdefault(req.pool, set()).add(req.name)
@@ -50,7 +50,7 @@ class VolumeAdapter(object):
                     wanted.setdefault(ref.get('pool') or req.pool, set()).add(ref['name'])
         views = {}
         for pool_name, names in wanted.items():
-            view = self.read_pool(pool_name, names)
+            view = self.read_pool(pool_name, names, refresh=pool_name in refresh)
             if view is not None:
                 views[pool_name] = view
         world = World(views)
@@ -78,9 +78,10 @@ class VolumeAdapter(object):
                 return None
             raise _libvirt.translate(exc, 'look up the volume secret %s' % usage_id)
 
-    def read_pool(self, pool_name, names=None):
+    def read_pool(self, pool_name, names=None, refresh=False):
         """A PoolView with the volumes in ``names`` (all when None) read in full.
-        One listing call, then one definition read per volume of interest."""
+        One listing call, then one definition read per volume of interest; ``refresh``
+        first makes libvirt list the pool afresh."""
         pool = _libvirt.lookup_pool(self.conn, pool_name)
         if pool is None:
             return None
@@ -93,10 +94,7 @@ class VolumeAdapter(object):
                         source_name=model['source']['name'], source_dir=model['source']['dir'])
         if not active:
             return view
-        if model['type'] == 'gluster':
-            # libvirt lists a gluster pool as of its last refresh, and other gluster clients
-            # add images behind its back; qemu-img create (how volumes are made there)
-            # truncates an existing file: plan against a fresh listing, never a stale one.
+        if refresh:
             _libvirt.call('refresh pool %s' % pool_name, pool.refresh, 0)
         for vol in _libvirt.call('list the volumes of pool %s' % pool_name, pool.listAllVolumes, 0):
             name = vol.name()

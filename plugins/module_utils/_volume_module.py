@@ -57,6 +57,10 @@ def volume_work(module, conn):
     adapter = VolumeAdapter(conn, module)
     world = adapter.read_world(requests, with_usage=_volume.needs_usage(requests))
     steps = _volume.plan(requests, world)
+    stale = _volume.pools_to_refresh(steps)
+    if stale:
+        world = adapter.read_world(requests, with_usage=_volume.needs_usage(requests), refresh=stale)
+        steps = _volume.plan(requests, world)
     if world.users is None and _volume.needs_usage(requests, steps):
         # A grow was planned: find out whether a running guest holds the image, and plan again.
         steps = _volume.plan(requests, adapter.add_usage(world))

@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._volume import (
-    PoolView, World, needs_usage, plan, requests_from_params, volume_options)
+    PoolView, World, needs_usage, plan, pools_to_refresh, requests_from_params, volume_options)
 
 KiB = 1024
 MiB = 1024 ** 2
@@ -943,3 +943,20 @@ def test_empty_leftover(case_id, pool_type, users, expected):
         with pytest.raises(KvmStorageError) as exc:
             plan(reqs, leftover_world(users, pool_type))
         assert expected in exc.value.msg
+
+
+REFRESH_CASES = [
+    # (id, params, pools to list afresh before planning again)
+    ('create in a gluster pool', params(name='g.qcow2', pool='gv', capacity='1GiB', format='qcow2'), ['gv']),
+    ('existing gluster volume: no refresh', params(name='shared.qcow2', pool='gv'), []),
+    ('create in a dir pool: no refresh', vp(name='new.raw', capacity='1GiB'), []),
+    ('batch over two gluster pools', params(pool='gv', volumes=[
+        item(name='a.qcow2', pool='gv', capacity='1GiB', format='qcow2'),
+        item(name='b.qcow2', pool='gvdir', capacity='1GiB', format='qcow2'),
+        item(name='c.qcow2', pool='gv', capacity='1GiB', format='qcow2')]), ['gv', 'gvdir']),
+]
+
+
+@pytest.mark.parametrize('case_id, p, expected', REFRESH_CASES, ids=[c[0] for c in REFRESH_CASES])
+def test_pools_to_refresh(case_id, p, expected):
+    assert pools_to_refresh(run(p)) == expected
