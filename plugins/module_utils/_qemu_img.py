@@ -8,16 +8,29 @@
 from __future__ import annotations
 
 import json
+import re
 
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
 
 ENV = {'LANG': 'C', 'LC_ALL': 'C'}
 
 
+# gfapi (qemu's gluster driver) logs to stderr: "[2026-11-27 14:35:37.015375 +0000] I [io-stats.c:3701:...] ...".
+# Those lines bury qemu-img's own one-line reason.
+_GLUSTER_LOG = re.compile(r'^\s*\[\d{4}-\d\d-\d\d [0-9:.]+ [+-]\d{4}\] [DTIWEC] \[')
+
+
+def error_text(err, out=''):
+    """qemu-img's complaint on one line, without the gluster library's log lines."""
+    text = err or out or ''
+    kept = [line for line in text.splitlines() if line.strip() and not _GLUSTER_LOG.match(line)]
+    return ' '.join(' '.join(kept).split()) or ' '.join(text.split())
+
+
 def run(module, args, doing, check=True):
     rc, out, err = module.run_command(['qemu-img'] + list(args), environ_update=ENV)
     if check and rc != 0:
-        raise KvmStorageError('cannot %s: qemu-img: %s' % (doing, ' '.join((err or out).split())))
+        raise KvmStorageError('cannot %s: qemu-img: %s' % (doing, error_text(err, out)))
     return rc, out, err
 
 

@@ -262,12 +262,22 @@ def plan(requests, world):
                 raise KvmStorageError('%s is a LUN of a %s pool; remove it on the storage side, libvirt cannot '
                                       'delete it' % (req.label, pool.type))
             _plan_delete(steps, req, actual, world, deleted)
-        elif actual is None:
+        elif actual is None or _empty_leftover(pool, actual):
+            if actual is not None:
+                _refuse_if_used(req, actual, world, 'replace the empty leftover')
+                steps.add('delete', 'delete the empty leftover %s of an interrupted create' % req.label, request=req)
             model = _plan_create(steps, req, pool, world, created)
             created[(req.pool, req.name)] = model
         else:
             _plan_existing(steps, req, actual, world, pool)
     return steps
+
+
+def _empty_leftover(pool, actual):
+    """qemu-img over gluster makes the file before it writes the image: a create cut off in
+    between (a brick gone) leaves an empty file, listed as a 0-byte raw volume. It holds no
+    data, so a later run replaces it instead of calling it a format conflict."""
+    return pool.type == 'gluster' and actual.get('capacity') == 0 and not actual.get('allocation')
 
 
 def _find(world, created, pool_name, name):
@@ -495,9 +505,18 @@ def _plan_delete(steps, req, actual, world, deleted):
     steps.add('delete', 'delete %s' % req.label, request=req)
 
 
+def pools_to_refresh(steps):
+    """Gluster pools in which the plan creates a volume. libvirt lists a gluster pool as of
+    its last refresh, other gluster clients add images behind its back, and qemu-img create
+    (how volumes are made there) truncates an existing file: such a plan is made again on
+    a fresh listing. Only then: a refresh costs a gfapi round (about 10 s)."""
+    return sorted(set(s.args['request'].pool for s in steps.steps if s.verb == 'create_gluster'))
+
+
 def needs_usage(requests, steps=None):
     """Whether the plan needs to know who uses which volume: deletes and shrinks always,
-    and grows once planned (a running guest must grow its image itself)."""
+    grows once planned (a running guest must grow its image itself), and the removal of an
+    empty leftover once planned."""
     if any(r.state == 'absent' or r.allow_shrink for r in requests):
         return True
-    return steps is not None and 'resize' in steps.verbs()
+    return steps is not None and ('resize' in steps.verbs() or 'delete' in steps.verbs())

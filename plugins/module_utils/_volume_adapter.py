@@ -41,7 +41,7 @@ class VolumeAdapter(object):
 
     # -- reading -------------------------------------------------------------------------
 
-    def read_world(self, requests, with_usage=False):
+    def read_world(self, requests, with_usage=False, refresh=()):
         wanted = {}
         for req in requests:
             wanted.setdefault(req.pool, set()).add(req.name)
@@ -50,7 +50,7 @@ class VolumeAdapter(object):
                     wanted.setdefault(ref.get('pool') or req.pool, set()).add(ref['name'])
         views = {}
         for pool_name, names in wanted.items():
-            view = self.read_pool(pool_name, names)
+            view = self.read_pool(pool_name, names, refresh=pool_name in refresh)
             if view is not None:
                 views[pool_name] = view
         world = World(views)
@@ -78,9 +78,10 @@ class VolumeAdapter(object):
                 return None
             raise _libvirt.translate(exc, 'look up the volume secret %s' % usage_id)
 
-    def read_pool(self, pool_name, names=None):
+    def read_pool(self, pool_name, names=None, refresh=False):
         """A PoolView with the volumes in ``names`` (all when None) read in full.
-        One listing call, then one definition read per volume of interest."""
+        One listing call, then one definition read per volume of interest; ``refresh``
+        first makes libvirt list the pool afresh."""
         pool = _libvirt.lookup_pool(self.conn, pool_name)
         if pool is None:
             return None
@@ -93,6 +94,8 @@ class VolumeAdapter(object):
                         source_name=model['source']['name'], source_dir=model['source']['dir'])
         if not active:
             return view
+        if refresh:
+            _libvirt.call('refresh pool %s' % pool_name, pool.refresh, 0)
         for vol in _libvirt.call('list the volumes of pool %s' % pool_name, pool.listAllVolumes, 0):
             name = vol.name()
             self.vol_objects[(pool_name, name)] = vol
@@ -169,11 +172,16 @@ class VolumeAdapter(object):
             cmd.append(str(step.args['capacity']))
         rc, out, err = _qemu_img.run(self.module, cmd[1:], text, check=False)
         if rc != 0:
-            msg = ' '.join((err or out or '').split())
+            msg = _qemu_img.error_text(err, out)
             if 'Unknown protocol' in msg or 'gluster' in msg and 'not' in msg and 'support' in msg:
                 msg += '; this qemu-img has no gluster driver (Debian: install qemu-block-extra), or use a FUSE ' \
                        'netfs pool (format glusterfs) instead'
-            raise KvmStorageError('cannot %s: %s' % (text, msg))
+            # qemu-img makes the file before it writes the image, so an empty file may stay.
+            # It is not removed here: that needs a pool refresh, and a refresh that fails
+            # (gluster gone) makes libvirt stop the pool. The next run replaces it
+            # (_volume._empty_leftover).
+            raise KvmStorageError('cannot %s: %s; qemu-img may have left an empty file at %s, which the next run '
+                                  'replaces' % (text, msg, step.args['url']))
         pool = self.pools[req.pool]
         _libvirt.call('refresh pool %s' % req.pool, pool.refresh, 0)
         vol = _libvirt.call(text, pool.storageVolLookupByName, req.name)

@@ -28,6 +28,21 @@ def _by_volume(steps):
     return groups
 
 
+def apply_by_volume(steps, apply_step):
+    """Apply the plan volume by volume. A failure reports the actions finished before it
+    and ``changed`` when there were any (volumes made before a lost connection stay made)."""
+    done = []
+    for _req, group in _by_volume(steps):
+        try:
+            apply_plan(group, apply_step)
+        except KvmStorageError as exc:
+            exc.details['actions'] = done
+            exc.details['changed'] = bool(done)
+            raise
+        done.extend(group.actions)
+    return done
+
+
 def _brief(model):
     if model is None:
         return {'state': 'absent'}
@@ -42,19 +57,16 @@ def volume_work(module, conn):
     adapter = VolumeAdapter(conn, module)
     world = adapter.read_world(requests, with_usage=_volume.needs_usage(requests))
     steps = _volume.plan(requests, world)
+    stale = _volume.pools_to_refresh(steps)
+    if stale:
+        world = adapter.read_world(requests, with_usage=_volume.needs_usage(requests), refresh=stale)
+        steps = _volume.plan(requests, world)
     if world.users is None and _volume.needs_usage(requests, steps):
         # A grow was planned: find out whether a running guest holds the image, and plan again.
         steps = _volume.plan(requests, adapter.add_usage(world))
 
-    done = []
     if not module.check_mode:
-        for req, group in _by_volume(steps):
-            try:
-                apply_plan(group, adapter.apply)
-            except KvmStorageError as exc:
-                exc.details['actions'] = done
-                raise
-            done.extend(group.actions)
+        apply_by_volume(steps, adapter.apply)
 
     result = {'changed': steps.changed, 'actions': steps.actions}
     touched = set((s.args['request'].pool, s.args['request'].name) for s in steps.steps)

@@ -98,3 +98,137 @@ def host_listing():
         vols = _virsh('vol-list', '--pool', name)
         out[name] = sorted(line.split()[0] for line in vols.stdout.splitlines() if line.strip())
     return out
+
+
+# --- appended for test_faults.py and test_safety.py --------------------------------------
+
+import time  # noqa: E402  (appended section)
+
+def sh(script, check=True, timeout=300):
+    """Run a bash script (set -e); returns stdout. A failure shows the script's stderr."""
+    proc = subprocess.run(['bash', '-c', 'set -euo pipefail\n' + script], capture_output=True, text=True,
+                          check=False, timeout=timeout)
+    if check and proc.returncode != 0:
+        pytest.fail('shell step failed (rc %d):\n%s\n--- stderr ---\n%s' % (proc.returncode, script, proc.stderr),
+                    pytrace=False)
+    return proc.stdout
+
+
+@pytest.fixture
+def run_module(lab_env, tmp_path):  # noqa: F811  pylint: disable=redefined-outer-name
+    """run_module(module, args, check=False) -> the module's result dict (one ad-hoc run
+    against the lab inventory, JSON callback). ``module`` is the short name (``volume``)."""
+    counter = {'n': 0}
+
+    def run(module, args, check=False):
+        counter['n'] += 1
+        cmd = [os.path.join(BIN, 'ansible'), 'lab', '-m', 'kvm.storage.' + module, '-a', json.dumps(args)]
+        if check:
+            cmd.append('--check')
+        env = ansible_env(lab_env, tmp_path, {'ANSIBLE_STDOUT_CALLBACK': 'ansible.builtin.json',
+                                              'ANSIBLE_LOAD_CALLBACK_PLUGINS': '1'})
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO, check=False)
+        (tmp_path / ('%02d-module-%s.log' % (counter['n'], module))).write_text(
+            json.dumps(args) + '\n' + proc.stdout + '\n--- stderr ---\n' + proc.stderr)
+        try:
+            return json.loads(proc.stdout)['plays'][0]['tasks'][0]['hosts']['localhost']
+        except (ValueError, KeyError, IndexError):
+            pytest.fail('no module result from %s:\n%s\n%s' % (module, proc.stdout[-2000:], proc.stderr[-2000:]),
+                        pytrace=False)
+    return run
+
+
+PATTERN_BYTES = 4 * 1024 * 1024
+
+
+def write_pattern(image, fmt, seed, work_dir, size=PATTERN_BYTES):
+    """Write ``size`` bytes of a seeded pseudo-random pattern at the start of the image
+    (through qemu-img, so qcow2 works too); returns the pattern's sha256."""
+    import hashlib
+    import random
+    data = random.Random(seed).randbytes(size)
+    src = os.path.join(str(work_dir), 'pattern-%s.bin' % seed)
+    with open(src, 'wb') as f:
+        f.write(data)
+    sh('qemu-img convert -n -f raw -O %s %s %s' % (fmt, src, image))
+    os.unlink(src)
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_sha(image, fmt, work_dir, size=PATTERN_BYTES):
+    """sha256 of the first ``size`` bytes of the image's guest-visible data (qemu-img convert
+    to raw, -U: a running guest may hold the image)."""
+    import hashlib
+    out = os.path.join(str(work_dir), 'readback.raw')
+    sh('qemu-img convert -U -f %s -O raw %s %s' % (fmt, image, out))
+    with open(out, 'rb') as f:
+        digest = hashlib.sha256(f.read(size)).hexdigest()
+    os.unlink(out)
+    return digest
+
+
+def virsh(*args, check=False):
+    return subprocess.run(['virsh', '-q', '-c', 'qemu:///system'] + list(args), capture_output=True, text=True,
+                          check=check)
+
+
+def vol_names(pool):
+    out = virsh('vol-list', '--pool', pool).stdout
+    # an fs pool lists the filesystem's lost+found as a volume
+    return sorted(n for n in (line.split()[0] for line in out.splitlines() if line.strip()) if n != 'lost+found')
+
+
+def files_in(path):
+    return sorted(n for n in os.listdir(path) if n != 'lost+found')
+
+
+def drop_pool(name):
+    virsh('pool-destroy', name)
+    virsh('pool-undefine', name)
+
+
+def wait_until(predicate, what, tries=600, pause=0.1):
+    """Poll; fail (not skip) when the lab never gets there. Counts tries, not seconds."""
+    for _ in range(tries):
+        if predicate():
+            return
+        time.sleep(pause)
+    pytest.fail('gave up waiting for %s' % what, pytrace=False)
+
+
+def assert_clean_failure(result, *words):
+    dump = json.dumps(result)
+    assert result.get('failed') is True, dump
+    assert not result.get('changed'), dump
+    # ansible-core 2.19 adds exception: "(traceback unavailable)" to every failure.
+    assert 'Traceback' not in dump and 'File "' not in result.get('exception', ''), dump
+    assert '\n' not in result['msg'], dump
+    for word in words:
+        assert word in result['msg'], dump
+
+
+def start_guest(name, folder, extra_cmdline=''):
+    """Define and start a lab guest (lab/guest/domain-xml.sh) and wait until its console
+    says it is ready; ``extra_cmdline`` goes on its kernel command line. The caller undefines it
+    (see drop_guest)."""
+    console = os.path.join(folder, name + '.console.log')
+    xml = sh('KVMST_GUEST_CONSOLE_LOG=%s %s/lab/guest/domain-xml.sh %s' % (console, REPO, name))
+    if extra_cmdline:
+        xml = xml.replace('</cmdline>', ' %s</cmdline>' % extra_cmdline, 1)
+    path = os.path.join(folder, name + '.xml')
+    with open(path, 'w') as f:
+        f.write(xml)
+    sh('virsh -q define %s >/dev/null && virsh -q start %s >/dev/null' % (path, name))
+
+    def ready():
+        try:
+            with open(console, errors='replace') as f:
+                return 'KVMST-GUEST-READY' in f.read()
+        except OSError:
+            return False
+    wait_until(ready, 'guest %s to boot (console %s)' % (name, console), tries=1200)
+
+
+def drop_guest(name):
+    virsh('destroy', name)
+    virsh('undefine', name)

@@ -10,7 +10,7 @@ import pytest
 from ansible_collections.kvm.storage.plugins.module_utils import _volume
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._volume import (
-    PoolView, World, needs_usage, plan, requests_from_params, volume_options)
+    PoolView, World, needs_usage, plan, pools_to_refresh, requests_from_params, volume_options)
 
 KiB = 1024
 MiB = 1024 ** 2
@@ -959,3 +959,60 @@ NEEDS_USAGE = [
 @pytest.mark.parametrize('case_id, p, expected', NEEDS_USAGE, ids=[c[0] for c in NEEDS_USAGE])
 def test_needs_usage(case_id, p, expected):
     assert needs_usage(requests_from_params(p)) is expected
+
+
+# ---------------------------------------------------------------------------------------
+# An empty file left by a gluster create that was cut off (brick killed between qemu-img's
+# file creation and its header write): replaced, never called a conflict; elsewhere an
+# empty volume is left alone.
+
+HALF = 'gluster://gluster1.example.com/gv0/half.qcow2'
+
+
+def leftover_world(users=None, pool_type='gluster'):
+    path = HALF if pool_type == 'gluster' else IMAGES + '/half.qcow2'
+    half = vol('half.qcow2', fmt='raw', capacity=0, vol_type='network' if pool_type == 'gluster' else 'file',
+               path=path)
+    pool = PoolView('gv', pool_type, True, None if pool_type == 'gluster' else IMAGES, _volumes(half),
+                    source_hosts=['gluster1.example.com'], source_name='gv0', source_dir='/')
+    return World({'gv': pool}, users or {}, {})
+
+
+LEFTOVER_CASES = [
+    # (id, pool type, users, expected steps or error fragment)
+    ('gluster leftover replaced', 'gluster', {}, [
+        ('delete', 'delete the empty leftover volume half.qcow2 of pool gv of an interrupted create'),
+        ('create_gluster', 'create volume half.qcow2 of pool gv with qemu-img over gluster (qcow2, 64 MiB)')]),
+    ('gluster leftover in use refused', 'gluster', {HALF: ['vm1']}, 'used by guest(s) vm1'),
+    ('empty file in a dir pool is a conflict', 'dir', {}, 'exists with format raw, not qcow2'),
+]
+
+
+@pytest.mark.parametrize('case_id, pool_type, users, expected', LEFTOVER_CASES, ids=[c[0] for c in LEFTOVER_CASES])
+def test_empty_leftover(case_id, pool_type, users, expected):
+    reqs = requests_from_params(params(name='half.qcow2', pool='gv', format='qcow2', capacity='64MiB'))
+    if isinstance(expected, list):
+        steps = plan(reqs, leftover_world(users, pool_type))
+        assert steps_of(steps) == expected
+        assert needs_usage(reqs, steps)
+    else:
+        with pytest.raises(KvmStorageError) as exc:
+            plan(reqs, leftover_world(users, pool_type))
+        assert expected in exc.value.msg
+
+
+REFRESH_CASES = [
+    # (id, params, pools to list afresh before planning again)
+    ('create in a gluster pool', params(name='g.qcow2', pool='gv', capacity='1GiB', format='qcow2'), ['gv']),
+    ('existing gluster volume: no refresh', params(name='shared.qcow2', pool='gv'), []),
+    ('create in a dir pool: no refresh', vp(name='new.raw', capacity='1GiB'), []),
+    ('batch over two gluster pools', params(pool='gv', volumes=[
+        item(name='a.qcow2', pool='gv', capacity='1GiB', format='qcow2'),
+        item(name='b.qcow2', pool='gvdir', capacity='1GiB', format='qcow2'),
+        item(name='c.qcow2', pool='gv', capacity='1GiB', format='qcow2')]), ['gv', 'gvdir']),
+]
+
+
+@pytest.mark.parametrize('case_id, p, expected', REFRESH_CASES, ids=[c[0] for c in REFRESH_CASES])
+def test_pools_to_refresh(case_id, p, expected):
+    assert pools_to_refresh(run(p)) == expected

@@ -1,0 +1,300 @@
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Faults provoked against the real lab: libvirtd killed mid-play, a full filesystem, a
+download that breaks off or does not match its checksum, a guest that never releases a
+disk, a gluster brick killed mid-create. Each test checks that the error is clear and that
+nothing is lost or left half-made. Objects are named ``kvmst-rel-f-...``; files live
+under /var/lib/kvmst-rel-f; each test removes its own in a finalizer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from conftest import (REPO, assert_clean_failure, drop_guest, drop_pool, files_in, read_sha, sh, start_guest, virsh,
+                      vol_names, wait_until, write_pattern)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FILES = os.path.join(HERE, 'faults')
+BASE = '/var/lib/kvmst-rel-f'
+P = 'kvmst-rel-f-'
+
+
+@pytest.fixture
+def base(request):
+    """A fresh folder of this test under /var/lib/kvmst-rel-f, removed afterwards."""
+    path = os.path.join(BASE, request.node.name.replace('test_', '', 1).split('[')[0])
+    sh('rm -rf %s && mkdir -p %s' % (path, path))
+    yield path
+    sh('rm -rf %s' % path, check=False)
+
+
+# --- ENOSPC ------------------------------------------------------------------------------
+
+def test_full_filesystem_leaves_no_partial_file(run_module, base, tmp_path, request):
+    pool = P + 'enospc'
+    mnt = base + '/mnt'
+
+    def teardown():
+        drop_pool(pool)
+        sh('for d in $(losetup -n -O NAME -j %s/fs.img); do losetup -d $d || true; done' % base, check=False)
+    request.addfinalizer(teardown)
+    dev = sh('truncate -s 64M {b}/fs.img && mkfs.ext4 -q -F {b}/fs.img && losetup -f --show {b}/fs.img\n'
+             'head -c 100M /dev/urandom > {b}/big.raw'.format(b=base)).strip()
+    made = run_module('pool', {'name': pool, 'type': 'fs', 'source': {'devices': [dev], 'format': 'ext4'},
+                               'target': {'path': mnt}})
+    assert made.get('changed') and not made.get('failed'), made
+
+    full = run_module('volume', {'pool': pool, 'name': 'full.raw', 'capacity': '200MiB', 'preallocation': 'full'})
+    assert_clean_failure(full, 'full.raw', pool)
+    imported = run_module('volume', {'pool': pool, 'name': 'imported.raw', 'import_from': base + '/big.raw'})
+    assert_clean_failure(imported, 'imported.raw', pool)
+    assert files_in(mnt) == [], 'a failed create left a file behind'
+    assert vol_names(pool) == []
+
+    # The pool still works: a volume that fits is made, holds data, and goes again.
+    small = run_module('volume', {'pool': pool, 'name': 'small.raw', 'capacity': '8MiB', 'preallocation': 'full'})
+    assert small.get('changed') and not small.get('failed'), small
+    want = write_pattern(mnt + '/small.raw', 'raw', 'enospc', tmp_path)
+    assert read_sha(mnt + '/small.raw', 'raw', tmp_path) == want
+    gone = run_module('volume', {'pool': pool, 'name': 'small.raw', 'state': 'absent'})
+    assert gone.get('changed') and not gone.get('failed'), gone
+    assert files_in(mnt) == []
+
+
+# --- imports that go wrong ------------------------------------------------------------------
+
+@pytest.fixture
+def drop_server(base, request):
+    """(URL prefix, served folder) of drop_server.py on 127.0.0.1."""
+    folder = base + '/src'
+    os.makedirs(folder)
+    port_file = base + '/port'
+    proc = subprocess.Popen([sys.executable, os.path.join(FILES, 'drop_server.py'), folder, port_file, '600'],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    request.addfinalizer(lambda: (proc.kill(), proc.wait()))
+    wait_until(lambda: os.path.exists(port_file) or proc.poll() is not None, 'the drop server to listen')
+    assert proc.poll() is None, 'drop_server.py exited'
+    with open(port_file) as f:
+        return 'http://127.0.0.1:%s' % f.read().strip(), folder
+
+
+def test_broken_download_and_bad_checksum_leave_nothing(run_module, base, drop_server, tmp_path, request):
+    url, folder = drop_server
+    pool = P + 'import'
+    request.addfinalizer(lambda: drop_pool(pool))
+    sh('head -c 8M /dev/urandom > %s/img.raw' % folder)
+    with open(folder + '/img.raw', 'rb') as f:
+        good_sum = hashlib.sha256(f.read()).hexdigest()
+    made = run_module('pool', {'name': pool, 'type': 'dir', 'target': {'path': base + '/pool'}})
+    assert made.get('changed'), made
+
+    dropped = run_module('volume', {'pool': pool, 'name': 'dropped.raw', 'import_from': url + '/drop/img.raw'})
+    assert_clean_failure(dropped, 'dropped.raw', 'broke off')
+    bad = run_module('volume', {'pool': pool, 'name': 'badsum.raw', 'import_from': url + '/img.raw',
+                                'checksum': 'sha256:' + 'ab' * 32})
+    assert_clean_failure(bad, 'badsum.raw', 'checksum', good_sum)
+    assert vol_names(pool) == [] and files_in(base + '/pool') == []
+    leftovers = sh('ls -d /tmp/kvm-storage-import-* ~/.ansible/tmp/*/kvm-storage-import-* 2>/dev/null || true')
+    assert leftovers.strip() == '', 'the import left its download behind: %s' % leftovers
+
+    # The same server and file import fine when nothing goes wrong.
+    good = run_module('volume', {'pool': pool, 'name': 'good.raw', 'import_from': url + '/img.raw',
+                                 'checksum': 'sha256:' + good_sum})
+    assert good.get('changed') and not good.get('failed'), good
+    assert read_sha(base + '/pool/good.raw', 'raw', tmp_path, 8 << 20) == good_sum
+
+
+# --- libvirtd killed in the middle of a play -------------------------------------------------
+
+CLONES = ['clone-%02d.raw' % i for i in range(1, 21)]
+
+
+def libvirtd_pid():
+    return sh('pgrep -x libvirtd || true').split()
+
+
+def restart_libvirtd(old_pid=None):
+    """Start libvirtd as the lab does (lab/services.sh starts only what is not running and
+    waits until `virsh uri` answers). The killed daemon must be reaped first: services.sh
+    takes a lingering zombie named libvirtd for a running daemon and waits for it in vain."""
+    if old_pid:
+        wait_until(lambda: not os.path.exists('/proc/%s' % old_pid), 'the killed libvirtd to be reaped')
+    sh('bash %s/lab/services.sh start >/dev/null' % REPO)
+    wait_until(lambda: virsh('uri').returncode == 0, 'libvirtd to answer')
+
+
+def test_libvirtd_killed_mid_play_rerun_completes(ansible_run, base, tmp_path, request):
+    pool = P + 'kill'
+    pool_path = base + '/pool'
+    request.addfinalizer(lambda: drop_pool(pool))
+    request.addfinalizer(restart_libvirtd)  # runs first: the teardown needs libvirtd
+    # Random data makes each clone a real copy (a sparse source would copy instantly).
+    sh('head -c 16M /dev/urandom > %s/src.raw' % base)
+    with open(base + '/src.raw', 'rb') as f:
+        source_sum = hashlib.sha256(f.read()).hexdigest()
+    extra = {'pool': pool, 'pool_path': pool_path, 'source': base + '/src.raw',
+             'clones': [{'name': n, 'clone_from': {'name': 'src.raw'}} for n in CLONES]}
+    playbook = os.path.join(FILES, 'pool_and_volumes.yml')
+
+    play = ansible_run(playbook, extra, background=True)
+    # Kill once a few clones exist: the play is then inside the one volume run.
+    wait_until(lambda: play.poll() is not None or len(vol_names(pool)) >= 6, 'six clones', tries=3000, pause=0.05)
+    assert play.poll() is None, 'the play ended before libvirtd could be killed:\n' + play.stdout.read()
+    pids = libvirtd_pid()
+    assert len(pids) == 1, pids
+    os.kill(int(pids[0]), signal.SIGKILL)
+    out, err = play.communicate()
+    (tmp_path / 'killed-play.log').write_text(out + '\n--- stderr ---\n' + err)
+    restart_libvirtd(pids[0])
+
+    assert play.returncode != 0, out
+    assert 'connection to libvirt was lost' in out, out[-3000:]
+    assert 'Traceback' not in out
+    failure = re.search(r'fatal: \[localhost\]: FAILED! => (\{.*\})', out)
+    assert failure, out[-3000:]
+    # The clones made before the loss stay made, and the result says so.
+    result = json.loads(failure.group(1))
+    assert result['changed'] is True and len(result['actions']) >= 5, result
+
+    again = ansible_run(playbook, extra)
+    assert again.returncode == 0, again.stdout[-3000:]
+    # No duplicate or orphan: exactly the 21 volumes and their files.
+    assert vol_names(pool) == sorted(CLONES + ['src.raw'])
+    assert files_in(pool_path) == sorted(CLONES + ['src.raw'])
+    third = ansible_run(playbook, extra)
+    assert third.returncode == 0 and re.search(r'changed=0\s', third.stdout), third.stdout[-2000:]
+    # No half-written volume: each clone is a whole copy of the source.
+    partial = []
+    for name in CLONES:
+        with open(os.path.join(pool_path, name), 'rb') as f:
+            if hashlib.sha256(f.read()).hexdigest() != source_sum:
+                partial.append(name)
+    in_flight = re.search(r'"failed_step": "clone volume src.raw of pool \S+ to volume (\S+) of pool', out)
+    if partial and in_flight and partial == [in_flight.group(1)]:
+        # KNOWN BUG (reported, not fixed): libvirt leaves the clone it was copying when it
+        # died; after the restart it lists that file as a volume and the re-run takes it as
+        # made. Anything beyond this one volume fails the test.
+        pytest.xfail('half-written %s survives the re-run (the clone in flight when libvirtd died)' % partial[0])
+    assert partial == [], 'half-written volumes: %s' % partial
+
+
+# --- a gluster brick killed while a volume is created -----------------------------------------
+
+GV = P + 'gv'
+
+
+def brick_pid():
+    xml = sh('gluster --mode=script volume status %s --xml' % GV, check=False)
+    found = re.search(r'<status>1</status>.*?<pid>(\d+)</pid>', xml, re.S)
+    return found.group(1) if found else None
+
+
+def test_gluster_brick_killed_mid_create(run_module, ansible_run, base, tmp_path, request):
+    pool = P + 'gluster'
+    brick = base + '/brick'
+    image = 'gluster://127.0.0.1/%s/' % GV
+
+    def teardown():
+        drop_pool(pool)
+        sh('gluster --mode=script volume stop %s force || true; gluster --mode=script volume delete %s'
+           % (GV, GV), check=False)
+    request.addfinalizer(teardown)
+    # As lab/fixtures.sh makes kvmst-gv0: a brick on the root fs (force), owned by libvirt-qemu.
+    sh('''mkdir -p {brick}
+gluster --mode=script volume create {gv} transport tcp "$(hostname):{brick}" force >/dev/null
+gluster --mode=script volume set {gv} storage.owner-uid "$(id -u libvirt-qemu)" >/dev/null
+gluster --mode=script volume set {gv} storage.owner-gid "$(getent group libvirt-qemu | cut -d: -f3)" >/dev/null
+gluster --mode=script volume set {gv} server.allow-insecure on >/dev/null
+gluster --mode=script volume start {gv} >/dev/null'''.format(gv=GV, brick=brick))
+    wait_until(lambda: brick_pid() is not None, 'the brick of %s to come online' % GV, tries=100)
+    made = run_module('pool', {'name': pool, 'type': 'gluster',
+                               'source': {'hosts': [{'name': '127.0.0.1'}], 'name': GV}})
+    assert made.get('changed') and not made.get('failed'), made
+
+    # An image another gluster client wrote after libvirt last listed the pool is seen,
+    # never created over (qemu-img create would truncate it).
+    # (one gfapi session: each costs about 20 s of gluster teardown)
+    sh('head -c 1M /dev/zero | tr "\\000" "\\132" > {b}/other.raw && truncate -s 4M {b}/other.raw && '
+       'qemu-img convert -f raw -O raw {b}/other.raw {u}other.raw 2>/dev/null'.format(u=image, b=base))
+    other = run_module('volume', {'pool': pool, 'name': 'other.raw', 'capacity': '4MiB'})
+    assert not other.get('failed') and not other.get('changed'), other
+    assert sh('head -c 1M %s/other.raw | tr -d "\\132" | wc -c' % brick).strip() == '0', 'other.raw was overwritten'
+
+    # Kill the brick once qemu-img is at work on the new image.
+    play = ansible_run(os.path.join(FILES, 'volume.yml'), {'volume': {
+        'pool': pool, 'name': 'new.qcow2', 'format': 'qcow2', 'capacity': '64MiB'}}, background=True)
+    wait_until(lambda: play.poll() is not None or
+               # [q]: the pattern must not match the shell that runs pgrep
+               sh('pgrep -f "[q]emu-img create .*%snew.qcow2" || true' % image).strip() != '', 'qemu-img create',
+               tries=3000, pause=0.05)
+    pid = brick_pid()
+    assert play.poll() is None and pid, 'the create ended before the brick could be killed'
+    os.kill(int(pid), signal.SIGKILL)
+    out, err = play.communicate()
+    (tmp_path / 'brick-killed.log').write_text(out + '\n--- stderr ---\n' + err)
+    assert play.returncode != 0, out
+    failure = re.search(r'fatal: \[localhost\]: FAILED! => (\{.*\})', out)
+    assert failure, out[-3000:]
+    result = dict(json.loads(failure.group(1)), failed=True)  # the callback drops 'failed'
+    assert_clean_failure(result, 'new.qcow2', 'failed to connect')
+    assert 'io-stats' not in result['msg'], 'gluster log lines in the message: ' + result['msg']
+    # At most an empty file is left (the brick is gone, nothing can remove it now), the
+    # message says so, and the pool still runs.
+    assert 'left an empty file' in result['msg'], result['msg']
+    left = [n for n in files_in(brick) if not n.startswith('.')]
+    assert left in (['other.raw'], ['new.qcow2', 'other.raw']), left
+    if 'new.qcow2' in left:
+        assert os.path.getsize(brick + '/new.qcow2') == 0
+    assert virsh('pool-info', pool).stdout.count('running') == 1
+
+    sh('gluster --mode=script volume start %s force >/dev/null' % GV)
+    wait_until(lambda: brick_pid() is not None, 'the brick to come back', tries=100)
+    again = run_module('volume', {'pool': pool, 'name': 'new.qcow2', 'format': 'qcow2', 'capacity': '64MiB'})
+    assert again.get('changed') and not again.get('failed'), again
+    info = json.loads(sh('qemu-img info --output=json %s/new.qcow2' % brick))
+    assert (info['format'], info['virtual-size']) == ('qcow2', 64 << 20)
+    assert [n for n in files_in(brick) if not n.startswith('.')] == ['new.qcow2', 'other.raw']
+    assert vol_names(pool) == ['new.qcow2', 'other.raw']
+    assert sh('head -c 1M %s/other.raw | tr -d "\\132" | wc -c' % brick).strip() == '0', 'other.raw changed'
+
+
+# --- a guest that never releases a disk on detach ---------------------------------------------
+
+# With PCIe port services in compat mode the guest kernel has no native PCIe hotplug
+# driver, and with ACPI off it does not see ACPI hotplug either: an unplug request goes
+# unanswered, qemu never removes the device and libvirt's DEVICE_REMOVED never comes.
+DEAF_CMDLINE = 'pcie_ports=compat acpi=off'
+
+
+def test_guest_that_never_releases_a_disk(run_module, base, tmp_path, request):
+    guest, pool = P + 'deaf', P + 'deaf'
+    request.addfinalizer(lambda: drop_pool(pool))
+    request.addfinalizer(lambda: drop_guest(guest))
+    start_guest(guest, base, DEAF_CMDLINE)
+    made = run_module('pool', {'name': pool, 'type': 'dir', 'target': {'path': base + '/pool'}})
+    assert made.get('changed'), made
+    made = run_module('volume', {'pool': pool, 'name': 'data.raw', 'capacity': '16MiB'})
+    assert made.get('changed'), made
+    want = write_pattern(base + '/pool/data.raw', 'raw', 'deaf', tmp_path)
+    disk = {'domain': guest, 'target': 'vdb', 'bus': 'virtio', 'source': {'volume': {'pool': pool, 'name': 'data.raw'}}}
+    attached = run_module('disk', disk)
+    assert attached.get('changed') and not attached.get('failed'), attached
+    persistent = virsh('dumpxml', '--inactive', guest, check=True).stdout
+
+    held = run_module('disk', {'domain': guest, 'target': 'vdb', 'state': 'absent', 'timeout': 5})
+    assert_clean_failure(held, 'did not release the disk within 5 s', 'vdb')
+    # Nothing else changed: the persistent definition, the disk in the running guest, the volume.
+    assert virsh('dumpxml', '--inactive', guest, check=True).stdout == persistent
+    assert 'vdb' in virsh('domblklist', guest).stdout
+    assert vol_names(pool) == ['data.raw']
+    assert read_sha(base + '/pool/data.raw', 'raw', tmp_path) == want

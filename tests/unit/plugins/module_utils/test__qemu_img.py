@@ -1,0 +1,36 @@
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""qemu-img's error text as a table: (stderr, stdout) -> the one line the user reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.kvm.storage.plugins.module_utils._qemu_img import error_text
+
+GFAPI = (
+    '[2026-11-27 14:35:37.015375 +0000] I [io-stats.c:3701:ios_sample_buf_size_configure] 0-gv: Configure '
+    'ios_sample_buf size is 1024 because ios_sample_interval is 0\n'
+    '[2026-11-27 14:35:47.033933 +0000] E [MSGID: 114058] [client-handshake.c:1193:client_query_portmap_cbk] '
+    '0-gv-client-0: failed to get the port number for remote subvolume. Please run gluster volume status on server '
+    'to see if brick process is running []\n'
+    "qemu-img: gluster://127.0.0.1/gv/b.qcow2: Gluster connection for volume gv, path b.qcow2 failed to connect\n"
+    'hint: failed on host 127.0.0.1 and port 24007 Please refer to gluster logs for more info\n')
+
+CASES = [
+    # (id, stderr, stdout, expected)
+    ('gfapi log lines dropped', GFAPI, '',
+     'qemu-img: gluster://127.0.0.1/gv/b.qcow2: Gluster connection for volume gv, path b.qcow2 failed to connect '
+     'hint: failed on host 127.0.0.1 and port 24007 Please refer to gluster logs for more info'),
+    ('plain error kept', "qemu-img: /x.qcow2: Could not open '/x.qcow2': No such file or directory\n", '',
+     "qemu-img: /x.qcow2: Could not open '/x.qcow2': No such file or directory"),
+    ('stdout when stderr is empty', '', 'something\\nwent wrong\n', 'something\\nwent wrong'),
+    ('only log lines: keep them rather than nothing', GFAPI.splitlines()[0], '', GFAPI.splitlines()[0]),
+    ('nothing at all', '', '', ''),
+]
+
+
+@pytest.mark.parametrize('case_id, err, out, expected', CASES, ids=[c[0] for c in CASES])
+def test_error_text(case_id, err, out, expected):
+    assert error_text(err, out) == expected
