@@ -17,7 +17,7 @@ PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
 help:
 	@echo "make demo         build the demo lab on this host and print what it made"
 	@echo "make demo-clean   remove exactly what the demo made"
-	@echo "make test         every test tier: sanity unit integration vmhost lint docs package bench"
+	@echo "make test         every test tier: sanity unit integration reliability vmhost lint docs package bench"
 	@echo "make sanity|unit|integration|reliability|vmhost|lint|docs|package|bench   one tier"
 	@echo "make lab / lab-down   start / remove the local test lab (daemons and fixtures)"
 
@@ -81,7 +81,7 @@ package: venv collection lab
 lint: venv collection
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/ansible-lint -q
 
-test: sanity unit integration vmhost lint docs package bench
+test: sanity unit integration reliability vmhost lint docs package bench
 
 demo: venv collection
 	bash lab/packages.sh
