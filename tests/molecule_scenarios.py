@@ -18,7 +18,7 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MOLECULE_ROOT = os.path.join(REPO, 'extensions', 'molecule')
-VMHOST_INVENTORY = '/run/kvmst-lab/vmhost/inventory'
+VMHOST_RUN = '/run/kvmst-lab/vmhost/'  # up.sh's inventory and env file: a scenario naming them runs there
 
 # "lvm_thin ➜ check: Executing" on a terminal, "[lvm_thin > check] Executing" in a pipe.
 _STEP = re.compile(r'\[?(?P<scenario>[\w-]+) (?:➜|>) (?P<step>[\w-]+)\]?:? (?P<what>Executing|Executed: \w+)')
@@ -32,7 +32,7 @@ def scenarios(on_vmhost):
     found = []
     for path in sorted(glob.glob(os.path.join(MOLECULE_ROOT, '*', 'molecule.yml'))):
         with open(path, encoding='utf-8') as handle:
-            targets_vmhost = VMHOST_INVENTORY in handle.read()
+            targets_vmhost = VMHOST_RUN in handle.read()
         if targets_vmhost == on_vmhost:
             found.append(os.path.basename(os.path.dirname(path)))
     return found

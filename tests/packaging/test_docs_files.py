@@ -35,6 +35,8 @@ def _yaml(path):
 
 
 def _pending_roles():
+    if not os.path.exists(os.path.join(DOCS, 'pending-roles.txt')):
+        return set()  # every role the docs name has landed
     with open(os.path.join(DOCS, 'pending-roles.txt'), encoding='utf-8') as handle:
         return {line.strip() for line in handle if line.strip() and not line.startswith('#')}
 
