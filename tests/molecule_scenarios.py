@@ -89,6 +89,6 @@ def check_mode_problems(log):
             problems.append('the check before converge predicted no change on a clean host')
         elif seen_converge and changed:
             problems.append('a check after converge predicted %d change(s): %s' % (changed, recaps))
-    if not any(step == 'check' for step, _ in ran):
+    if not any(step == 'check' for step, dummy in ran):
         problems.append('the scenario has no check step')
     return problems

@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -27,7 +28,6 @@ COLLECTIONS = os.path.join(REPO, '.cache', 'collections')
 INVENTORY = os.path.join(REPO, 'tests', 'integration', 'inventory.ini')
 PREFIX = 'kvmst-rel-'
 BIN = os.path.dirname(sys.executable)
-
 
 
 def _integration_conftest():
@@ -101,8 +101,6 @@ def host_listing():
 
 
 # --- appended for test_faults.py and test_safety.py --------------------------------------
-
-import time  # noqa: E402  (appended section)
 
 def sh(script, check=True, timeout=300):
     """Run a bash script (set -e); returns stdout. A failure shows the script's stderr."""
@@ -189,7 +187,7 @@ def drop_pool(name):
 
 def wait_until(predicate, what, tries=600, pause=0.1):
     """Poll; fail (not skip) when the lab never gets there. Counts tries, not seconds."""
-    for _ in range(tries):
+    for dummy in range(tries):
         if predicate():
             return
         time.sleep(pause)

@@ -88,8 +88,8 @@ def _volume_lists(n):
     # overlapping: two shared volumes, and each run shares one more with its neighbour
     shared = [{'name': 'shared0.raw', 'capacity': '4MiB'}, {'name': 'shared1.qcow2', 'format': 'qcow2',
                                                             'capacity': '4MiB'}]
-    return [shared + [{'name': 'o%d.raw' % i, 'capacity': '2MiB'}, {'name': 'o%d.raw' % ((i + 1) % n),
-                                                                      'capacity': '2MiB'}]
+    return [shared + [{'name': 'o%d.raw' % i, 'capacity': '2MiB'},
+                      {'name': 'o%d.raw' % ((i + 1) % n), 'capacity': '2MiB'}]
             for i in range(n)]
 
 
@@ -168,7 +168,7 @@ def _forked(module, per_run_args):
     procs = [ctx.Process(target=child, args=(i, a)) for i, a in enumerate(per_run_args)]
     for proc in procs:
         proc.start()
-    results = dict(queue.get(timeout=600) for _ in procs)
+    results = dict(queue.get(timeout=600) for dummy in procs)
     for proc in procs:
         proc.join()
     return [results[i] for i in range(len(procs))]
@@ -199,7 +199,7 @@ def test_disks_raced_forked(conn):
         objects.add_volume(pool, name)
     objects.define_guest(conn, GUEST, root_ports=12)
     # Four runs attach the same disk, four others two more disks (two runs each), all at once.
-    args = [{'domain': GUEST, 'source': {'volume': {'pool': POOL, 'name': 'd0.raw'}}} for _ in range(4)]
+    args = [{'domain': GUEST, 'source': {'volume': {'pool': POOL, 'name': 'd0.raw'}}} for dummy in range(4)]
     args += [{'domain': GUEST, 'source': {'volume': {'pool': POOL, 'name': 'd%d.raw' % (1 + i % 2)}}}
              for i in range(4)]
     results = _forked('disk', args)
