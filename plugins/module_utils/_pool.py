@@ -301,6 +301,28 @@ def plan(request, actual):
     return steps, after
 
 
+def build_refusal(pool_type, requested_format, device, signature):
+    """Why a no-overwrite build of ``device`` will be refused, or None.
+
+    ``signature`` is what ``blkid -p`` finds on the device (TYPE, PTTYPE). libvirt probes
+    the same way when it builds without overwrite and refuses a device that holds another
+    filesystem, PV label or partition table; asking first lets check mode predict the
+    refusal a real run meets, and a real run refuse before it defines anything.
+    """
+    found_type = signature.get('TYPE')
+    found_table = signature.get('PTTYPE')
+    if pool_type == 'fs' and found_type and requested_format not in (None, 'auto') and found_type != requested_format:
+        held = 'a %s filesystem' % found_type
+    elif pool_type == 'logical' and found_type and found_type != 'LVM2_member':
+        held = 'a %s signature' % found_type
+    elif pool_type == 'disk' and found_table and found_table != (requested_format or 'dos'):
+        held = 'a %s partition table' % found_table
+    else:
+        return None
+    return ('device %s holds %s; building the pool would destroy it: set overwrite: true only if that data may '
+            'be destroyed' % (device, held))
+
+
 def _build_words(kind, overwrite):
     if kind == 'mkdir':
         return 'create the target directory'

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
+from ansible_collections.kvm.storage.plugins.module_utils import _pool
 from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
@@ -92,6 +93,24 @@ class PoolAdapter(object):
         path = request.element.findtext('target/path')
         if path and os.path.lexists(path) and not os.path.isdir(path) and request.type in ('dir', 'fs', 'netfs'):
             raise KvmStorageError('pool %s: target path %s exists and is not a directory' % (name, path))
+
+    def check_build(self, module, request, steps):
+        """Refuse, before anything is written and in check mode too, a no-overwrite build
+        that libvirt would refuse because a device holds other data (local URIs only)."""
+        build = [s for s in steps.steps if s.verb == 'build' and s.args.get('kind') == 'format']
+        if not build or build[0].args.get('overwrite') or request.element is None or not self._is_local():
+            return
+        pool_type = build[0].args.get('type')
+        fmt = request.element.find('source/format')
+        fmt = fmt.get('type') if fmt is not None else None
+        for device in request.element.findall('source/device'):
+            path = device.get('path')
+            # -p: probe the device itself, not blkid's cache; rc 2 means nothing found.
+            rc, out, dummy = module.run_command(['blkid', '-p', '-o', 'export', path])
+            signature = dict(line.split('=', 1) for line in out.splitlines() if '=' in line) if rc == 0 else {}
+            why = _pool.build_refusal(pool_type, fmt, path, signature)
+            if why:
+                raise KvmStorageError('refusing to build pool %s: %s' % (request.name, why))
 
     # -- writing -------------------------------------------------------------------------
 

@@ -45,6 +45,7 @@ def pool_work(module, conn):
     actual = adapter.read(request.name)
     adapter.preflight(request, actual)
     steps, after = _pool.plan(request, actual)
+    adapter.check_build(module, request, steps)
 
     if not module.check_mode:
         apply_plan(steps, adapter.apply)

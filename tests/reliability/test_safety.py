@@ -76,11 +76,13 @@ def test_build_never_overwrites_a_filesystem(run_module, tmp_path, request):
     want = write_pattern(base + '/ro/data.bin', 'raw', 'build', tmp_path)
     sh('umount %s/ro' % base)
 
-    # Check mode is not asked here: it predicts a build it cannot know libvirt will refuse
-    # (reported as a bug; the real run is what must keep the data).
-    refused = run_module('pool', {'name': pool, 'type': 'fs', 'source': {'devices': [dev], 'format': 'ext4'},
-                                  'target': {'path': base + '/mnt'}})
-    assert_clean_failure(refused, pool, 'overwrite: true')
+    # Check mode tells the truth: the module probes the device (blkid) and predicts the
+    # refusal the real run meets, which refuses before it defines anything.
+    args = {'name': pool, 'type': 'fs', 'source': {'devices': [dev], 'format': 'ext4'}, 'target': {'path': base + '/mnt'}}
+    for check in (True, False):
+        refused = run_module('pool', args, check=check)
+        assert_clean_failure(refused, pool, 'overwrite: true')
+        assert 'holds a ext2 filesystem' in refused['msg'], refused['msg']
     assert pool not in virsh('pool-list', '--all', '--name').stdout.split()
     assert sh('blkid -o value -s TYPE %s' % dev).strip() == 'ext2'
     sh('mount -o ro %s %s/ro' % (dev, base))

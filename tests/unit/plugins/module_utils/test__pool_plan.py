@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
-from ansible_collections.kvm.storage.plugins.module_utils._pool import PoolActual, plan, request_from_params
+from ansible_collections.kvm.storage.plugins.module_utils._pool import PoolActual, build_refusal, plan, request_from_params
 
 UUID = '3e3fce45-4f53-4fa7-bb32-11f34168b82b'
 
@@ -689,3 +689,33 @@ def test_transient_pool_is_made_persistent(p):
 def test_changed_target_path_is_built_before_start():
     pl, _unused = run(typed('dir', target=tgt('/srv/images')), A(active=False, target_exists=True))
     assert pl.verbs() == ['define', 'build', 'start']
+
+
+# ---------------------------------------------------------------------------------------
+# build_refusal(): what blkid finds on a device that a no-overwrite build would destroy
+
+BUILD_REFUSAL = [
+    # (id, pool type, requested format, signature, words in the refusal or None)
+    ('fs on a blank device', 'fs', 'ext4', {}, None),
+    ('fs over the same filesystem (libvirt: already built)', 'fs', 'ext4', {'TYPE': 'ext4'}, None),
+    ('fs over another filesystem', 'fs', 'ext4', {'TYPE': 'ext2'}, 'holds a ext2 filesystem'),
+    ('fs over a PV label', 'fs', 'xfs', {'TYPE': 'LVM2_member'}, 'holds a LVM2_member filesystem'),
+    ('fs with format auto: nothing to compare', 'fs', 'auto', {'TYPE': 'ext2'}, None),
+    ('logical on a blank device', 'logical', 'lvm2', {}, None),
+    ('logical over a PV label (libvirt decides)', 'logical', 'lvm2', {'TYPE': 'LVM2_member'}, None),
+    ('logical over a filesystem', 'logical', 'lvm2', {'TYPE': 'xfs'}, 'holds a xfs signature'),
+    ('disk on a blank device', 'disk', 'gpt', {}, None),
+    ('disk over the same table', 'disk', 'gpt', {'PTTYPE': 'gpt'}, None),
+    ('disk over another table', 'disk', 'gpt', {'PTTYPE': 'dos'}, 'holds a dos partition table'),
+    ('disk, default dos, over dos', 'disk', None, {'PTTYPE': 'dos'}, None),
+    ('dir pools are never formatted', 'dir', None, {'TYPE': 'ext4'}, None),
+]
+
+
+@pytest.mark.parametrize('case_id, pool_type, fmt, signature, words', BUILD_REFUSAL, ids=[c[0] for c in BUILD_REFUSAL])
+def test_build_refusal(case_id, pool_type, fmt, signature, words):
+    why = build_refusal(pool_type, fmt, '/dev/vdz', signature)
+    if words is None:
+        assert why is None, case_id
+    else:
+        assert words in why and '/dev/vdz' in why and 'overwrite: true' in why, (case_id, why)
