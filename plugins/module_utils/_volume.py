@@ -223,6 +223,8 @@ class PoolView(object):
         self.source_hosts = list(source_hosts)
         self.source_name = source_name
         self.source_dir = source_dir
+        # Volumes whose create was cut off (a marker of a run that is gone: _inflight).
+        self.incomplete = set()
 
 
 class World(object):
@@ -262,10 +264,11 @@ def plan(requests, world):
                 raise KvmStorageError('%s is a LUN of a %s pool; remove it on the storage side, libvirt cannot '
                                       'delete it' % (req.label, pool.type))
             _plan_delete(steps, req, actual, world, deleted)
-        elif actual is None or _empty_leftover(pool, actual):
+        elif actual is None or _empty_leftover(pool, actual) or req.name in pool.incomplete:
             if actual is not None:
-                _refuse_if_used(req, actual, world, 'replace the empty leftover')
-                steps.add('delete', 'delete the empty leftover %s of an interrupted create' % req.label, request=req)
+                what = 'incomplete' if req.name in pool.incomplete else 'empty leftover'
+                _refuse_if_used(req, actual, world, 'replace the %s' % what)
+                steps.add('delete', 'delete the %s %s of an interrupted create' % (what, req.label), request=req)
             model = _plan_create(steps, req, pool, world, created)
             created[(req.pool, req.name)] = model
         else:

@@ -17,6 +17,7 @@ from ansible_collections.kvm.storage.plugins.module_utils import _xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._size import format_size
 from ansible_collections.kvm.storage.plugins.module_utils._usage import disk_sources, read_usage
+from ansible_collections.kvm.storage.plugins.module_utils._inflight import Inflight
 from ansible_collections.kvm.storage.plugins.module_utils._volume import PoolView, World
 
 libvirt = _libvirt.libvirt
@@ -30,6 +31,17 @@ WIPE_FLAGS = {
 }
 
 
+# Steps that make a volume: a run cut off during one leaves an incomplete volume.
+CREATES = ('create', 'clone', 'create_gluster', 'import')
+
+
+def _uri(conn):
+    try:
+        return conn.getURI()
+    except Exception:  # a connection that cannot say its URI still works for the rest
+        return ''
+
+
 class VolumeAdapter(object):
     def __init__(self, conn, module=None):
         self.conn = conn
@@ -38,6 +50,7 @@ class VolumeAdapter(object):
         self.pools = {}          # name -> virStoragePool
         self.vol_objects = {}    # (pool, name) -> virStorageVol (listed)
         self.usage = None
+        self.inflight = Inflight(_uri(conn))
 
     # -- reading -------------------------------------------------------------------------
 
@@ -103,6 +116,7 @@ class VolumeAdapter(object):
                 element = self._volume_element(vol, pool_name)
                 if element is not None:
                     view.volumes[name] = _volume_xml.parse(element)
+        view.incomplete = self.inflight.incomplete(pool_name) & set(view.volumes)
         return view
 
     def _volume_element(self, vol, pool_name):
@@ -116,7 +130,31 @@ class VolumeAdapter(object):
     # -- writing -------------------------------------------------------------------------
 
     def apply(self, step):
-        return getattr(self, '_do_' + step.verb)(step, step.text)
+        req = step.args['request']
+        if step.verb not in CREATES:
+            result = getattr(self, '_do_' + step.verb)(step, step.text)
+            if step.verb == 'delete':
+                self.inflight.clear(req.pool, req.name)
+            return result
+        # Marked while it is made: a run cut off here leaves the marker, and the next run
+        # knows the volume is incomplete (_inflight).
+        self.inflight.mark(req.pool, req.name, step.text)
+        try:
+            undo = getattr(self, '_do_' + step.verb)(step, step.text)
+        except Exception:
+            if not self._exists(req):
+                self.inflight.clear(req.pool, req.name)  # nothing left: nothing to mark
+            raise
+        self.inflight.clear(req.pool, req.name)
+        return undo
+
+    def _exists(self, req):
+        """Whether the volume is there; True when libvirt cannot say (keep the marker)."""
+        try:
+            self.pools[req.pool].storageVolLookupByName(req.name)
+        except libvirt.libvirtError as exc:
+            return not _libvirt.is_not_found(exc)
+        return True
 
     def _vol(self, req):
         vol = self.vol_objects.get((req.pool, req.name))

@@ -1016,3 +1016,39 @@ REFRESH_CASES = [
 @pytest.mark.parametrize('case_id, p, expected', REFRESH_CASES, ids=[c[0] for c in REFRESH_CASES])
 def test_pools_to_refresh(case_id, p, expected):
     assert pools_to_refresh(run(p)) == expected
+
+
+# ---------------------------------------------------------------------------------------
+# A volume whose create was cut off (its in-flight marker outlived its run): replaced.
+
+def incomplete_world(users=None):
+    w = world(users or {}, {})
+    w.pools['images'].incomplete = {'disk.raw'}
+    return w
+
+
+INCOMPLETE_CASES = [
+    # (id, params, users, expected steps or error fragment)
+    ('half-copied clone replaced', vp(name='disk.raw', capacity='20GiB'), {}, [
+        ('delete', 'delete the incomplete volume disk.raw of pool images of an interrupted create'),
+        _new('disk.raw', 'raw, 20 GiB')]),
+    ('replaced by a clone again', params(pool='images', name='disk.raw', clone_from=cref('spare.raw')), {}, [
+        ('delete', 'delete the incomplete volume disk.raw of pool images of an interrupted create'),
+        ('clone', 'clone volume spare.raw of pool images to volume disk.raw of pool images (raw, 20 GiB)')]),
+    ('incomplete but used by a guest: refused', vp(name='disk.raw', capacity='20GiB'), {IMAGES + '/disk.raw': ['web']},
+     'refusing to replace the incomplete volume disk.raw of pool images: it is used by guest(s) web'),
+    ('other volumes untouched', vp(name='spare.raw', capacity='20GiB'), {}, []),
+    ('absent: just deleted', vp(name='disk.raw', state='absent'), {}, [
+        ('delete', 'delete volume disk.raw of pool images')]),
+]
+
+
+@pytest.mark.parametrize('case_id, p, users, expected', INCOMPLETE_CASES, ids=[c[0] for c in INCOMPLETE_CASES])
+def test_incomplete_volume(case_id, p, users, expected):
+    reqs = requests_from_params(p)
+    if isinstance(expected, list):
+        assert steps_of(plan(reqs, incomplete_world(users))) == expected
+    else:
+        with pytest.raises(KvmStorageError) as exc:
+            plan(reqs, incomplete_world(users))
+        assert expected in exc.value.msg
