@@ -59,23 +59,30 @@ def libvirt_objects(kind):
     return sorted(n.strip() for n in out.splitlines() if n.strip().startswith(PREFIX))
 
 
+def ansible_env(lab, tmp_path, extra=None):
+    """The environment of one ansible run against the lab (this checkout's collection,
+    the lab inventory, plain output, temp folders under the test's tmp_path)."""
+    env = dict(os.environ)
+    env.update(lab)
+    env.update({
+        'ANSIBLE_COLLECTIONS_PATH': COLLECTIONS,
+        'ANSIBLE_INVENTORY': os.path.join(HERE, 'inventory.ini'),
+        'ANSIBLE_NOCOLOR': '1',
+        'ANSIBLE_FORCE_COLOR': '0',
+        'ANSIBLE_RETRY_FILES_ENABLED': '0',
+        'ANSIBLE_LOCAL_TEMP': str(tmp_path / 'ansible-local'),
+        'ANSIBLE_HOME': str(tmp_path / 'ansible-home'),
+        'ANSIBLE_DEPRECATION_WARNINGS': '0',
+    })
+    env.update(extra or {})
+    return env
+
+
 @pytest.fixture
 def run_playbook(lab_env, tmp_path):
     """Run one scenario playbook; returns the completed process."""
     def run(playbook, extra_env=None):
-        env = dict(os.environ)
-        env.update(lab_env)
-        env.update({
-            'ANSIBLE_COLLECTIONS_PATH': COLLECTIONS,
-            'ANSIBLE_INVENTORY': os.path.join(HERE, 'inventory.ini'),
-            'ANSIBLE_NOCOLOR': '1',
-            'ANSIBLE_FORCE_COLOR': '0',
-            'ANSIBLE_RETRY_FILES_ENABLED': '0',
-            'ANSIBLE_LOCAL_TEMP': str(tmp_path / 'ansible-local'),
-            'ANSIBLE_HOME': str(tmp_path / 'ansible-home'),
-            'ANSIBLE_DEPRECATION_WARNINGS': '0',
-        })
-        env.update(extra_env or {})
+        env = ansible_env(lab_env, tmp_path, extra_env)
         cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
                os.path.join(HERE, 'playbooks', playbook)]
         if not os.path.exists(cmd[0]):

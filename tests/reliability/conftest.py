@@ -40,24 +40,9 @@ def _integration_conftest():
     return module
 
 
-lab_env = _integration_conftest().lab_env
-
-
-def ansible_env(lab, tmp_path, extra=None):
-    env = dict(os.environ)
-    env.update(lab)
-    env.update({
-        'ANSIBLE_COLLECTIONS_PATH': COLLECTIONS,
-        'ANSIBLE_INVENTORY': INVENTORY,
-        'ANSIBLE_NOCOLOR': '1',
-        'ANSIBLE_FORCE_COLOR': '0',
-        'ANSIBLE_RETRY_FILES_ENABLED': '0',
-        'ANSIBLE_LOCAL_TEMP': str(tmp_path / 'ansible-local'),
-        'ANSIBLE_HOME': str(tmp_path / 'ansible-home'),
-        'ANSIBLE_DEPRECATION_WARNINGS': '0',
-    })
-    env.update(extra or {})
-    return env
+_INTEGRATION = _integration_conftest()
+lab_env = _INTEGRATION.lab_env
+ansible_env = _INTEGRATION.ansible_env
 
 
 @pytest.fixture
