@@ -105,6 +105,9 @@ def translate(exc, doing):
     hint = ''
     if is_connection_lost(exc):
         hint = ' (the connection to libvirt was lost; re-run when libvirtd answers again)'
+    elif is_error(exc, 'VIR_ERR_OPERATION_INVALID') and 'still being allocated' in message:
+        # A volume another run is creating right now (libvirt holds it while it allocates).
+        hint = ' (another run is creating it at the same time; re-run once that run is done)'
     elif appeared_meanwhile(exc):
         hint = (' (it appeared after this run looked: another run changed the same object at the same time; '
                 're-run to compare it with the request)')

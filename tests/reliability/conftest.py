@@ -108,7 +108,7 @@ def run_module(lab_env, tmp_path):  # noqa: F811  pylint: disable=redefined-oute
         cmd = [os.path.join(BIN, 'ansible'), 'lab', '-m', 'kvm.storage.' + module, '-a', json.dumps(args)]
         if check:
             cmd.append('--check')
-        env = ansible_env(lab_env, tmp_path, {'ANSIBLE_STDOUT_CALLBACK': 'ansible.builtin.json',
+        env = ansible_env(lab_env, tmp_path, {'ANSIBLE_STDOUT_CALLBACK': 'ansible.posix.json',
                                               'ANSIBLE_LOAD_CALLBACK_PLUGINS': '1'})
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO, check=False)
         (tmp_path / ('%02d-module-%s.log' % (counter['n'], module))).write_text(

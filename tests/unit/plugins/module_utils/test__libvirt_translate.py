@@ -49,6 +49,9 @@ RACE = 'another run changed the same object at the same time; re-run'
     (55, 10, 'Requested operation is not valid: target vdb already exists', RACE),
     # ... or the live attach won and the persistent one found the target taken.
     (27, 20, "XML error: target 'vda' duplicated for disk sources '/p/d0.raw' and '/p/d0.raw'", RACE),
+    # A volume another run is still allocating (grown, read or deleted meanwhile).
+    (55, 18, "Requested operation is not valid: volume 'shared1.qcow2' is still being allocated",
+     'another run is creating it at the same time; re-run'),
     # Other invalid operations and XML errors are not races.
     (27, 20, "XML error: Invalid value for attribute 'serial'", None),
     (55, 10, 'Requested operation is not valid: domain is not running', None),
