@@ -92,3 +92,11 @@ def check_mode_problems(log):
     if not any(step == 'check' for step, dummy in ran):
         problems.append('the scenario has no check step')
     return problems
+
+
+def assert_passed(rc, log):
+    """The scenario's steps all passed and its check mode told the truth."""
+    tail = '\n'.join(log.splitlines()[-80:])
+    assert rc == 0, tail
+    problems = check_mode_problems(log)
+    assert not problems, (problems, tail)

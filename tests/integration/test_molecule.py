@@ -29,9 +29,7 @@ def test_molecule_scenario(scenario, lab_env, tmp_path):
     env = dict(lab_env)
     env['ANSIBLE_LOCAL_TEMP'] = str(tmp_path / 'ansible-local')
     rc, log = molecule_scenarios.run(scenario, str(tmp_path / 'molecule.log'), env)
-    tail = '\n'.join(log.splitlines()[-80:])
-    assert rc == 0, tail
-    assert not molecule_scenarios.check_mode_problems(log), (molecule_scenarios.check_mode_problems(log), tail)
+    molecule_scenarios.assert_passed(rc, log)
     for kind, names in before.items():
         left = sorted(set(libvirt_objects(kind)) - names)
         assert not left, 'scenario %s left %ss behind: %s' % (scenario, kind, left)

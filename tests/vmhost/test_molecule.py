@@ -21,6 +21,4 @@ import molecule_scenarios  # noqa: E402  pylint: disable=wrong-import-position
 @pytest.mark.parametrize('scenario', molecule_scenarios.scenarios(on_vmhost=True))
 def test_molecule_scenario(scenario, vmhost, tmp_path):
     rc, log = molecule_scenarios.run(scenario, str(tmp_path / 'molecule.log'), {'KVMST_KEEP_VMHOST': '1'})
-    tail = '\n'.join(log.splitlines()[-80:])
-    assert rc == 0, tail
-    assert not molecule_scenarios.check_mode_problems(log), (molecule_scenarios.check_mode_problems(log), tail)
+    molecule_scenarios.assert_passed(rc, log)
