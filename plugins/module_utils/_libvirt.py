@@ -160,6 +160,16 @@ def connect(uri):
     return conn
 
 
+def is_local(conn):
+    """Whether ``conn`` talks to this machine's daemon (a URI without a host), so that the
+    paths libvirt names are this machine's files and may be probed here."""
+    try:
+        uri = conn.getURI()
+    except Exception:  # pylint: disable=broad-except  a connection that cannot say its URI
+        return False
+    return '://' in uri and uri.split('://', 1)[1].startswith('/')
+
+
 def lookup_pool(conn, name):
     """The pool called ``name``, or None when there is none."""
     try:

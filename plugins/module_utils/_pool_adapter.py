@@ -61,11 +61,7 @@ class PoolAdapter(object):
         return os.path.isdir(path)
 
     def _is_local(self):
-        try:
-            uri = self.conn.getURI()
-        except Exception:
-            return False
-        return '://' in uri and uri.split('://', 1)[1].startswith('/')
+        return _libvirt.is_local(self.conn)
 
     def resolve_devices(self, request):
         """Logical pools name their PVs as LVM reports them (/dev/vda, not a /dev/disk/by-id
