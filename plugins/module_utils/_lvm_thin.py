@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import traceback
 
+from ansible_collections.kvm.storage.plugins.module_utils import _identity
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
 from ansible_collections.kvm.storage.plugins.module_utils import _lvm
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
@@ -19,7 +20,7 @@ from ansible_collections.kvm.storage.plugins.module_utils._names import check_na
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
 from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan
 from ansible_collections.kvm.storage.plugins.module_utils._size import SizeError, format_size, parse_size
-from ansible_collections.kvm.storage.plugins.module_utils._usage import read_usage
+from ansible_collections.kvm.storage.plugins.module_utils._usage_adapter import read_usage
 
 PROFILE_DIR = '/etc/lvm/profile'
 DISCARDS = ['passdown', 'nopassdown', 'ignore']
@@ -235,9 +236,10 @@ def volume_model(lv):
             'active': lv['active'], 'open': lv['open'], 'data_percent': lv['data_percent']}
 
 
-def plan_volume(params, vgs, lvs, users):
+def plan_volume(params, vgs, lvs, users, overlays=()):
     """Steps for one thin volume request.  ``users``: the libvirt guests whose definition
-    has the volume as a disk (None when libvirt could not be asked)."""
+    has the volume as a disk, directly or through an overlay (None when libvirt could not
+    be asked); ``overlays``: images whose backing file it is."""
     steps = Plan()
     vg_name, name = params['vg'], params['name']
     label = 'thin volume %s in volume group %s' % (name, vg_name)
@@ -253,6 +255,9 @@ def plan_volume(params, vgs, lvs, users):
         if users and not params['force']:
             raise KvmStorageError('refusing to remove %s: libvirt guest(s) %s use it as a disk; detach it first or '
                                   'set force: true' % (label, ', '.join(users)), used_by=users)
+        if overlays and not params['force']:
+            raise KvmStorageError('refusing to remove %s: it is the backing file of %s; set force: true only if '
+                                  'those may break' % (label, ', '.join(overlays)), backing_of=list(overlays))
         steps.add('remove', 'remove %s' % label, args=_lvm.lvremove_args(vg_name, name))
         return steps
 
@@ -409,10 +414,10 @@ def volume_work(module):
     vgs, lvs = _read(module, p['vg'])
     users = None
     if p['state'] == 'absent' and p['name'] in lvs and not p['force']:
-        users, warning = guest_users(p['vg'], p['name'])
+        users, overlays, warning = guest_users(p['vg'], p['name'])
         if warning:
             module.warn(warning)
-    steps = plan_volume(p, vgs, lvs, users)
+    steps = plan_volume(p, vgs, lvs, users, overlays)
     before = volume_model(lvs.get(p['name']))
     if not module.check_mode:
         apply_plan(steps, lambda step: _apply(module, step))
@@ -434,36 +439,22 @@ def _diffable(model):
     return dict((k, v) for k, v in model.items() if k not in ('data_percent', 'metadata_percent', 'open'))
 
 
-def device_paths(vg, name):
-    """The paths a guest definition may name for one LV (udev gives it two)."""
-    return ['/dev/%s/%s' % (vg, name),
-            '/dev/mapper/%s-%s' % (vg.replace('-', '--'), name.replace('-', '--'))]
-
-
 def guest_users(vg, name):
-    """Libvirt guests (running or only defined) whose disks name the LV, by any of its
-    device paths, and a warning when libvirt cannot be asked (not installed, not running)."""
+    """(guests, images, warning): libvirt guests (running or only defined) that hold the LV,
+    by any of its names (an inactive LV has no device node: its udev names still count),
+    directly or through a qcow2 overlay whose backing file it is; images whose backing file
+    it is; a warning when libvirt cannot be asked (not installed, not running)."""
     if not _libvirt.HAS_LIBVIRT or not _xml.HAS_LXML:
-        return None, ('libvirt-python or lxml is not installed: cannot check whether a libvirt guest uses '
-                      '%s/%s as a disk' % (vg, name))
+        return None, [], ('libvirt-python or lxml is not installed: cannot check whether a libvirt guest uses '
+                          '%s/%s as a disk' % (vg, name))
     try:
         conn = _libvirt.connect(_libvirt.DEFAULT_URI)
     except KvmStorageError as exc:
-        return None, 'libvirt is not reachable (%s): cannot check whether a guest uses %s/%s' % (exc.msg, vg, name)
+        return None, [], 'libvirt is not reachable (%s): cannot check whether a guest uses %s/%s' % (exc.msg, vg, name)
     try:
         usage = read_usage(conn)
     finally:
         conn.close()
-    return users_of_lv(usage.users, vg, name, os.path.realpath), None
-
-
-def users_of_lv(users, vg, name, realpath):
-    """Guests in ``users`` (path -> guest names) whose path is the LV: its two udev names
-    or anything that resolves to the same device node."""
-    paths = device_paths(vg, name)
-    node = realpath(paths[0])
-    out = []
-    for path, domains in users.items():
-        if path in paths or (path.startswith('/dev/') and realpath(path) == node):
-            out.extend(d for d in domains if d not in out)
-    return sorted(out)
+    # its udev names hold for an inactive LV too; an active one adds its device node's keys
+    keys = _identity.lv_keys(vg, name) | _identity.keys('/dev/%s/%s' % (vg, name))
+    return usage.holders(keys), usage.backing_of_keys(keys), None

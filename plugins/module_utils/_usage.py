@@ -3,16 +3,17 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""Who uses which storage: guests' disks and volumes' backing files.
+"""Who uses which storage: guests' disks and images' backing files, by identity.
 
-Pure functions over XML, plus one reader that makes the listings (one call for all
-domains, one per pool for its volumes) that every safety check shares.
+Pure functions over XML and the Usage index; _usage_adapter.read_usage fills it from one
+listing of the guests and of the pools, shared by every safety check.
+Identity is _identity's: a symlinked folder, ``//``, ``/./``, a device alias or an
+inactive LV's udev name are the same storage as the name libvirt lists.
 """
 
 from __future__ import annotations
 
-from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
-from ansible_collections.kvm.storage.plugins.module_utils import _xml
+from ansible_collections.kvm.storage.plugins.module_utils import _identity
 
 
 def disk_sources(domain_element):
@@ -42,20 +43,39 @@ def disk_sources(domain_element):
     return out
 
 
-def network_paths(src):
-    """The volume paths libvirt gives the storage a network disk points at, one per host:
-    ``gluster://host/volume/image`` for gluster pools, ``ip-host:port-iscsi-<iqn>-lun-N``
-    for iSCSI LUNs, ``pool/image`` for rbd (plus ``protocol:name`` for anything else)."""
-    protocol, name = src.get('protocol'), src.get('name') or ''
-    out = ['%s:%s' % (protocol, name)]
-    for host, port in src.get('hosts') or [(None, None)]:
-        if protocol == 'gluster' and host:
-            out.append('gluster://%s/%s' % (host, name.lstrip('/')))
-        elif protocol == 'iscsi' and host and '/' in name:
-            iqn, lun = name.rsplit('/', 1)
-            out.append('ip-%s:%s-iscsi-%s-lun-%s' % (host, port or 3260, iqn, lun))
-    if protocol == 'rbd':
-        out.append(name)
+def source_path(disk_type, source):
+    """The name a ``<source>`` element (of a ``<disk>`` or a ``<backingStore>``) gives its
+    storage: the path of a file or block device, a URL-like name for network storage (what
+    _identity.keys understands), None for a volume source or no source."""
+    if source is None:
+        return None
+    if disk_type == 'file':
+        return source.get('file')
+    if disk_type == 'block':
+        return source.get('dev')
+    if disk_type == 'network':
+        return network_path(source.get('protocol'), source.get('name'))
+    return None
+
+
+def network_path(protocol, name):
+    """``protocol://-/name``: the one spelling of a network source; the host is left out of
+    its identity (_identity.network_key_of_path)."""
+    if not protocol:
+        return None
+    return '%s://-/%s' % (protocol, (name or '').lstrip('/'))
+
+
+def xml_backing_chain(disk):
+    """The backing chain libvirt wrote under a live ``<disk>`` (``<backingStore>`` elements),
+    as names (see source_path), top first, without the top itself."""
+    out = []
+    store = disk.find('backingStore')
+    while store is not None and store.get('type'):
+        name = source_path(store.get('type'), store.find('source'))
+        if name:
+            out.append(name)
+        store = store.find('backingStore')
     return out
 
 
@@ -66,115 +86,122 @@ def backing_paths(volume_element):
     return [path] if path else []
 
 
+def _spelled_keys(path):
+    return _identity.keys(path, local=False)
+
+
 class Usage(object):
-    """users[path] -> guest names; children[path] -> paths of volumes backed by it."""
+    """Who holds which storage, by identity (_identity.keys), not by spelling.
 
-    def __init__(self):
-        self.users = {}
-        self.children = {}
-        self.running = {}   # path -> guests whose live definition has it (qemu holds it open)
+    Two kinds of holder: guests (a disk of a live or persistent definition names the
+    storage, or names an image whose backing chain reaches it) and overlays (images whose
+    backing file it is).  Queries follow overlays transitively, so a template is used by
+    every guest of every overlay above it.  ``keys_of`` turns a name into its keys; the
+    adapter passes one that stats local files, the tables in the unit tests the default
+    (spelling only)."""
 
-    def add_user(self, path, domain, live=False):
-        names = self.users.setdefault(path, [])
-        if domain not in names:
-            names.append(domain)
-        if live:
-            running = self.running.setdefault(path, [])
-            if domain not in running:
-                running.append(domain)
+    def __init__(self, keys_of=None):
+        self._keys_of = keys_of or _spelled_keys
+        self._keys = {}
+        self._guests = {}     # key -> {guest: [live, via]}  via: the image the guest names, when not this one
+        self._overlays = {}   # key -> [overlay paths] whose backing file it is
+
+    def keys(self, path):
+        if path not in self._keys:
+            self._keys[path] = self._keys_of(path)
+        return self._keys[path]
+
+    def add_user(self, path, domain, live=False, via=None, keys=None):
+        for key in keys if keys is not None else self.keys(path):
+            held = self._guests.setdefault(key, {}).setdefault(domain, [False, via])
+            held[0] = held[0] or live
+            if via is None:
+                held[1] = None
+
+    def add_child(self, parent, child):
+        for key in self.keys(parent):
+            kids = self._overlays.setdefault(key, [])
+            if child not in kids:
+                kids.append(child)
+
+    def add_guest_chain(self, domain, live, chain):
+        """A guest's disk: ``chain`` is the name it gives and every backing file below it."""
+        for index, path in enumerate(chain):
+            self.add_user(path, domain, live, via=chain[0] if index else None)
+            if index:
+                self.add_child(path, chain[index - 1])
+
+    def add_volume_chain(self, chain):
+        for index in range(1, len(chain)):
+            self.add_child(chain[index], chain[index - 1])
+
+    def _walk(self, keys, exclude=frozenset()):
+        """(guests {name: [running, via]}, direct overlays) of storage with these keys,
+        through overlays (those whose keys meet ``exclude`` are left out).  ``via`` is the
+        image through which the guest holds it, None when it names the storage itself."""
+        guests, direct, seen = {}, [], set()
+        todo = [(frozenset(keys), None)]
+        while todo:
+            current, through = todo.pop(0)
+            if current & seen:
+                continue
+            seen |= current
+            for key in current:
+                for name, (live, via) in self._guests.get(key, {}).items():
+                    held = guests.setdefault(name, [False, through or via])
+                    held[0] = held[0] or live
+                    if through is None and via is None:
+                        held[1] = None
+                for overlay in self._overlays.get(key, []):
+                    okeys = self.keys(overlay)
+                    if okeys & exclude:
+                        continue
+                    if through is None and overlay not in direct:
+                        direct.append(overlay)
+                    todo.append((okeys, through or overlay))
+        return guests, sorted(direct)
+
+    def users_of(self, path):
+        """Guests using ``path`` directly or through any image backed by it."""
+        return sorted(self._walk(self.keys(path))[0])
+
+    def users_of_keys(self, keys):
+        return sorted(self._walk(keys)[0])
 
     def running_users_of(self, path):
         """Running guests that have ``path`` open, directly or through an overlay."""
-        seen, out, stack = set(), [], [path]
-        while stack:
-            p = stack.pop()
-            if p in seen:
-                continue
-            seen.add(p)
-            out.extend(d for d in self.running.get(p, []) if d not in out)
-            stack.extend(self.children.get(p, []))
-        return sorted(out)
+        return sorted(n for n, (live, _via) in self._walk(self.keys(path))[0].items() if live)
 
-    def users_of(self, path):
-        """Guests using ``path`` directly or through any volume backed by it."""
-        seen = set()
-        out = []
-        stack = [path]
-        while stack:
-            p = stack.pop()
-            if p in seen:
-                continue
-            seen.add(p)
-            for d in self.users.get(p, []):
-                if d not in out:
-                    out.append(d)
-            stack.extend(self.children.get(p, []))
-        return sorted(out)
+    def backing_of(self, path, deleted=()):
+        """Images whose backing file ``path`` is (directly), leaving out ``deleted`` ones."""
+        exclude = frozenset().union(*[self.keys(p) for p in deleted]) if deleted else frozenset()
+        return self._walk(self.keys(path), exclude)[1]
 
+    def backing_of_keys(self, keys):
+        return self._walk(keys)[1]
 
-def read_usage(conn, known_pools=None):
-    """Build the Usage of the whole host: all domains (live and persistent definitions)
-    and all volumes of all running pools.  ``known_pools`` maps pool names to the volume
-    models already read (name -> model), so those pools are not read twice."""
-    libvirt = _libvirt.libvirt
-    usage = Usage()
-    known_pools = known_pools or {}
-    volume_paths = {}
-    for pool_name, models in known_pools.items():
-        for name, model in models.items():
-            volume_paths[(pool_name, name)] = model.get('path')
+    def holders(self, keys):
+        """``['db', 'web (through /images/web.qcow2)']``: the guests holding storage with
+        these keys, each with the image it holds it through, for a refusal."""
+        guests = self._walk(keys)[0]
+        return ['%s (through %s)' % (n, guests[n][1]) if guests[n][1] else n for n in sorted(guests)]
 
-    def resolve(pool, vol):
-        key = (pool, vol)
-        if key not in volume_paths:
-            try:
-                volume_paths[key] = conn.storagePoolLookupByName(pool).storageVolLookupByName(vol).path()
-            except libvirt.libvirtError:
-                volume_paths[key] = None
-        return volume_paths[key]
+    def holders_text(self, keys):
+        return ', '.join(self.holders(keys))
 
-    def read_guest(dom):
-        name = dom.name()
-        xmls = []
-        if dom.isActive():
-            xmls.append((True, _libvirt.call('read guest %s' % name, dom.XMLDesc, 0)))
-        if dom.isPersistent():
-            xmls.append((False, _libvirt.call('read guest %s' % name, dom.XMLDesc, libvirt.VIR_DOMAIN_XML_INACTIVE)))
-        for live, text in xmls:
-            for src in disk_sources(_xml.parse(text)):
-                if src['kind'] == 'volume':
-                    paths = [resolve(src['pool'], src['volume'])]
-                elif src['kind'] == 'network':
-                    paths = network_paths(src)
-                else:
-                    paths = [src.get('path')]
-                for path in paths:
-                    if path:
-                        usage.add_user(path, name, live)
-
-    def read_pool(pool):
-        if pool.name() in known_pools:
-            for model in known_pools[pool.name()].values():
-                if model.get('backing'):
-                    _add_child(usage, model['backing']['path'], model['path'])
-            return
-        if not pool.isActive():
-            return
-        for vol in _libvirt.call('list the volumes of pool %s' % pool.name(), pool.listAllVolumes, 0):
-            try:
-                element = _xml.parse(vol.XMLDesc(0))
-            except libvirt.libvirtError:
-                continue  # gone while we looked
-            for parent in backing_paths(element):
-                _add_child(usage, parent, element.findtext('target/path'))
-
-    # Guests and pools another client removes while we read them use nothing any more.
-    _libvirt.each_present(_libvirt.call('list guests', conn.listAllDomains, 0), read_guest)
-    _libvirt.each_present(_libvirt.call('list storage pools', conn.listAllStoragePools, 0), read_pool)
-    return usage
-
-
-def _add_child(usage, parent, child):
-    kids = usage.children.setdefault(parent, [])
-    if child not in kids:
-        kids.append(child)
+    @classmethod
+    def from_tables(cls, users=None, children=None, running=None):
+        """A Usage from path tables (users[path] -> guests, children[path] -> overlays,
+        running[path] -> guests whose live definition has it); for callers and tests that
+        know usage by name."""
+        usage = cls()
+        for path, domains in (users or {}).items():
+            for name in domains:
+                usage.add_user(path, name, live=name in (running or {}).get(path, ()))
+        for path, domains in (running or {}).items():
+            for name in domains:
+                usage.add_user(path, name, live=True)
+        for parent, kids in (children or {}).items():
+            for kid in kids:
+                usage.add_child(parent, kid)
+        return usage

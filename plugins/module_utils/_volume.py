@@ -16,6 +16,7 @@ from ansible_collections.kvm.storage.plugins.module_utils import _volume_xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError, ConflictError
 from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
+from ansible_collections.kvm.storage.plugins.module_utils._usage import Usage
 from ansible_collections.kvm.storage.plugins.module_utils._pool import normalize_mode, normalize_id
 from ansible_collections.kvm.storage.plugins.module_utils._size import parse_size, format_size, SizeError
 
@@ -228,15 +229,16 @@ class PoolView(object):
 
 
 class World(object):
-    """Pools by name, plus who uses which path: ``users[path]`` lists domains using it,
-    ``children[path]`` lists volume paths backed by it.  Both are filled only when a
-    request deletes or shrinks (they cost a listing of all domains and pools)."""
+    """Pools by name, plus ``usage`` (_usage.Usage: who holds which storage, by identity),
+    read only when a request deletes, shrinks or grows (it costs a listing of all guests
+    and pools); None until then.  ``users``/``children``/``running`` (path tables) build
+    it for callers that know usage by name."""
 
-    def __init__(self, pools, users=None, children=None, secrets=None, running=None):
+    def __init__(self, pools, users=None, children=None, secrets=None, running=None, usage=None):
         self.pools = pools
-        self.users = users
-        self.children = children
-        self.running = running  # path -> running guests whose live definition has it
+        if usage is None and (users is not None or children is not None or running is not None):
+            usage = Usage.from_tables(users, children, running)
+        self.usage = usage
         self.secrets = secrets or {}   # secret usage id -> UUID (volume secrets)
 
 
@@ -449,7 +451,7 @@ def _plan_existing(steps, req, actual, world, pool=None):
     if req.capacity > actual['capacity']:
         # A running guest holds the image open: qemu must grow it (block_resize), which
         # also tells the guest its disk grew.
-        live = sorted((world.running or {}).get(actual['path'], []))
+        live = world.usage.running_users_of(actual['path']) if world.usage is not None else []
         text = 'grow %s from %s to %s' % (req.label, format_size(actual['capacity']), format_size(req.capacity))
         if live:
             text += ' live in running guest %s' % live[0]
@@ -485,14 +487,17 @@ def disk_format(volume_format):
 
 
 def _refuse_if_used(req, actual, world, doing, deleted=()):
-    if req.force:
+    """Refuse when a guest holds the volume (directly or through an image backed by it) or
+    another image has it as its backing file; identity by the file, not its spelling."""
+    if req.force or world.usage is None:
         return
     path = actual.get('path')
-    users = sorted(set((world.users or {}).get(path, [])))
-    children = sorted(set((world.children or {}).get(path, [])) - set(deleted))
+    users = world.usage.users_of(path)
+    children = world.usage.backing_of(path, deleted)
     if users:
         raise KvmStorageError('refusing to %s %s: it is used by guest(s) %s; detach it first or set force: true'
-                              % (doing, req.label, ', '.join(users)), used_by=users)
+                              % (doing, req.label, world.usage.holders_text(world.usage.keys(path))),
+                              used_by=users, backing_of=children)
     if children:
         raise KvmStorageError('refusing to %s %s: it is the backing file of %s; set force: true only if those may '
                               'break' % (doing, req.label, ', '.join(children)), backing_of=children)

@@ -16,7 +16,8 @@ from ansible_collections.kvm.storage.plugins.module_utils import _volume_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._size import format_size
-from ansible_collections.kvm.storage.plugins.module_utils._usage import disk_sources, read_usage
+from ansible_collections.kvm.storage.plugins.module_utils._usage import disk_sources
+from ansible_collections.kvm.storage.plugins.module_utils._usage_adapter import read_usage
 from ansible_collections.kvm.storage.plugins.module_utils._inflight import Inflight
 from ansible_collections.kvm.storage.plugins.module_utils._volume import PoolView, World
 
@@ -77,9 +78,7 @@ class VolumeAdapter(object):
 
     def add_usage(self, world):
         self.usage = read_usage(self.conn)
-        world.users = self.usage.users
-        world.children = self.usage.children
-        world.running = self.usage.running
+        world.usage = self.usage
         return world
 
     def _secret_uuid(self, usage_id):
@@ -351,7 +350,7 @@ class VolumeAdapter(object):
         }
         if usage is not None:
             out['used_by'] = usage.users_of(model['path'])
-            out['backing_of'] = sorted(usage.children.get(model['path'], []))
+            out['backing_of'] = usage.backing_of(model['path'])
         return out
 
     def _lookup_path(self, path):

@@ -12,7 +12,7 @@ from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStor
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
 from ansible_collections.kvm.storage.plugins.module_utils._pool_module import resolve_user, resolve_group
 from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan
-from ansible_collections.kvm.storage.plugins.module_utils._usage import read_usage
+from ansible_collections.kvm.storage.plugins.module_utils._usage_adapter import read_usage
 from ansible_collections.kvm.storage.plugins.module_utils._volume_adapter import VolumeAdapter
 
 
@@ -61,7 +61,7 @@ def volume_work(module, conn):
     if stale:
         world = adapter.read_world(requests, with_usage=_volume.needs_usage(requests), refresh=stale)
         steps = _volume.plan(requests, world)
-    if world.users is None and _volume.needs_usage(requests, steps):
+    if world.usage is None and _volume.needs_usage(requests, steps):
         # A grow was planned: find out whether a running guest holds the image, and plan again.
         steps = _volume.plan(requests, adapter.add_usage(world))
 

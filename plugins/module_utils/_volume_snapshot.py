@@ -15,7 +15,7 @@ from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStor
 from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
 from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan
-from ansible_collections.kvm.storage.plugins.module_utils._usage import read_usage
+from ansible_collections.kvm.storage.plugins.module_utils._usage_adapter import read_usage
 
 
 def argument_spec():
@@ -84,7 +84,7 @@ def snapshot_work(module, conn):
     if p['state'] in ('present', 'absent', 'reverted'):
         usage = read_usage(conn)
         running = usage.running_users_of(volume['path'])
-        children = sorted(usage.children.get(volume['path'], []))
+        children = usage.backing_of(volume['path'])
     steps = plan(p, volume, names, running, children)
     if not module.check_mode:
         apply_plan(steps, lambda step: _apply(module, step))

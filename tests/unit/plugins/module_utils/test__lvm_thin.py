@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._lvm_thin import (
-    plan_pool, plan_volume, pool_argument_spec, pool_model, predict_pool, predict_volume, profile_text, users_of_lv,
+    plan_pool, plan_volume, pool_argument_spec, pool_model, predict_pool, predict_volume, profile_text,
     volume_argument_spec, volume_model)
 
 MiB = 1024 ** 2
@@ -255,10 +255,23 @@ def test_volume_prediction():
     assert (snap['size'], snap['origin'], snap['thin_pool']) == (256 * MiB, 'tv', 'tp')
 
 
-def test_users_of_lv():
-    nodes = {'/dev/vg/tv': '/dev/dm-3', '/dev/mapper/vg-tv': '/dev/dm-3', '/dev/disk/by-id/dm-name-vg-tv': '/dev/dm-3',
-             '/dev/vg/tv2': '/dev/dm-4'}
-    users = {'/dev/vg/tv': ['a'], '/dev/disk/by-id/dm-name-vg-tv': ['b', 'a'], '/dev/vg/tv2': ['c'],
-             '/var/lib/libvirt/images/x.qcow2': ['d']}
-    assert users_of_lv(users, 'vg', 'tv', lambda p: nodes.get(p, p)) == ['a', 'b']
-    assert users_of_lv({'/dev/mapper/my--vg-t--v': ['e']}, 'my-vg', 't-v', lambda p: p) == ['e']
+USED_CASES = [
+    # (id, users, overlays, force, refusal fragment or None)
+    ('a guest', ['web'], [], False, 'libvirt guest(s) web use it'),
+    ('a guest through an overlay', ['web (through /srv/o.qcow2)'], ['/srv/o.qcow2'], False,
+     'web (through /srv/o.qcow2)'),
+    ('an overlay no guest uses', [], ['/srv/o.qcow2'], False, 'it is the backing file of /srv/o.qcow2'),
+    ('force', ['web'], ['/srv/o.qcow2'], True, None),
+    ('nobody', [], [], False, None),
+]
+
+
+@pytest.mark.parametrize('case_id, users, overlays, force, refusal', USED_CASES, ids=[c[0] for c in USED_CASES])
+def test_remove_refused_while_held(case_id, users, overlays, force, refusal):
+    params = volume_params(state='absent', force=force)
+    if refusal is None:
+        assert plan_volume(params, vgs(), WITH_VOLUMES, users, overlays).verbs() == ['remove']
+        return
+    with pytest.raises(KvmStorageError) as exc:
+        plan_volume(params, vgs(), WITH_VOLUMES, users, overlays)
+    assert refusal in exc.value.msg

@@ -9,6 +9,7 @@ import pytest
 
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
 from ansible_collections.kvm.storage.plugins.module_utils import _usage
+from ansible_collections.kvm.storage.plugins.module_utils import _usage_adapter
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._usage import Usage, backing_paths, disk_sources
@@ -212,19 +213,118 @@ USERS_CASES = [
 
 @pytest.mark.parametrize('case_id, users, children, path, expected', USERS_CASES, ids=[c[0] for c in USERS_CASES])
 def test_users_of(case_id, users, children, path, expected):
-    usage = Usage()
-    for user_path, names in users.items():
-        for name in names:
-            usage.add_user(user_path, name)
-    usage.children = children
-    assert usage.users_of(path) == expected
+    assert Usage.from_tables(users, children).users_of(path) == expected
 
 
 def test_add_user_once():
     usage = Usage()
     for path, name in ((OVERLAY, 'web'), (OVERLAY, 'db'), (OVERLAY, 'web'), (TEMPLATE, 'web')):
         usage.add_user(path, name)
-    assert usage.users == {OVERLAY: ['web', 'db'], TEMPLATE: ['web']}
+    assert usage.users_of(OVERLAY) == ['db', 'web'] and usage.users_of(TEMPLATE) == ['web']
+
+
+# ---------------------------------------------------------------------------------------
+# Identity: one storage under many names. keys_of stands in for _identity.keys with stat.
+
+LINKED = '/srv/big/images'          # /var/lib/libvirt/images -> /srv/big/images
+INODE = ('inode', 2049, 77)
+DM = ('rdev', 253, 3)
+ALIASES = {
+    # every spelling of the overlay's file
+    IMAGES + '/web.qcow2': {('path', LINKED + '/web.qcow2'), INODE},
+    LINKED + '/web.qcow2': {('path', LINKED + '/web.qcow2'), INODE},
+    IMAGES + '//web.qcow2': {('path', LINKED + '/web.qcow2'), INODE},
+    IMAGES + '/./web.qcow2': {('path', LINKED + '/web.qcow2'), INODE},
+    '/srv/hardlink.qcow2': {('path', '/srv/hardlink.qcow2'), INODE},
+    # every alias of an active LV
+    '/dev/vg0/data': {('path', '/dev/dm-3'), DM, ('lv', 'vg0', 'data')},
+    '/dev/mapper/vg0-data': {('path', '/dev/dm-3'), DM, ('lv', 'vg0', 'data')},
+    '/dev/dm-3': {('path', '/dev/dm-3'), DM, ('lv', 'vg0', 'data')},
+    '/dev/disk/by-id/dm-name-vg0-data': {('path', '/dev/dm-3'), DM, ('lv', 'vg0', 'data')},
+    # an inactive thin LV: no device node, known by its names alone
+    '/dev/disk/by-id/dm-name-vg0-thin1': {('path', '/dev/disk/by-id/dm-name-vg0-thin1'), ('lv', 'vg0', 'thin1')},
+    '/dev/vg0/thin1': {('path', '/dev/vg0/thin1'), ('lv', 'vg0', 'thin1')},
+}
+
+
+def _keys_of(path):
+    return frozenset(ALIASES.get(path, {('path', path)}))
+
+
+IDENTITY_CASES = [
+    # (id, users {name a guest gives: [guests]}, children {backing name: [overlay names]}, asked, users_of)
+    ('symlinked folder', {IMAGES + '/web.qcow2': ['web']}, {}, LINKED + '/web.qcow2', ['web']),
+    ('double slash', {IMAGES + '//web.qcow2': ['web']}, {}, IMAGES + '/web.qcow2', ['web']),
+    ('dot segment', {IMAGES + '/./web.qcow2': ['web']}, {}, LINKED + '/web.qcow2', ['web']),
+    ('hard link', {'/srv/hardlink.qcow2': ['web']}, {}, IMAGES + '/web.qcow2', ['web']),
+    ('mapper name of a pool LV', {'/dev/mapper/vg0-data': ['db']}, {}, '/dev/vg0/data', ['db']),
+    ('by-id name of a pool LV', {'/dev/disk/by-id/dm-name-vg0-data': ['db']}, {}, '/dev/vg0/data', ['db']),
+    ('dm node', {'/dev/dm-3': ['db']}, {}, '/dev/mapper/vg0-data', ['db']),
+    ('inactive thin LV by its by-id name', {'/dev/disk/by-id/dm-name-vg0-thin1': ['web']}, {}, '/dev/vg0/thin1',
+     ['web']),
+    ('backing named through the link', {'/srv/o.qcow2': ['web']}, {LINKED + '/web.qcow2': ['/srv/o.qcow2']},
+     IMAGES + '/web.qcow2', ['web']),
+    ('thin LV as a backing file', {'/srv/o.qcow2': ['web']}, {'/dev/vg0/thin1': ['/srv/o.qcow2']},
+     '/dev/disk/by-id/dm-name-vg0-thin1', ['web']),
+    ('other file', {IMAGES + '/web.qcow2': ['web']}, {}, IMAGES + '/db.qcow2', []),
+    ('other LV', {'/dev/mapper/vg0-data': ['db']}, {}, '/dev/vg0/thin1', []),
+]
+
+
+@pytest.mark.parametrize('case_id, users, children, asked, expected', IDENTITY_CASES,
+                         ids=[c[0] for c in IDENTITY_CASES])
+def test_users_by_identity(case_id, users, children, asked, expected):
+    usage = Usage(keys_of=_keys_of)
+    for name, guests in users.items():
+        for guest in guests:
+            usage.add_user(name, guest)
+    for parent, kids in children.items():
+        for kid in kids:
+            usage.add_child(parent, kid)
+    assert usage.users_of(asked) == expected
+
+
+def test_backing_of_by_identity_and_deleted():
+    usage = Usage(keys_of=_keys_of)
+    usage.add_volume_chain(['/srv/o1.qcow2', IMAGES + '//web.qcow2'])
+    usage.add_volume_chain(['/srv/o2.qcow2', LINKED + '/web.qcow2'])
+    assert usage.backing_of(IMAGES + '/web.qcow2') == ['/srv/o1.qcow2', '/srv/o2.qcow2']
+    assert usage.backing_of(IMAGES + '/web.qcow2', deleted=['/srv/o1.qcow2']) == ['/srv/o2.qcow2']
+
+
+def test_guest_chain_holds_every_link_and_says_through_what():
+    usage = Usage(keys_of=_keys_of)
+    # a defined guest whose overlay sits outside any pool: the chain comes from the header
+    usage.add_guest_chain('web', False, ['/srv/o.qcow2', IMAGES + '/web.qcow2', '/dev/vg0/thin1'])
+    assert usage.users_of('/dev/disk/by-id/dm-name-vg0-thin1') == ['web']
+    assert usage.running_users_of(IMAGES + '/web.qcow2') == []
+    assert usage.backing_of(LINKED + '/web.qcow2') == ['/srv/o.qcow2']
+    assert usage.holders_text(_keys_of('/dev/vg0/thin1')) == 'web (through /srv/o.qcow2)'
+    usage.add_guest_chain('web', True, [IMAGES + '/web.qcow2'])
+    assert usage.running_users_of(LINKED + '/web.qcow2') == ['web']
+    assert usage.holders_text(_keys_of(IMAGES + '/web.qcow2')) == 'web'
+
+
+SOURCE_CASES = [
+    ('file', "<disk type='file'><source file='/a'/></disk>", '/a'),
+    ('block', "<disk type='block'><source dev='/dev/sdb'/></disk>", '/dev/sdb'),
+    ('gluster', "<disk type='network'><source protocol='gluster' name='/gv0/a.qcow2'><host name='h'/></source></disk>",
+     'gluster://-/gv0/a.qcow2'),
+    ('volume', "<disk type='volume'><source pool='p' volume='v'/></disk>", None),
+    ('no source', "<disk type='file'/>", None),
+]
+
+
+@pytest.mark.parametrize('case_id, text, expected', SOURCE_CASES, ids=[c[0] for c in SOURCE_CASES])
+def test_source_path(case_id, text, expected):
+    disk = _xml.parse(text)
+    assert _usage.source_path(disk.get('type'), disk.find('source')) == expected
+
+
+def test_xml_backing_chain():
+    disk = _xml.parse(FILE_DISK.strip())
+    assert _usage.xml_backing_chain(disk) == [TEMPLATE]
+    assert _usage.xml_backing_chain(_xml.parse(BLOCK_DISK.strip())) == []
 
 
 # ---------------------------------------------------------------------------------------
@@ -267,11 +367,15 @@ class _Vol(object):
 
 
 class _Pool(object):
-    def __init__(self, name, vols, active=True):
-        self._name, self._vols, self._active = name, vols, active
+    def __init__(self, name, vols, active=True, target=None):
+        self._name, self._vols, self._active, self._target = name, vols, active, target
 
     def name(self):
         return self._name
+
+    def XMLDesc(self, flags):
+        return "<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>" % (
+            self._name, self._target or '/nowhere')
 
     def isActive(self):
         return self._active
@@ -280,7 +384,7 @@ class _Pool(object):
         return list(self._vols.values())
 
     def storageVolLookupByName(self, name):
-        if name not in self._vols:
+        if name not in self._vols or not self._active:
             raise _FakeLibvirt.libvirtError('no volume %s' % name)
         return self._vols[name]
 
@@ -338,33 +442,43 @@ READ_USAGE_CASES = [
 
 @pytest.mark.parametrize('case_id, path, expected', READ_USAGE_CASES, ids=[c[0] for c in READ_USAGE_CASES])
 def test_read_usage(fake_libvirt, case_id, path, expected):
-    usage = _usage.read_usage(_conn())
+    usage = _usage_adapter.read_usage(_conn())
     assert usage.users_of(path) == expected
 
 
 def test_read_usage_unresolved_volume(fake_libvirt):
     # A disk on a volume whose pool is gone names no path: it is left out, not keyed None.
-    usage = _usage.read_usage(_conn())
-    assert None not in usage.users
-    assert 'gone' not in [name for names in usage.users.values() for name in names]
+    usage = _usage_adapter.read_usage(_conn())
+    assert all('gone' not in guests for guests in usage._guests.values())  # pylint: disable=protected-access
 
 
 def test_read_usage_children(fake_libvirt):
-    usage = _usage.read_usage(_conn())
-    assert usage.children == {TEMPLATE: [OVERLAY]}        # the stopped pool is not read
-    assert usage.users[OVERLAY] == ['web']                # live and persistent definitions, counted once
+    usage = _usage_adapter.read_usage(_conn())
+    # a remote-like connection (no local URI): the stopped pool cannot be read
+    assert usage.backing_of(TEMPLATE) == [OVERLAY]
+    assert usage.users_of(OVERLAY) == ['web'] and usage.running_users_of(OVERLAY) == ['web']
+
+
+def test_read_usage_volume_of_a_stopped_pool(fake_libvirt):
+    # A defined guest's disk on a volume of a stopped pool: libvirt cannot look the volume
+    # up, the pool's folder says where it is.
+    conn = _conn()
+    conn._pools['stopped']._target = '/srv/stopped'  # pylint: disable=protected-access
+    conn._domains.append(_Dom('cold', inactive=domain(  # pylint: disable=protected-access
+        "    <disk type='volume'><source pool='stopped' volume='x.img'/><target dev='vda'/></disk>", name='cold')))
+    assert _usage_adapter.read_usage(conn).users_of('/srv/stopped/x.img') == ['cold']
 
 
 def test_read_usage_known_pools(fake_libvirt):
     known = {'images': {'web.qcow2': {'path': OVERLAY, 'backing': {'path': TEMPLATE, 'format': 'qcow2'}},
                         'debian12.qcow2': {'path': TEMPLATE, 'backing': None}}}
-    usage = _usage.read_usage(_conn(), known_pools=known)
-    assert usage.children == {TEMPLATE: [OVERLAY]}
+    usage = _usage_adapter.read_usage(_conn(), known_pools=known)
+    assert usage.backing_of(TEMPLATE) == [OVERLAY]
     assert usage.users_of(TEMPLATE) == ['web']
 
 
 def test_gluster_volume_in_use_not_deleted(fake_libvirt):
-    usage = _usage.read_usage(_conn())
+    usage = _usage_adapter.read_usage(_conn())
     path = 'gluster://gluster1.example.com/gv0/vms/web-shared.qcow2'
     model = {'name': 'web-shared.qcow2', 'type': 'network', 'key': 'gv0/vms/web-shared.qcow2', 'path': path,
              'format': 'qcow2', 'capacity': 1, 'allocation': 1, 'physical': 1, 'backing': None, 'encryption': None,
@@ -373,5 +487,5 @@ def test_gluster_volume_in_use_not_deleted(fake_libvirt):
                             source_hosts=['gluster1.example.com'], source_name='gv0', source_dir='/vms')}
     p = {'name': 'web-shared.qcow2', 'pool': 'gv', 'state': 'absent', 'volumes': None}
     with pytest.raises(KvmStorageError) as exc:
-        plan(requests_from_params(p), World(pools, usage.users, usage.children))
+        plan(requests_from_params(p), World(pools, usage=usage))
     assert 'web' in exc.value.msg

@@ -895,6 +895,9 @@ ERROR_CASES = [
      ['refusing to shrink volume disk.raw of pool images: it is used by guest(s) db, web', 'force: true'],
      {'used_by': ['db', 'web']}),
     ('shrink a backing file', vp(name='base.qcow2', capacity='5GiB', allow_shrink=True), USERS, CHILDREN,
+     KvmStorageError, ['refusing to shrink volume base.qcow2 of pool images: it is used by guest(s) vm1 (through '
+                       '%s/vm1.qcow2)' % IMAGES], {'backing_of': [IMAGES + '/vm1.qcow2'], 'used_by': ['vm1']}),
+    ('shrink a backing file no guest uses', vp(name='base.qcow2', capacity='5GiB', allow_shrink=True), {}, CHILDREN,
      KvmStorageError, ['refusing to shrink volume base.qcow2 of pool images: it is the backing file of %s/vm1.qcow2'
                        % IMAGES], {'backing_of': [IMAGES + '/vm1.qcow2']}),
     # -- deleting
@@ -904,9 +907,14 @@ ERROR_CASES = [
      ['refusing to delete volume disk.raw'], {}),
     ('delete an overlay in use', vp(name='vm1.qcow2', state='absent'), USERS, CHILDREN, KvmStorageError,
      ['used by guest(s) vm1'], {'used_by': ['vm1']}),
-    ('delete a backing file', vp(name='base.qcow2', state='absent'), USERS, CHILDREN, KvmStorageError,
+    ('delete a backing file', vp(name='base.qcow2', state='absent'), {}, CHILDREN, KvmStorageError,
      ['refusing to delete volume base.qcow2 of pool images: it is the backing file of %s/vm1.qcow2' % IMAGES],
      {'backing_of': [IMAGES + '/vm1.qcow2']}),
+    ('delete a backing file a guest uses through its overlay', vp(name='base.qcow2', state='absent'), USERS,
+     CHILDREN, KvmStorageError, ['it is used by guest(s) vm1 (through %s/vm1.qcow2)' % IMAGES],
+     {'used_by': ['vm1'], 'backing_of': [IMAGES + '/vm1.qcow2']}),
+    ('delete through another spelling of the path', vp(name='disk.raw', state='absent'),
+     {IMAGES + '//./disk.raw': ['web']}, {}, KvmStorageError, ['it is used by guest(s) web'], {'used_by': ['web']}),
     ('delete a backing file of many', vp(name='base.qcow2', state='absent'), USERS,
      {BASE: ['/b/z.qcow2', '/b/a.qcow2', '/b/z.qcow2']}, KvmStorageError,
      ['it is the backing file of /b/a.qcow2, /b/z.qcow2'], {'backing_of': ['/b/a.qcow2', '/b/z.qcow2']}),
