@@ -43,3 +43,18 @@ def info(module, path, doing):
 def snapshots(module, path, doing):
     """Internal snapshots of a qcow2 image: list of dicts with id, name, date-sec, vm-state-size."""
     return info(module, path, doing).get('snapshots') or []
+
+
+def lock_holder(module, path):
+    """What qemu says when it cannot take ``path``'s write lock (another process, a guest on
+    another host of a shared NFS or gluster FUSE pool among them, has the image open), or
+    None when the lock is free.  qemu-io opens the image read-write as raw and quits: no
+    byte is written, and unlike ``qemu-img info`` the open fails for readers too (a guest
+    using the image as a backing file)."""
+    rc, out, err = module.run_command(['qemu-io', '-f', 'raw', '-c', 'quit', path], environ_update=ENV)
+    if rc == 0:
+        return None
+    text = error_text(err, out)
+    if 'lock' not in text:
+        raise KvmStorageError('cannot probe the lock of %s: qemu-io: %s' % (path, text))
+    return text

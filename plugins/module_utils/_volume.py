@@ -26,6 +26,11 @@ WIPE_ALGORITHMS = ['zero', 'nnsa', 'dod', 'bsi', 'gutmann', 'schneier', 'pfitzne
 
 # Pools whose volumes are LUNs or devices that libvirt lists but cannot create.
 LUN_POOLS = ('iscsi', 'iscsi_direct', 'scsi', 'mpath')
+# Shared pools whose storage keeps no lock a guest on another host would hold (gfapi,
+# rbd): whether such a guest uses an image cannot be seen from here.
+UNLOCKED_SHARED_POOLS = ('gluster', 'rbd', 'sheepdog')
+# Shared pools of files whose lock reaches across hosts (NFS, gluster FUSE): probed.
+LOCKED_SHARED_POOLS = ('netfs',)
 # Pools whose volumes are files under the pool's target directory.
 FILE_POOLS = ('dir', 'fs', 'netfs')
 
@@ -234,8 +239,11 @@ class World(object):
     and pools); None until then.  ``users``/``children``/``running`` (path tables) build
     it for callers that know usage by name."""
 
-    def __init__(self, pools, users=None, children=None, secrets=None, running=None, usage=None):
+    def __init__(self, pools, users=None, children=None, secrets=None, running=None, usage=None, locked=None):
         self.pools = pools
+        # path -> what the lock probe said, for images of shared pools another process
+        # (a guest on another host) holds open (lock_probe_paths says which are probed)
+        self.locked = locked or {}
         if usage is None and (users is not None or children is not None or running is not None):
             usage = Usage.from_tables(users, children, running)
         self.usage = usage
@@ -269,7 +277,7 @@ def plan(requests, world):
         elif actual is None or _empty_leftover(pool, actual) or req.name in pool.incomplete:
             if actual is not None:
                 what = 'incomplete' if req.name in pool.incomplete else 'empty leftover'
-                _refuse_if_used(req, actual, world, 'replace the %s' % what)
+                _refuse_if_used(req, actual, world, 'replace the %s' % what, shared=False)
                 steps.add('delete', 'delete the %s %s of an interrupted create' % (what, req.label), request=req)
             model = _plan_create(steps, req, pool, world, created)
             created[(req.pool, req.name)] = model
@@ -462,7 +470,7 @@ def _plan_existing(steps, req, actual, world, pool=None):
         raise KvmStorageError('refusing to shrink %s from %s to %s: shrinking cuts off data at the end; set '
                               'allow_shrink: true if that is intended'
                               % (req.label, format_size(actual['capacity']), format_size(req.capacity)))
-    _refuse_if_used(req, actual, world, 'shrink')
+    _refuse_if_used(req, actual, world, 'shrink', pool=pool)
     text = 'SHRINK %s from %s to %s' % (req.label, format_size(actual['capacity']), format_size(req.capacity))
     steps.add('resize', text, request=req, capacity=req.capacity, shrink=True, path=actual['path'], live=[],
               pool_type=pool.type if pool is not None else None)
@@ -486,9 +494,11 @@ def disk_format(volume_format):
     return fmt if fmt in FORMATS else 'raw'
 
 
-def _refuse_if_used(req, actual, world, doing, deleted=()):
-    """Refuse when a guest holds the volume (directly or through an image backed by it) or
-    another image has it as its backing file; identity by the file, not its spelling."""
+def _refuse_if_used(req, actual, world, doing, deleted=(), pool=None, shared=True):
+    """Refuse when a guest holds the volume (directly or through an image backed by it),
+    another image has it as its backing file, or (``shared``) a guest on another host may
+    hold it: its lock is taken (NFS, gluster FUSE) or its storage keeps none (gfapi).
+    Identity by the file, not its spelling."""
     if req.force or world.usage is None:
         return
     path = actual.get('path')
@@ -501,12 +511,36 @@ def _refuse_if_used(req, actual, world, doing, deleted=()):
     if children:
         raise KvmStorageError('refusing to %s %s: it is the backing file of %s; set force: true only if those may '
                               'break' % (doing, req.label, ', '.join(children)), backing_of=children)
+    if not shared or pool is None:
+        return
+    if path in world.locked:
+        raise KvmStorageError('refusing to %s %s: another process holds its lock (%s), a guest on another host that '
+                              'shares pool %s perhaps; stop it there or set force: true'
+                              % (doing, req.label, world.locked[path], req.pool), locked=True)
+    if pool.type in UNLOCKED_SHARED_POOLS:
+        raise KvmStorageError('refusing to %s %s: a %s pool keeps no lock that would show a guest on another host '
+                              'using the image, so no check here can tell; set force: true once no guest on any '
+                              'host uses it' % (doing, req.label, pool.type))
+
+
+def lock_probe_paths(requests, world):
+    """Paths of existing images in pools whose lock reaches across hosts that a request may
+    delete, wipe or shrink: the adapter probes their lock before planning."""
+    out = []
+    for req in requests:
+        pool = world.pools.get(req.pool)
+        if req.force or pool is None or pool.type not in LOCKED_SHARED_POOLS:
+            continue
+        actual = pool.volumes.get(req.name)
+        if actual is not None and actual.get('path') and (req.state == 'absent' or req.allow_shrink):
+            out.append(actual['path'])
+    return out
 
 
 def _plan_delete(steps, req, actual, world, deleted):
     if actual is None:
         return
-    _refuse_if_used(req, actual, world, 'delete', deleted)
+    _refuse_if_used(req, actual, world, 'delete', deleted, pool=world.pools.get(req.pool))
     deleted.add(actual.get('path'))
     if req.wipe:
         steps.add('wipe', 'wipe %s (%s)' % (req.label, req.wipe), request=req, algorithm=req.wipe)

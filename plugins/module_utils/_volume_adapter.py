@@ -19,7 +19,7 @@ from ansible_collections.kvm.storage.plugins.module_utils._size import format_si
 from ansible_collections.kvm.storage.plugins.module_utils._usage import disk_sources
 from ansible_collections.kvm.storage.plugins.module_utils._usage_adapter import read_usage
 from ansible_collections.kvm.storage.plugins.module_utils._inflight import Inflight
-from ansible_collections.kvm.storage.plugins.module_utils._volume import PoolView, World
+from ansible_collections.kvm.storage.plugins.module_utils._volume import PoolView, World, lock_probe_paths
 
 libvirt = _libvirt.libvirt
 
@@ -73,12 +73,18 @@ class VolumeAdapter(object):
             if usage_id and usage_id not in world.secrets:
                 world.secrets[usage_id] = self._secret_uuid(usage_id)
         if with_usage:
-            self.add_usage(world)
+            self.add_usage(world, requests)
         return world
 
-    def add_usage(self, world):
+    def add_usage(self, world, requests):
+        """Who holds which image on this host, and the locks of shared images a request may
+        delete or shrink (a guest on another host holds those)."""
         self.usage = read_usage(self.conn)
         world.usage = self.usage
+        for path in lock_probe_paths(requests, world):
+            holder = _qemu_img.lock_holder(self.module, path)
+            if holder:
+                world.locked[path] = holder
         return world
 
     def _secret_uuid(self, usage_id):

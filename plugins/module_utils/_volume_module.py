@@ -63,7 +63,7 @@ def volume_work(module, conn):
         steps = _volume.plan(requests, world)
     if world.usage is None and _volume.needs_usage(requests, steps):
         # A grow was planned: find out whether a running guest holds the image, and plan again.
-        steps = _volume.plan(requests, adapter.add_usage(world))
+        steps = _volume.plan(requests, adapter.add_usage(world, requests))
 
     if not module.check_mode:
         apply_by_volume(steps, adapter.apply)

@@ -16,6 +16,7 @@ from ansible_collections.kvm.storage.plugins.module_utils._names import check_na
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
 from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan
 from ansible_collections.kvm.storage.plugins.module_utils._usage_adapter import read_usage
+from ansible_collections.kvm.storage.plugins.module_utils._volume import LOCKED_SHARED_POOLS, UNLOCKED_SHARED_POOLS
 
 
 def argument_spec():
@@ -31,12 +32,14 @@ def argument_spec():
 REQUIRED_IF = [('state', 'present', ['name']), ('state', 'absent', ['name']), ('state', 'reverted', ['name'])]
 
 
-def plan(request, volume, snapshot_names, running_users, children):
+def plan(request, volume, snapshot_names, running_users, children, pool_type=None, locked=None):
     """Steps for one snapshot request.
 
     ``volume``: the volume model (format, path); ``snapshot_names``: existing snapshots;
     ``running_users``: running guests that have the image open; ``children``: volumes
-    backed by it (a revert changes the data under them)."""
+    backed by it (a revert changes the data under them); ``pool_type``: its pool's type;
+    ``locked``: what the lock probe said when another process (a guest on another host of
+    a shared pool) holds the image open."""
     steps = Plan()
     label = 'volume %s of pool %s' % (request['volume'], request['pool'])
     if volume['format'] != 'qcow2':
@@ -54,6 +57,14 @@ def plan(request, volume, snapshot_names, running_users, children):
         # qemu-img writing into an image a running qemu has open corrupts it.
         raise KvmStorageError('refusing to change the snapshots of %s: running guest(s) %s have it open; shut them '
                               'down first' % (label, ', '.join(running_users)), used_by=running_users)
+    if locked:
+        raise KvmStorageError('refusing to change the snapshots of %s: another process holds its lock (%s), a guest '
+                              'on another host that shares pool %s perhaps; shut it down first'
+                              % (label, locked, request['pool']), locked=True)
+    if state == 'reverted' and pool_type in UNLOCKED_SHARED_POOLS and not request['force']:
+        raise KvmStorageError('refusing to revert %s: a %s pool keeps no lock that would show a guest on another host '
+                              'using the image, so no check here can tell; set force: true once no guest on any host '
+                              'uses it' % (label, pool_type))
     if state == 'reverted' and children and not request['force']:
         raise KvmStorageError('refusing to revert %s: it is the backing file of %s, whose data would change under '
                               'them; set force: true if that is intended' % (label, ', '.join(children)),
@@ -85,7 +96,12 @@ def snapshot_work(module, conn):
         usage = read_usage(conn)
         running = usage.running_users_of(volume['path'])
         children = usage.backing_of(volume['path'])
-    steps = plan(p, volume, names, running, children)
+    pool_type = _xml.parse(_libvirt.call('read pool %s' % p['pool'], vol.storagePoolLookupByVolume().XMLDesc, 0)).get(
+        'type')
+    locked = None
+    if pool_type in LOCKED_SHARED_POOLS and p['state'] != 'listed':
+        locked = _qemu_img.lock_holder(module, volume['path'])
+    steps = plan(p, volume, names, running, children, pool_type, locked)
     if not module.check_mode:
         apply_plan(steps, lambda step: _apply(module, step))
     result = {'changed': steps.changed, 'actions': steps.actions}

@@ -10,7 +10,7 @@ import pytest
 from ansible_collections.kvm.storage.plugins.module_utils import _volume
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._volume import (
-    PoolView, World, needs_usage, plan, pools_to_refresh, requests_from_params, volume_options)
+    PoolView, World, lock_probe_paths, needs_usage, plan, pools_to_refresh, requests_from_params, volume_options)
 
 KiB = 1024
 MiB = 1024 ** 2
@@ -780,7 +780,10 @@ DELETE_CASES = [
      [('wipe', 'wipe volume disk.raw of pool images (random)'), _delete('disk.raw')]),
     ('backing file, forced', vp(name='base.qcow2', state='absent', force=True), [_delete('base.qcow2')]),
     ('LV', params(name='lv1', pool='lvm', state='absent'), [_delete('lv1', 'lvm')]),
-    ('gluster volume', params(name='shared.qcow2', pool='gv', state='absent'), [_delete('shared.qcow2', 'gv')]),
+    ('gluster volume, forced', params(name='shared.qcow2', pool='gv', state='absent', force=True),
+     [_delete('shared.qcow2', 'gv')]),
+    ('netfs volume whose lock is free', params(name='golden.qcow2', pool='other', state='absent'),
+     [_delete('golden.qcow2', 'other')]),
     ('several', params(pool='images', state='absent', volumes=[item(name='spare.raw'), item(name='odd.img')]),
      [_delete('spare.raw'), _delete('odd.img')]),
 ]
@@ -794,6 +797,56 @@ def test_delete(case_id, p, expected):
     wipes = [s for s in pl.steps if s.verb == 'wipe']
     for step in wipes:
         assert step.args['algorithm'] == p['wipe']
+
+
+SHARED_CASES = [
+    # (id, params, locked paths, error fragment or None)
+    ('gluster needs force', params(name='shared.qcow2', pool='gv', state='absent'), {},
+     'a gluster pool keeps no lock that would show a guest on another host'),
+    ('gluster wipe needs force', params(name='shared.qcow2', pool='gv', state='absent', wipe='zero'), {},
+     'set force: true once no guest on any host uses it'),
+    ('gluster shrink needs force', params(name='shared.qcow2', pool='gv', capacity='1GiB', allow_shrink=True), {},
+     'refusing to shrink'),
+    ('netfs locked: delete', params(name='golden.qcow2', pool='other', state='absent'),
+     {'/mnt/nfs/golden.qcow2': 'Failed to get "write" lock'},
+     'another process holds its lock (Failed to get "write" lock), a guest on another host that shares pool other'),
+    ('netfs locked: shrink', params(name='golden.qcow2', pool='other', capacity='1GiB', allow_shrink=True),
+     {'/mnt/nfs/golden.qcow2': 'Failed to get "write" lock'}, 'refusing to shrink'),
+    ('netfs locked, forced', params(name='golden.qcow2', pool='other', state='absent', force=True),
+     {'/mnt/nfs/golden.qcow2': 'Failed to get "write" lock'}, None),
+    ('netfs locked: grow is fine', params(name='golden.qcow2', pool='other', capacity='9GiB'),
+     {'/mnt/nfs/golden.qcow2': 'Failed to get "write" lock'}, None),
+    ('local pool: no lock rule', params(name='spare.raw', pool='images', state='absent'), {}, None),
+]
+
+
+@pytest.mark.parametrize('case_id, p, locked, error', SHARED_CASES, ids=[c[0] for c in SHARED_CASES])
+def test_shared_pools(case_id, p, locked, error):
+    w = world({}, {})
+    w.locked = locked
+    reqs = requests_from_params(p)
+    if error is None:
+        assert plan(reqs, w).changed
+        return
+    with pytest.raises(KvmStorageError) as exc:
+        plan(reqs, w)
+    assert error in exc.value.msg
+
+
+LOCK_PROBE_CASES = [
+    ('netfs delete', params(name='golden.qcow2', pool='other', state='absent'), ['/mnt/nfs/golden.qcow2']),
+    ('netfs shrink allowed', params(name='golden.qcow2', pool='other', capacity='1GiB', allow_shrink=True),
+     ['/mnt/nfs/golden.qcow2']),
+    ('netfs, forced', params(name='golden.qcow2', pool='other', state='absent', force=True), []),
+    ('netfs, missing', params(name='nothere.qcow2', pool='other', state='absent'), []),
+    ('netfs create', params(name='golden.qcow2', pool='other', capacity='8GiB'), []),
+    ('dir delete', params(name='spare.raw', pool='images', state='absent'), []),
+]
+
+
+@pytest.mark.parametrize('case_id, p, expected', LOCK_PROBE_CASES, ids=[c[0] for c in LOCK_PROBE_CASES])
+def test_lock_probe_paths(case_id, p, expected):
+    assert lock_probe_paths(requests_from_params(p), world({}, {})) == expected
 
 
 BATCH_DELETE = [
