@@ -175,8 +175,11 @@ options:
     type: bool
   force:
     description:
-      - Delete or shrink a volume even though a guest uses it or another volume is backed by it.
-        Defaults to V(false).
+      - Delete, wipe or shrink a volume even though a guest uses it (directly or through an image backed by it, by
+        whatever name: usage is decided by the file itself), another image is backed by it, or, in a V(netfs) pool,
+        another process (a guest on another host) holds its lock. Defaults to V(false).
+      - In a native V(gluster) or V(rbd) pool deleting, wiping or shrinking always needs O(force), because that
+        storage keeps no lock that would show a guest on another host using the image.
     type: bool
   volumes:
     description:

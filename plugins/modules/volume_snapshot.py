@@ -49,7 +49,11 @@ options:
     default: present
     choices: [present, absent, reverted, listed]
   force:
-    description: Revert even though other volumes are backed by this one.
+    description:
+      - Revert even though other images are backed by this one.
+      - In a native V(gluster) pool a revert always needs O(force) (gfapi keeps no lock that would show a guest on
+        another host using the image). In a V(netfs) pool a revert, create or delete is refused while another process
+        holds the image's lock, whatever O(force) says.
     type: bool
     default: false
 seealso:
