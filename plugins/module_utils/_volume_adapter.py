@@ -17,8 +17,8 @@ from ansible_collections.kvm.storage.plugins.module_utils import _xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._size import format_size
 from ansible_collections.kvm.storage.plugins.module_utils._usage import disk_sources, read_usage
-from ansible_collections.kvm.storage.plugins.module_utils._inflight import Inflight
-from ansible_collections.kvm.storage.plugins.module_utils._volume import PoolView, World
+from ansible_collections.kvm.storage.plugins.module_utils._inflight import Inflight, fingerprint
+from ansible_collections.kvm.storage.plugins.module_utils._volume import PoolView, World, _predicted_path
 
 libvirt = _libvirt.libvirt
 
@@ -51,6 +51,9 @@ class VolumeAdapter(object):
         self.vol_objects = {}    # (pool, name) -> virStorageVol (listed)
         self.usage = None
         self.inflight = Inflight(_uri(conn))
+        # Paths libvirt names are this machine's files only when it talks to this machine.
+        self.local = _libvirt.is_local(conn)
+        self.views = {}          # name -> PoolView (for the path of a volume being made)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -116,8 +119,22 @@ class VolumeAdapter(object):
                 element = self._volume_element(vol, pool_name)
                 if element is not None:
                     view.volumes[name] = _volume_xml.parse(element)
-        view.incomplete = self.inflight.incomplete(pool_name) & set(view.volumes)
+        self.views[pool_name] = view
+        view.incomplete = self._incomplete(pool_name, view)
         return view
+
+    def _incomplete(self, pool_name, view):
+        """The volumes of the view whose create was cut off (their marker outlived the run),
+        each with what the planner needs to tell whether it is still as that run left it:
+        the fingerprint the run recorded (``left``, None when it was killed before it could)
+        and the fingerprint now (``now``, None when the volume is not a local file here)."""
+        out = {}
+        for name, record in self.inflight.incomplete(pool_name).items():
+            if name not in view.volumes:
+                continue
+            out[name] = {'marker': record['marker'], 'doing': record.get('doing'), 'left': record.get('left'),
+                         'now': fingerprint(view.volumes[name]['path']) if self.local else None}
+        return out
 
     def _volume_element(self, vol, pool_name):
         try:
@@ -137,24 +154,32 @@ class VolumeAdapter(object):
                 self.inflight.clear(req.pool, req.name)
             return result
         # Marked while it is made: a run cut off here leaves the marker, and the next run
-        # knows the volume is incomplete (_inflight).
+        # knows the volume may be incomplete (_inflight).
         self.inflight.mark(req.pool, req.name, step.text)
         try:
             undo = getattr(self, '_do_' + step.verb)(step, step.text)
-        except Exception:
-            if not self._exists(req):
+        except BaseException:  # KeyboardInterrupt and SystemExit too: this process still runs
+            path = self._left_path(req)
+            if path is False:
                 self.inflight.clear(req.pool, req.name)  # nothing left: nothing to mark
+            else:
+                # The volume stays: record how this run left it, so the next run replaces it
+                # only while nothing has written to it since (_volume.plan).
+                self.inflight.left(req.pool, req.name, fingerprint(path) if self.local else None)
             raise
         self.inflight.clear(req.pool, req.name)
         return undo
 
-    def _exists(self, req):
-        """Whether the volume is there; True when libvirt cannot say (keep the marker)."""
+    def _left_path(self, req):
+        """The path of the volume a failed create left: False when there is none, the
+        predicted path when libvirt cannot say (libvirtd gone), None when unknown."""
         try:
-            self.pools[req.pool].storageVolLookupByName(req.name)
+            return self.pools[req.pool].storageVolLookupByName(req.name).path()
         except libvirt.libvirtError as exc:
-            return not _libvirt.is_not_found(exc)
-        return True
+            if _libvirt.is_not_found(exc):
+                return False
+        view = self.views.get(req.pool)
+        return _predicted_path(view, req.name) if view is not None else None
 
     def _vol(self, req):
         vol = self.vol_objects.get((req.pool, req.name))
