@@ -224,9 +224,9 @@ class PoolView(object):
         self.source_name = source_name
         self.source_dir = source_dir
         # Volumes whose create was cut off (a marker of a run that is gone: _inflight), by
-        # name: {'marker': its file, 'doing': the step, 'left': the fingerprint the run
-        # recorded as it failed (None: killed first), 'now': the fingerprint now (None:
-        # not readable here)}.
+        # name: {'marker': its file, 'doing': the step, 'survived': whether the run lived on
+        # after the create failed, 'left': the fingerprint it then recorded (None: killed
+        # first, or not readable there), 'now': the fingerprint now (None: not readable here)}.
         self.incomplete = {}
 
 
@@ -304,10 +304,10 @@ def _refuse_unless_as_left(req, marker):
     left, now = marker.get('left'), marker.get('now')
     if left is not None and left == now:
         return
-    if left is None:
+    if left is None and not marker.get('survived'):
         why = 'that run was killed before it could record how it left the volume, which libvirtd may have ' \
               'finished since and which may hold data by now'
-    elif now is None:
+    elif left is None or now is None:
         why = 'the volume cannot be read here to check that nothing wrote to it since'
     else:
         words = []

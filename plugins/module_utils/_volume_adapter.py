@@ -132,7 +132,8 @@ class VolumeAdapter(object):
         for name, record in self.inflight.incomplete(pool_name).items():
             if name not in view.volumes:
                 continue
-            out[name] = {'marker': record['marker'], 'doing': record.get('doing'), 'left': record.get('left'),
+            out[name] = {'marker': record['marker'], 'doing': record.get('doing'),
+                         'survived': record.get('ended') is not None, 'left': record.get('left'),
                          'now': fingerprint(view.volumes[name]['path']) if self.local else None}
         return out
 

@@ -1033,9 +1033,11 @@ def changed(**kw):
     return dict(LEFT, **kw)
 
 
-def incomplete_world(users=None, left=LEFT, now=LEFT):
+def incomplete_world(users=None, left=LEFT, now=LEFT, survived=None):
     w = world(users or {}, {})
-    w.pools['images'].incomplete = {'disk.raw': {'marker': MARKER, 'doing': DOING, 'left': left, 'now': now}}
+    w.pools['images'].incomplete = {'disk.raw': {
+        'marker': MARKER, 'doing': DOING, 'left': left, 'now': now,
+        'survived': left is not None if survived is None else survived}}
     return w
 
 
@@ -1075,6 +1077,8 @@ INCOMPLETE_CASES = [
     ('block device written since: asked', vp(name='disk.raw', capacity='20GiB'), {},
      (changed(rdev=64768, sectors_written=100), changed(rdev=64768, sectors_written=108)), [ASK, 'was written after']),
     ('not readable here (remote URI): asked', vp(name='disk.raw', capacity='20GiB'), {}, (LEFT, None),
+     [ASK, 'cannot be read here']),
+    ('not readable by the failed run: asked', vp(name='disk.raw', capacity='20GiB'), {}, (None, LEFT, True),
      [ASK, 'cannot be read here']),
     ('changed since, force: replaced', vp(name='disk.raw', capacity='20GiB', force=True), {},
      (LEFT, changed(mtime_ns=1)), [REPLACE, _new('disk.raw', 'raw, 20 GiB')]),
