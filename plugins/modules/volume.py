@@ -176,6 +176,9 @@ options:
   force:
     description:
       - Delete or shrink a volume even though a guest uses it or another volume is backed by it.
+      - Replace a volume that an earlier run was cut off while making (its in-flight marker under
+        C(/var/lib/kvm-storage/inflight) outlived it) even though the volume changed since or the
+        cut-off run could not record how it left it; without O(force) such a volume is refused.
         Defaults to V(false).
     type: bool
   volumes:
