@@ -89,6 +89,10 @@ def fingerprint(path):
 
 
 class Inflight(object):
+    """Markers of one libvirt connection. Each run writes its own file per volume (named by
+    the connection, pool, volume and its pid), so concurrent runs never overwrite or remove
+    each other's markers."""
+
     def __init__(self, uri, dirs=STATE_DIRS):
         self.uri = uri
         self.dir = None
@@ -104,7 +108,7 @@ class Inflight(object):
 
     def _path(self, pool, name):
         key = hashlib.sha256('\0'.join((self.uri, pool, name)).encode('utf-8')).hexdigest()[:32]
-        return os.path.join(self.dir, key + '.json')
+        return os.path.join(self.dir, '%s-%d.json' % (key, os.getpid()))
 
     def _write(self, pool, name, record):
         path = self._path(pool, name)
@@ -114,6 +118,20 @@ class Inflight(object):
             os.rename(path + '.tmp', path)  # a reader sees the old record or the new one
         except OSError:
             pass
+
+    def _records(self, pool):
+        """(file, record) of every marker of this connection and ``pool``."""
+        for entry in sorted(os.listdir(self.dir)):
+            if not entry.endswith('.json'):
+                continue
+            path = os.path.join(self.dir, entry)
+            try:
+                with open(path) as handle:
+                    record = json.load(handle)
+            except (OSError, ValueError):
+                continue
+            if isinstance(record, dict) and record.get('uri') == self.uri and record.get('pool') == pool:
+                yield path, record
 
     def mark(self, pool, name, doing):
         """Before a create begins: the volume is not there yet, so all the marker can say
@@ -139,32 +157,28 @@ class Inflight(object):
         record.update(left=found, ended=time.time())
         self._write(pool, name, record)
 
-    def clear(self, pool, name):
+    def clear(self, pool, name, dead_too=False):
+        """Remove this run's marker of the volume; with ``dead_too`` also those of runs that
+        are gone (the volume they were making was deleted, or made anew by this run)."""
         if self.dir is None:
             return
-        try:
-            os.unlink(self._path(pool, name))
-        except OSError:
-            pass
+        paths = [self._path(pool, name)]
+        if dead_too:
+            paths += [path for path, record in self._records(pool)
+                      if record.get('name') == name and not _alive(record.get('pid', 0), record.get('pid_started'))]
+        for path in paths:
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
 
     def incomplete(self, pool):
-        """Markers of volumes of ``pool`` whose create was cut off (its run is gone), by
-        volume name: the marker's record, with ``marker`` set to its file."""
+        """Markers of volumes of ``pool`` whose create was cut off (their run is gone), by
+        volume name: a list of the markers' records, each with ``marker`` set to its file."""
         if self.dir is None:
             return {}
         found = {}
-        for entry in os.listdir(self.dir):
-            if not entry.endswith('.json'):
-                continue
-            path = os.path.join(self.dir, entry)
-            try:
-                with open(path) as handle:
-                    record = json.load(handle)
-            except (OSError, ValueError):
-                continue
-            if not isinstance(record, dict) or record.get('uri') != self.uri or record.get('pool') != pool:
-                continue
-            if _alive(record.get('pid', 0), record.get('pid_started')):
-                continue
-            found[record.get('name')] = dict(record, marker=path)
+        for path, record in self._records(pool):
+            if not _alive(record.get('pid', 0), record.get('pid_started')):
+                found.setdefault(record.get('name'), []).append(dict(record, marker=path))
         return found

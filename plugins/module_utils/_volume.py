@@ -223,10 +223,11 @@ class PoolView(object):
         self.source_hosts = list(source_hosts)
         self.source_name = source_name
         self.source_dir = source_dir
-        # Volumes whose create was cut off (a marker of a run that is gone: _inflight), by
-        # name: {'marker': its file, 'doing': the step, 'survived': whether the run lived on
-        # after the create failed, 'left': the fingerprint it then recorded (None: killed
-        # first, or not readable there), 'now': the fingerprint now (None: not readable here)}.
+        # Volumes whose create was cut off (markers of runs that are gone: _inflight), by
+        # name: {'markers': [{'marker': its file, 'doing': the step, 'survived': whether the
+        # run lived on after the create failed, 'left': the fingerprint it then recorded
+        # (None: killed first, or not readable there)}], 'now': the fingerprint now (None:
+        # not readable here)}.
         self.incomplete = {}
 
 
@@ -294,16 +295,19 @@ _CHANGES = (('dev', 'made anew'), ('ino', 'made anew'), ('rdev', 'made anew'), (
             ('blocks', 'written'), ('mtime_ns', 'written'), ('sectors_written', 'written'), ('ctime_ns', 'changed'))
 
 
-def _refuse_unless_as_left(req, marker):
+def _refuse_unless_as_left(req, found):
     """A marker outlives its run both when the create was cut off half-way and when only
     the module was killed while libvirtd finished the volume (which may hold a guest's data
-    by now). The volume is replaced only when the failed run recorded how it left it and
-    the volume is still exactly that; otherwise the user decides (force)."""
+    by now). The volume is replaced only when every run that left a marker recorded how it
+    left it and the volume is still exactly that; otherwise the user decides (force)."""
     if req.force:
         return
-    left, now = marker.get('left'), marker.get('now')
-    if left is not None and left == now:
+    now = found.get('now')
+    blocking = [m for m in found['markers'] if m.get('left') is None or m['left'] != now]
+    if not blocking:
         return
+    marker = blocking[0]
+    left = marker.get('left')
     if left is None and not marker.get('survived'):
         why = 'that run was killed before it could record how it left the volume, which libvirtd may have ' \
               'finished since and which may hold data by now'
@@ -316,9 +320,10 @@ def _refuse_unless_as_left(req, marker):
                 words.append(word)
         why = 'the volume was %s after that run stopped, so it may hold data now' % ' and '.join(words or ['changed'])
     raise KvmStorageError('refusing to replace %s as incomplete: the marker %s says a run was cut off in the '
-                          'step "%s", but %s; remove that marker to keep the volume as it is, or delete the volume '
+                          'step "%s", but %s; remove %s to keep the volume as it is, or delete the volume '
                           '(state: absent) or set force: true to have it made again'
-                          % (req.label, marker.get('marker'), marker.get('doing') or 'make it', why))
+                          % (req.label, ', '.join(m['marker'] for m in blocking), marker.get('doing') or 'make it',
+                             why, 'that marker' if len(blocking) == 1 else 'those markers'))
 
 
 def _find(world, created, pool_name, name):

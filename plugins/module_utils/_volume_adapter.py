@@ -35,6 +35,18 @@ WIPE_FLAGS = {
 CREATES = ('create', 'clone', 'create_gluster', 'import')
 
 
+def _lost_race(exc):
+    """libvirt refused the create because the volume is another run's (made, or being made,
+    after this run looked): what is there is not this run's to mark."""
+    details = (getattr(exc, 'details', None) or {}).get('libvirt_error') or {}
+    code, message = details.get('code'), details.get('message') or ''
+    if code is None or libvirt is None:
+        return False
+    return code == _libvirt.code_of('VIR_ERR_STORAGE_VOL_EXIST') or \
+        code == _libvirt.code_of('VIR_ERR_OPERATION_INVALID') and ('still being allocated' in message or
+                                                                    'already exists' in message)
+
+
 def _uri(conn):
     try:
         return conn.getURI()
@@ -124,16 +136,18 @@ class VolumeAdapter(object):
         return view
 
     def _incomplete(self, pool_name, view):
-        """The volumes of the view whose create was cut off (their marker outlived the run),
-        each with what the planner needs to tell whether it is still as that run left it:
-        the fingerprint the run recorded (``left``, None when it was killed before it could)
-        and the fingerprint now (``now``, None when the volume is not a local file here)."""
+        """The volumes of the view whose create was cut off (markers of runs that are gone),
+        each with what the planner needs to tell whether it is still as those runs left it:
+        per marker the fingerprint its run recorded (``left``, None when it was killed
+        before it could), and the fingerprint now (``now``, None when the volume is not a
+        local file here)."""
         out = {}
-        for name, record in self.inflight.incomplete(pool_name).items():
+        for name, records in self.inflight.incomplete(pool_name).items():
             if name not in view.volumes:
                 continue
-            out[name] = {'marker': record['marker'], 'doing': record.get('doing'),
-                         'survived': record.get('ended') is not None, 'left': record.get('left'),
+            out[name] = {'markers': [{'marker': r['marker'], 'doing': r.get('doing'),
+                                      'survived': r.get('ended') is not None, 'left': r.get('left')}
+                                     for r in records],
                          'now': fingerprint(view.volumes[name]['path']) if self.local else None}
         return out
 
@@ -152,23 +166,24 @@ class VolumeAdapter(object):
         if step.verb not in CREATES:
             result = getattr(self, '_do_' + step.verb)(step, step.text)
             if step.verb == 'delete':
-                self.inflight.clear(req.pool, req.name)
+                self.inflight.clear(req.pool, req.name, dead_too=True)  # the markers' volume is gone
             return result
         # Marked while it is made: a run cut off here leaves the marker, and the next run
         # knows the volume may be incomplete (_inflight).
         self.inflight.mark(req.pool, req.name, step.text)
         try:
             undo = getattr(self, '_do_' + step.verb)(step, step.text)
-        except BaseException:  # KeyboardInterrupt and SystemExit too: this process still runs
-            path = self._left_path(req)
+        except BaseException as exc:  # KeyboardInterrupt and SystemExit too: this process still runs
+            path = False if _lost_race(exc) else self._left_path(req)
             if path is False:
-                self.inflight.clear(req.pool, req.name)  # nothing left: nothing to mark
+                # Nothing of this run's is left (or what is there is another run's): no marker.
+                self.inflight.clear(req.pool, req.name)
             else:
                 # The volume stays: record how this run left it, so the next run replaces it
                 # only while nothing has written to it since (_volume.plan).
                 self.inflight.left(req.pool, req.name, fingerprint(path) if self.local else None)
             raise
-        self.inflight.clear(req.pool, req.name)
+        self.inflight.clear(req.pool, req.name, dead_too=True)  # made anew: older markers are void
         return undo
 
     def _left_path(self, req):

@@ -220,7 +220,7 @@ def marker_pool(request):
 
     def teardown():
         for name in ('disk.raw', 'src.raw'):
-            markers.clear(IF_POOL, name)
+            markers.clear(IF_POOL, name, dead_too=True)
         drop_pool(IF_POOL)
         sh('rm -rf %s' % IF_BASE, check=False)
     request.addfinalizer(teardown)

@@ -25,15 +25,17 @@ def _dead_pid():
 
 
 def _leave(markers, pool, name, pid, uri=URI, **extra):
-    """A marker as a run that is gone (or still alive) leaves it."""
+    """A marker as a run that is gone (or still alive) leaves it; returns its file."""
     markers.mark(pool, name, 'create volume %s' % name)
     path = markers._path(pool, name)  # pylint: disable=protected-access
     with open(path) as handle:
         record = json.load(handle)
     record.update(pid=pid, uri=uri, **extra)
     os.unlink(path)
-    with open(Inflight(uri, dirs=(markers.dir,))._path(pool, name), 'w') as handle:  # pylint: disable=protected-access
+    left = os.path.join(markers.dir, '%s-%d-%s.json' % (name, pid, uri.replace('/', '_')))
+    with open(left, 'w') as handle:
         json.dump(record, handle)
+    return left
 
 
 CASES = [
@@ -60,9 +62,9 @@ def test_incomplete(case_id, left, pool, expected, tmp_path):
             _leave(markers, pool_name, name, _dead_pid() if kind == 'dead' else os.getpid(), uri)
     found = markers.incomplete(pool)
     assert set(found) == expected, case_id
-    for name, record in found.items():
-        assert record['marker'] == markers._path(pool, name)  # pylint: disable=protected-access
-        assert record['doing'] == 'create volume %s' % name and record['left'] is None
+    for name, records in found.items():
+        assert [r['doing'] for r in records] == ['create volume %s' % name] and records[0]['left'] is None
+        assert os.path.exists(records[0]['marker'])
 
 
 def test_mark_records_the_run_and_left_records_the_volume(tmp_path):
@@ -75,10 +77,25 @@ def test_mark_records_the_run_and_left_records_the_volume(tmp_path):
     volume = tmp_path / 'a.raw'
     volume.write_bytes(b'half')
     markers.left('images', 'a.raw', fingerprint(str(volume)))
-    _leave(markers, 'images', 'a.raw', _dead_pid(), left=fingerprint(str(volume)))
-    found = markers.incomplete('images')['a.raw']
-    assert found['left'] == fingerprint(str(volume))
-    assert os.listdir(markers.dir) == [os.path.basename(found['marker'])]  # no temporary file stays
+    with open(markers._path('images', 'a.raw')) as handle:  # pylint: disable=protected-access
+        record = json.load(handle)
+    assert record['left'] == fingerprint(str(volume)) and record['ended'] >= record['began']
+    assert os.listdir(markers.dir) == [os.path.basename(markers._path('images', 'a.raw'))]  # no .tmp stays
+
+
+def test_runs_keep_their_own_markers(tmp_path):
+    """Concurrent runs on the same volume each write and clear their own marker; a run
+    that made or deleted the volume also clears those of runs that are gone."""
+    markers = Inflight(URI, dirs=(str(tmp_path / 'inflight'),))
+    dead = _leave(markers, 'images', 'a.raw', _dead_pid())
+    alive = _leave(markers, 'images', 'a.raw', os.getppid(), pid_started=_inflight._start_time(os.getppid()))
+    markers.mark('images', 'a.raw', 'create volume a.raw')
+    assert [r['marker'] for r in markers.incomplete('images')['a.raw']] == [dead]
+    markers.clear('images', 'a.raw')                    # a lost race: only its own
+    assert sorted(os.listdir(markers.dir)) == sorted(os.path.basename(p) for p in (dead, alive))
+    markers.mark('images', 'a.raw', 'create volume a.raw')
+    markers.clear('images', 'a.raw', dead_too=True)     # made: the dead run's marker is void
+    assert os.listdir(markers.dir) == [os.path.basename(alive)]
 
 
 def test_left_without_a_marker_writes_none(tmp_path):
@@ -127,7 +144,7 @@ def test_fingerprint_of_what_is_not_here(path):
 def test_cleared_marker_is_gone(tmp_path):
     markers = Inflight(URI, dirs=(str(tmp_path / 'inflight'),))
     _leave(markers, 'images', 'a.raw', _dead_pid())
-    markers.clear('images', 'a.raw')
+    markers.clear('images', 'a.raw', dead_too=True)
     assert markers.incomplete('images') == {}
     assert os.listdir(markers.dir) == []
 

@@ -135,7 +135,8 @@ def _as_a_dead_run_left_it(adapter):
     with open(path) as handle:
         record = json.load(handle)
     record.update(pid=proc.pid, pid_started=None)
-    with open(path, 'w') as handle:
+    os.unlink(path)
+    with open(path.replace('.json', '-dead.json'), 'w') as handle:
         json.dump(record, handle)
 
 
@@ -150,10 +151,17 @@ def test_libvirtd_dies_mid_clone_the_next_run_replaces_the_untouched_volume(tmp_
     with pytest.raises(KvmStorageError):
         adapter.apply(_clone_step(view))
     _as_a_dead_run_left_it(adapter)
-    record = adapter.inflight.incomplete('images')['disk.raw']
+    [record] = adapter.inflight.incomplete('images')['disk.raw']
     assert record['left'] == fingerprint(os.path.join(folder, 'disk.raw'))
     steps = _next_plan(adapter, view, folder)
     assert [s.verb for s in steps.steps] == ['delete', 'clone']
+    # The next run replaces it: the dead run's marker goes with the volume it named.
+    for step in steps.steps:
+        adapter.pools['images'].clone = _whole_copy
+        adapter.pools['images'].lookup = _lookup_file
+        adapter.vol_objects[('images', 'disk.raw')] = FakeVol(os.path.join(folder, 'disk.raw'))
+        adapter.apply(step)
+    assert os.listdir(adapter.inflight.dir) == []
 
 
 def test_libvirtd_dies_mid_clone_then_the_volume_is_written_the_next_run_asks(tmp_path):
@@ -176,14 +184,21 @@ def test_remote_connection_records_and_reads_no_fingerprint(tmp_path):
     with pytest.raises(KvmStorageError):
         adapter.apply(_clone_step(view))
     _as_a_dead_run_left_it(adapter)
-    assert adapter.inflight.incomplete('images')['disk.raw']['left'] is None
+    assert adapter.inflight.incomplete('images')['disk.raw'][0]['left'] is None
     with pytest.raises(KvmStorageError) as exc:
         _next_plan(adapter, view, folder)
     assert 'cannot be read here' in exc.value.msg
 
 
-@pytest.mark.parametrize('clone, lookup', [(_whole_copy, _lookup_file), (_fails_cleanly, _not_found)],
-                         ids=['clone done', 'clone failed, nothing left'])
+def _another_run_made_it(path):
+    with open(path, 'wb') as handle:
+        handle.write(b'theirs')
+    raise _error('VIR_ERR_STORAGE_VOL_EXIST')
+
+
+@pytest.mark.parametrize('clone, lookup', [(_whole_copy, _lookup_file), (_fails_cleanly, _not_found),
+                                           (_another_run_made_it, _lookup_file)],
+                         ids=['clone done', 'clone failed, nothing left', 'lost a race: not ours to mark'])
 def test_no_marker_stays(clone, lookup, tmp_path):
     adapter, view, dummy = _setup(tmp_path, clone, lookup)
     try:

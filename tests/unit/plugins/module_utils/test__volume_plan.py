@@ -1033,11 +1033,13 @@ def changed(**kw):
     return dict(LEFT, **kw)
 
 
-def incomplete_world(users=None, left=LEFT, now=LEFT, survived=None):
+def incomplete_world(users=None, left=LEFT, now=LEFT, survived=None, more=()):
     w = world(users or {}, {})
-    w.pools['images'].incomplete = {'disk.raw': {
-        'marker': MARKER, 'doing': DOING, 'left': left, 'now': now,
-        'survived': left is not None if survived is None else survived}}
+    markers = [{'marker': MARKER, 'doing': DOING, 'left': left,
+                'survived': left is not None if survived is None else survived}]
+    markers += [{'marker': MARKER.replace('0123', '0123-%d' % i), 'doing': DOING, 'left': other,
+                 'survived': other is not None} for i, other in enumerate(more)]
+    w.pools['images'].incomplete = {'disk.raw': {'markers': markers, 'now': now}}
     return w
 
 
@@ -1080,6 +1082,14 @@ INCOMPLETE_CASES = [
      [ASK, 'cannot be read here']),
     ('not readable by the failed run: asked', vp(name='disk.raw', capacity='20GiB'), {}, (None, LEFT, True),
      [ASK, 'cannot be read here']),
+    # Several runs cut off on the same volume (each its own marker): all must agree.
+    ('two cut-off runs, both untouched since: replaced', vp(name='disk.raw', capacity='20GiB'), {},
+     (LEFT, LEFT, None, [LEFT]), [REPLACE, _new('disk.raw', 'raw, 20 GiB')]),
+    ('two cut-off runs, one killed: asked, naming that marker', vp(name='disk.raw', capacity='20GiB'), {},
+     (LEFT, LEFT, None, [None]), ['the marker %s says' % MARKER.replace('0123', '0123-0'), 'remove that marker']),
+    ('two cut-off runs, both blocking: both named', vp(name='disk.raw', capacity='20GiB'), {},
+     (None, LEFT, None, [None]), ['the marker %s, %s says' % (MARKER, MARKER.replace('0123', '0123-0')),
+                                 'remove those markers']),
     ('changed since, force: replaced', vp(name='disk.raw', capacity='20GiB', force=True), {},
      (LEFT, changed(mtime_ns=1)), [REPLACE, _new('disk.raw', 'raw, 20 GiB')]),
     ('changed and used, force: replaced', vp(name='disk.raw', capacity='20GiB', force=True),
