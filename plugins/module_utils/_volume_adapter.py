@@ -42,9 +42,10 @@ def _lost_race(exc):
     code, message = details.get('code'), details.get('message') or ''
     if code is None or libvirt is None:
         return False
-    return code == _libvirt.code_of('VIR_ERR_STORAGE_VOL_EXIST') or \
-        code == _libvirt.code_of('VIR_ERR_OPERATION_INVALID') and ('still being allocated' in message or
-                                                                    'already exists' in message)
+    if code == _libvirt.code_of('VIR_ERR_STORAGE_VOL_EXIST'):
+        return True
+    return code == _libvirt.code_of('VIR_ERR_OPERATION_INVALID') and \
+        ('still being allocated' in message or 'already exists' in message)
 
 
 def _uri(conn):

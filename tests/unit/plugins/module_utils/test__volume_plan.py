@@ -1033,7 +1033,7 @@ def changed(**kw):
     return dict(LEFT, **kw)
 
 
-def incomplete_world(users=None, left=LEFT, now=LEFT, survived=None, more=()):
+def incomplete_world(users=None, left=None, now=None, survived=None, more=()):
     w = world(users or {}, {})
     markers = [{'marker': MARKER, 'doing': DOING, 'left': left,
                 'survived': left is not None if survived is None else survived}]
@@ -1088,8 +1088,8 @@ INCOMPLETE_CASES = [
     ('two cut-off runs, one killed: asked, naming that marker', vp(name='disk.raw', capacity='20GiB'), {},
      (LEFT, LEFT, None, [None]), ['the marker %s says' % MARKER.replace('0123', '0123-0'), 'remove that marker']),
     ('two cut-off runs, both blocking: both named', vp(name='disk.raw', capacity='20GiB'), {},
-     (None, LEFT, None, [None]), ['the marker %s, %s says' % (MARKER, MARKER.replace('0123', '0123-0')),
-                                 'remove those markers']),
+     (None, LEFT, None, [None]),
+     ['the marker %s, %s says' % (MARKER, MARKER.replace('0123', '0123-0')), 'remove those markers']),
     ('changed since, force: replaced', vp(name='disk.raw', capacity='20GiB', force=True), {},
      (LEFT, changed(mtime_ns=1)), [REPLACE, _new('disk.raw', 'raw, 20 GiB')]),
     ('changed and used, force: replaced', vp(name='disk.raw', capacity='20GiB', force=True),
