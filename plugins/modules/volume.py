@@ -176,7 +176,7 @@ options:
   force:
     description:
       - Delete, wipe or shrink a volume even though a guest uses it (directly or through an image backed by it, by
-        whatever name: usage is decided by the file itself), another image is backed by it, or, in a V(netfs) pool,
+        any name, since usage is decided by the file itself), another image is backed by it, or, in a V(netfs) pool,
         another process (a guest on another host) holds its lock.
       - In a native V(gluster) or V(rbd) pool deleting, wiping or shrinking always needs O(force), because that
         storage keeps no lock that would show a guest on another host using the image.
