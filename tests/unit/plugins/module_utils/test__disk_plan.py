@@ -60,7 +60,7 @@ def disk(target, bus='virtio', path=None, device='disk', **kw):
     model = {'device': device, 'bus': bus, 'target': target, 'source': None if path is None else {'file': path},
              'format': 'raw', 'readonly': device == 'cdrom', 'shareable': False, 'serial': None, 'wwn': None,
              'boot_order': None, 'sgio': None, 'rawio': None, 'alias': None, 'backing_chain': [], 'cache': None,
-             'io': None, 'discard': None, 'detect_zeroes': None, 'iothread': None}
+             'io': None, 'discard': None, 'detect_zeroes': None, 'iothread': None, 'startup_policy': None}
     model.update(kw)
     return model
 
@@ -384,30 +384,30 @@ ATTACH_CASES = [
      [('attach', 'attach disk sdb (usb, /srv/stick.raw) to guest web1 (live and persistent)', BOTH)], 'sdb'),
     # -- virtio-scsi: a controller per scope, only where missing
     ('scsi, no controller anywhere', params(bus='scsi', source=src(block='/dev/vg0/db')), RUNNING,
-     [('controller', 'add a virtio-scsi controller to guest web1 (live)', LIVE),
-      ('controller', 'add a virtio-scsi controller to guest web1 (persistent)', CONFIG),
+     [('controller', 'add virtio-scsi controller 0 to guest web1 (live)', LIVE),
+      ('controller', 'add virtio-scsi controller 0 to guest web1 (persistent)', CONFIG),
       ('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (live and persistent)', BOTH)], 'sda'),
     ('scsi, controller in both', params(bus='scsi', source=src(block='/dev/vg0/db')), SCSI_OK,
      [('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (live and persistent)', BOTH)], 'sda'),
     ('scsi, controller only persistent', params(bus='scsi', source=src(block='/dev/vg0/db')),
      guest(config_ctl=(USB_CTL, SCSI_CTL), live_ctl=(USB_CTL,)),
-     [('controller', 'add a virtio-scsi controller to guest web1 (live)', LIVE),
+     [('controller', 'add virtio-scsi controller 0 to guest web1 (live)', LIVE),
       ('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (live and persistent)', BOTH)], 'sda'),
     ('scsi, controller only live', params(bus='scsi', source=src(block='/dev/vg0/db')),
      guest(config_ctl=(USB_CTL,), live_ctl=(SCSI_CTL,)),
-     [('controller', 'add a virtio-scsi controller to guest web1 (persistent)', CONFIG),
+     [('controller', 'add virtio-scsi controller 0 to guest web1 (persistent)', CONFIG),
       ('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (live and persistent)', BOTH)], 'sda'),
     ('scsi, another scsi model counts', params(bus='scsi', source=src(block='/dev/vg0/db')),
      guest(config_ctl=(('scsi', 'lsilogic', '0'),)),
      [('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (live and persistent)', BOTH)], 'sda'),
     ('scsi on a stopped guest', params(bus='scsi', source=src(block='/dev/vg0/db')), STOPPED,
-     [('controller', 'add a virtio-scsi controller to guest web1 (persistent)', CONFIG),
+     [('controller', 'add virtio-scsi controller 0 to guest web1 (persistent)', CONFIG),
       ('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (persistent)', CONFIG)], 'sda'),
     ('scsi live only', params(bus='scsi', source=src(block='/dev/vg0/db'), persistent=False), RUNNING,
-     [('controller', 'add a virtio-scsi controller to guest web1 (live)', LIVE),
+     [('controller', 'add virtio-scsi controller 0 to guest web1 (live)', LIVE),
       ('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (live)', LIVE)], 'sda'),
     ('scsi, persistent only', params(bus='scsi', source=src(block='/dev/vg0/db'), live=False), RUNNING,
-     [('controller', 'add a virtio-scsi controller to guest web1 (persistent)', CONFIG),
+     [('controller', 'add virtio-scsi controller 0 to guest web1 (persistent)', CONFIG),
       ('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (persistent)', CONFIG)], 'sda'),
     ('scsi disk after the sata cdrom', params(bus='scsi', source=src(file='/srv/d.raw')),
      guest(config=(ROOT, CD), config_ctl=(SCSI_CTL,)),
@@ -432,7 +432,7 @@ ATTACH_CASES = [
      [('attach', 'attach cdrom sda (scsi, no media) to guest web1 (persistent; an empty cdrom cannot be hot-plugged: '
                  'takes effect at the next boot)', CONFIG)], 'sda'),
     ('empty scsi cdrom, no controller', params(device='cdrom', bus='scsi', target='sda'), RUNNING,
-     [('controller', 'add a virtio-scsi controller to guest web1 (persistent)', CONFIG),
+     [('controller', 'add virtio-scsi controller 0 to guest web1 (persistent)', CONFIG),
       ('attach', 'attach cdrom sda (scsi, no media) to guest web1 (persistent; an empty cdrom cannot be hot-plugged: '
                  'takes effect at the next boot)', CONFIG)], 'sda'),
     ('empty usb cdrom on a running guest', params(device='cdrom', bus='usb', target='sdc'), RUNNING,
