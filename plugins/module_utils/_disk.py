@@ -140,6 +140,10 @@ def request_from_params(p):
         model[key] = p.get(key)
     if p.get('startup_policy') and _disk_xml.source_kind(source) == 'network':
         raise KvmStorageError('%s: startup_policy applies to file, block and volume sources' % label)
+    if p.get('startup_policy') == 'requisite' and device not in ('cdrom', 'floppy'):
+        # libvirt: "disk startupPolicy 'requisite' is allowed only for cdrom or floppy"
+        raise KvmStorageError('%s: startup_policy requisite applies to a cdrom or floppy; use optional for a %s'
+                              % (label, device))
     return DiskRequest(domain=domain, state=p['state'], model=model, live=p.get('live'), persistent=p['persistent'],
                        timeout=p['timeout'], label=label, allow_missing=bool(p.get('allow_missing')))
 
@@ -365,8 +369,8 @@ def _check_exists(request, model, facts):
     if model.get('startup_policy') in ('optional', 'requisite') or request.allow_missing:
         return
     raise KvmStorageError('%s: %s does not exist, and the guest could not start with it; create it first, set '
-                          'startup_policy: optional (or requisite) to start the guest without it, or allow_missing: true '
-                          'if it will exist before the guest starts' % (request.label, model['source'][kind]))
+                          'startup_policy: optional to start the guest without it, or allow_missing: true if it will '
+                          'exist before the guest starts' % (request.label, model['source'][kind]))
 
 
 def plan(request, dom, facts=None):

@@ -274,7 +274,15 @@ class DiskAdapter(object):
         xml = _xml.to_string(_disk_xml.build(step.args['model']), pretty=False)
         if 'live' in scopes and self.stopped_during_detach:
             return None   # the guest stopped during an earlier live detach: no running copy left
-        _call(text, self.dom.detachDeviceFlags, xml, _flags(scopes))
+        try:
+            _call(text, self.dom.detachDeviceFlags, xml, _flags(scopes))
+        except KvmStorageError:
+            # libvirt's answer when the guest dies under the call ("Missing monitor reply
+            # object", "domain is not running"): say what happened to the guest instead.
+            if 'live' in scopes and not self._state(text)[0]:
+                self.stopped_during_detach.append(step.args['target'])
+                return None
+            raise
         if 'live' in scopes:
             self._wait_released(step.args['target'], step.args['timeout'], text)
         return None

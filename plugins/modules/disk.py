@@ -196,8 +196,9 @@ options:
   startup_policy:
     description:
       - What libvirt does when the source is missing at guest start (O(source.file), O(source.block),
-        O(source.volume)). V(optional) starts the guest without the media, V(requisite) starts without it but keeps
-        it required at a restore/migration, V(mandatory) (libvirt's default) refuses to start.
+        O(source.volume)). V(optional) starts the guest without the media, V(requisite) (CD-ROM and floppy only)
+        starts without it but keeps it required at a restore or migration, V(mandatory) (libvirt's default) refuses
+        to start.
       - With V(optional) or V(requisite) a source that does not exist yet is accepted.
     type: str
     choices: [mandatory, requisite, optional]

@@ -132,3 +132,33 @@ def test_live_controller_that_stays_is_not_reported_removed(monkeypatch):
     with pytest.raises(KvmStorageError) as exc:
         undo()
     assert 'still shows controller 1' in exc.value.msg
+
+
+class DiesInTheCall(FakeDom):
+    """libvirt's detach call itself fails because the guest was destroyed under it."""
+
+    def __init__(self, gone):
+        super(DiesInTheCall, self).__init__()
+        self.gone = gone
+
+    def detachDeviceFlags(self, xml, flags):
+        if flags & libvirt.VIR_DOMAIN_AFFECT_LIVE:
+            err = libvirt.libvirtError('internal error: Missing monitor reply object')
+            err.err = (libvirt.VIR_ERR_INTERNAL_ERROR, libvirt.VIR_FROM_QEMU, 'Missing monitor reply object', 2, '',
+                       None, None, 0, 0)
+            raise err
+        return super(DiesInTheCall, self).detachDeviceFlags(xml, flags)
+
+    def isActive(self):
+        if self.gone:
+            raise _not_found()
+        return 0
+
+
+def test_guest_destroyed_under_the_detach_call():
+    a = adapter(DiesInTheCall(gone=False))
+    assert a.apply(detach_step('live')) is None
+    assert a.stopped_during_detach == ['vdb']
+    with pytest.raises(GuestGone) as exc:
+        adapter(DiesInTheCall(gone=True)).apply(detach_step('live'))
+    assert 'went away meanwhile' in exc.value.msg

@@ -1147,15 +1147,15 @@ MISSING_CASES = [
     # (id, params, guest, None or fragments of the refusal)
     ('stopped guest: refused', params(source=src(file='/srv/later.raw'), format='raw'), STOPPED,
      ['guest web1: /srv/later.raw does not exist, and the guest could not start with it; create it first, set '
-      'startup_policy: optional (or requisite) to start the guest without it, or allow_missing: true if it will exist '
-      'before the guest starts']),
+      'startup_policy: optional to start the guest without it, or allow_missing: true if it will exist before the '
+      'guest starts']),
     ('block device: refused', params(source=src(block='/dev/vg0/later'), format='raw'), STOPPED, ['/dev/vg0/later does not exist']),
     ('startup_policy mandatory: refused', params(source=src(file='/srv/later.raw'), format='raw',
                                                  startup_policy='mandatory'), STOPPED, ['does not exist']),
     ('startup_policy optional', params(source=src(file='/srv/later.raw'), format='raw', startup_policy='optional'),
      STOPPED, None),
-    ('startup_policy requisite', params(source=src(file='/srv/later.raw'), format='raw', startup_policy='requisite'),
-     STOPPED, None),
+    ('startup_policy requisite, cdrom', params(device='cdrom', target='sda', source=src(file='/srv/later.iso'),
+                                               startup_policy='requisite'), STOPPED, None),
     ('allow_missing', params(source=src(file='/srv/later.raw'), format='raw', allow_missing=True), STOPPED, None),
 ]
 
@@ -1183,6 +1183,12 @@ def test_missing_source_detach_is_not_refused():
     pl, _final = run_f(absent(source=src(file='/srv/data.raw')), guest(config=(ROOT, DATA), active=False),
                        facts(exists=False, probed=None))
     assert steps_of(pl) == [_detach_config('vdb')]
+
+
+def test_requisite_on_a_disk_refused():
+    with pytest.raises(KvmStorageError) as exc:
+        request_from_params(params(source=src(file='/srv/a.raw'), startup_policy='requisite'))
+    assert exc.value.msg == 'guest web1: startup_policy requisite applies to a cdrom or floppy; use optional for a disk'
 
 
 def test_startup_policy_on_a_network_source_refused():
