@@ -401,15 +401,12 @@ def plan(request, dom, facts=None):
         existing = holders['config'] or holders['live']
         model['target'] = existing[0]['target'] if existing else pick_target(
             model['bus'], dom.live_disks, dom.config_disks)
-    else:
+    twin = None
+    if explicit:
         for scope in ('live', 'config'):
             for have in holders[scope]:
-                if have['target'] != model['target'] and not _may_share(have, model):
-                    raise ConflictError(
-                        '%s: %s is already attached as %s (%s definition); one image attached twice to one guest '
-                        'is corrupted by it - use target %s, or set shareable (or readonly) on both'
-                        % (request.label, _describe_source(model['source']), have['target'],
-                           'running' if scope == 'live' else 'persistent', have['target']))
+                if twin is None and have['target'] != model['target'] and not _may_share(have, model):
+                    twin = (scope, have)
     element = _disk_xml.build(model)
     what = '%s %s (%s, %s)' % (model['device'], model['target'], model['bus'], _describe_source(model['source']))
     attach, update = [], []
@@ -432,6 +429,12 @@ def plan(request, dom, facts=None):
                                 % (request.label, model['target'], _describe_source(have['source']),
                                    _describe_source(model['source'])))
         _refuse_differences(request, have, model, facts)
+    if twin is not None:
+        scope, have = twin
+        raise ConflictError('%s: %s is already attached as %s (%s definition); one image attached twice to one guest '
+                            'is corrupted by it - use target %s, or set shareable (or readonly) on both'
+                            % (request.label, _describe_source(model['source']), have['target'],
+                               'running' if scope == 'live' else 'persistent', have['target']))
     found_config = 'config' in scopes and (holders['config'] or _at(dom.config_disks, model['target']))
     if 'live' in attach and model['bus'] not in HOTPLUG and 'config' not in attach and found_config:
         # The drive is (or will be) in the persistent definition; the running guest gets

@@ -1195,3 +1195,13 @@ def test_startup_policy_on_a_network_source_refused():
     with pytest.raises(KvmStorageError) as exc:
         request_from_params(params(source=net('gluster', 'gv0/a', LOCAL), startup_policy='optional'))
     assert exc.value.msg == 'guest web1: startup_policy applies to file, block and volume sources'
+
+
+def test_taken_target_is_named_before_the_twin():
+    # The target holds other storage and the source sits elsewhere: the taken target is the
+    # first thing to fix.
+    usb = keyed(disk('sdb', 'usb', '/srv/usb.raw'), frozenset([('path', '/srv/usb.raw')]))
+    with pytest.raises(ConflictError) as exc:
+        run_f(params(target='vda', source=src(file='/srv/usb.raw')), guest(config=(ROOT_K, usb)),
+              facts(keys=frozenset([('path', '/srv/usb.raw')])))
+    assert 'target vda already holds /srv/web1.qcow2, not /srv/usb.raw' in exc.value.msg
