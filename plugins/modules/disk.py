@@ -255,6 +255,19 @@ EXAMPLES = r"""
     source: {file: /var/lib/libvirt/isos/debian-12.iso}
     readonly: true
 
+- name: An ISO that may be missing when the guest starts (the guest then boots without it)
+  kvm.storage.disk:
+    domain: web1
+    device: cdrom
+    target: sdb
+    source: {file: /var/lib/libvirt/isos/tools.iso}
+    startup_policy: optional
+
+- name: A qcow2 image file; its format is read from the image (format raw would be refused)
+  kvm.storage.disk:
+    domain: web1
+    source: {file: /var/lib/libvirt/images/web1-scratch.qcow2}
+
 - name: Eject it
   kvm.storage.disk:
     domain: web1
