@@ -519,7 +519,6 @@ def _plan_detach(steps, request, scopes, by_scope, holders):
             found[scope] = list(holders[scope])
     live = found.get('live', [])
     config = found.get('config', [])
-    config_targets = set(d['target'] for d in config)
     for have in live:
         if have['bus'] in HOTPLUG:
             steps.add('detach', 'detach disk %s from guest %s (live, waiting up to %d s for the guest to release it)'
@@ -535,5 +534,4 @@ def _plan_detach(steps, request, scopes, by_scope, holders):
         steps.add('detach', text, scopes=['config'], target=have['target'], model=have, timeout=request.timeout)
     # A non-hot-pluggable disk left only in the running guest leaves it at shutdown; nothing
     # more can be done live (a second run must not fail or change).
-    del config_targets
     return steps

@@ -10,7 +10,8 @@ import copy
 import pytest
 
 from ansible_collections.kvm.storage.plugins.module_utils._disk import (
-    DomainView, argument_spec, pick_target, plan, request_from_params)
+    DomainView, SourceFacts, argument_spec, live_differences, pick_target, plan, request_from_params,
+    scsi_controller_of, target_index)
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
 
 Q35 = frozenset(['fdc', 'scsi', 'virtio', 'usb', 'sata'])     # what domain capabilities list for q35
@@ -843,9 +844,6 @@ def test_absent_target_holding_another_source():
 # =======================================================================================
 # The guest-disk safety holes: format from the header, identity by storage, one target
 # across live and persistent, SCSI controllers per target, missing files.
-
-from ansible_collections.kvm.storage.plugins.module_utils._disk import (  # noqa: E402  pylint: disable=wrong-import-position
-    SourceFacts, live_differences, scsi_controller_of, target_index)
 
 POOL_PATH = '/var/lib/libvirt/images/data.qcow2'
 VOL_KEYS = frozenset([('path', POOL_PATH), ('inode', 2049, 77), ('volume', 'images', 'data.qcow2')])
