@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-libvirt = pytest.importorskip('libvirt')
+from ansible_collections.kvm.storage.plugins.module_utils import _disk_adapter
+from ansible_collections.kvm.storage.plugins.module_utils._disk_adapter import DiskAdapter, GuestGone
+from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
+from ansible_collections.kvm.storage.plugins.module_utils._plan import Step
 
-from ansible_collections.kvm.storage.plugins.module_utils import _disk_adapter  # noqa: E402
-from ansible_collections.kvm.storage.plugins.module_utils._disk_adapter import DiskAdapter, GuestGone  # noqa: E402
-from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError  # noqa: E402
-from ansible_collections.kvm.storage.plugins.module_utils._plan import Step  # noqa: E402
+libvirt = pytest.importorskip('libvirt')
 
 VDB = "<disk type='file' device='disk'><source file='/srv/d.raw'/><target dev='vdb' bus='virtio'/></disk>"
 
