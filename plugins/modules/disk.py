@@ -24,18 +24,18 @@ description:
     second copy; without O(target) the disk keeps the target it has in either definition (live or persistent), or
     gets the first free name of the bus (vdX, sdX, hdX, fdX). A second attachment of one image to one guest at
     another target is refused unless both are O(shareable) (or both read-only).
-  - The image's format is read from its header (file, volume and readable block sources): O(format) may be left
-    out, and a O(format) that contradicts the header (V(raw) on a qcow2 image, which the guest would overwrite) is
+  - The image's format is read from its header (file, volume and readable block sources), so O(format) may be left
+    out; a O(format) that contradicts the header (V(raw) on a qcow2 image, which the guest would overwrite) is
     refused. An image with a LUKS header is never guessed V(raw).
   - A file or block device that does not exist is refused (a stopped guest could not start) unless
     O(startup_policy) is V(optional) or V(requisite), or O(allow_missing=true).
   - Changing the media of a CD-ROM or floppy drive is an update of that drive, live where the guest runs.
   - A live detach waits until the guest has released the disk (up to O(timeout)); a guest that does not let go
     gets an error and its persistent definition stays unchanged. A guest that stops meanwhile takes the running
-    copy with it: the persistent definition is then changed and a warning says so. The volume itself always stays.
+    copy with it; the persistent definition is then changed and a warning says so. The volume itself always stays.
   - O(state=absent) with a source detaches every target that holds that storage, in the running guest and in the
     persistent definition.
-  - A virtio-scsi disk gets the controller its target sits on (libvirt puts seven units on each: V(sda)-V(sdg) on
+  - A virtio-scsi disk gets the controller its target sits on (libvirt puts seven units on each, V(sda)-V(sdg) on
     controller 0, V(sdh)-V(sdn) on controller 1, ...), a virtio-scsi one in each definition; controllers added by
     a run that then fails are removed again.
 author:
