@@ -6,7 +6,11 @@
 #   KVMST-GUEST-READY kernel=<kver> modules=<loaded>/<total>
 # on the serial console, then sleeps forever, printing a line
 #   kvmst-guest: block devices: <names>
-# whenever the set of block devices changes (handy for hot-plug tests).
+# whenever the set of block devices changes (handy for hot-plug tests). With
+# kvmst.write=vdb[,sdc...] on the kernel command line it also writes 1 MiB of random data
+# at offset 0 of each named disk when it appears, printing
+#   kvmst-guest: wrote 1 MiB to <name>
+# (a guest that writes to its disks, for the data-safety tests).
 #
 # Prints on stdout (eval-able): the kernel.sh lines plus
 #   KVMST_INITRD=/var/cache/kvmst-lab/guest/<hash>/initrd.cgz
@@ -107,10 +111,29 @@ while read -r ko; do
     if insmod "/lib/modules/\$ko" 2>/dev/null; then ok=\$((ok + 1)); else echo "kvmst-guest: insmod \$ko failed"; fi
 done </etc/kvmst-modules
 echo "$MARKER kernel=\$(uname -r) modules=\$ok/\$total uptime=\$(cut -d' ' -f1 /proc/uptime)s"
+# kvmst.write=vdb,sdh on the kernel command line: a guest that writes to its disks. Each
+# named disk gets 1 MiB of random data at offset 0 (fsync'ed) as soon as it appears, and
+# again after it was unplugged and plugged back: what a guest that formats its new disk
+# does to the image under it.
+writes="\$(sed -n 's/.*kvmst[.]write=\([^ ]*\).*/\1/p' /proc/cmdline | tr ',' ' ')"
+written=""
 last=""
 while :; do
     now="\$(ls /sys/block | tr '\n' ' ')"
     if [ "\$now" != "\$last" ]; then echo "kvmst-guest: block devices: \$now"; last="\$now"; fi
+    kept=""
+    for d in \$written; do [ -b "/dev/\$d" ] && kept="\$kept \$d"; done
+    written="\$kept"
+    for d in \$writes; do
+        case " \$written " in *" \$d "*) continue ;; esac
+        [ -b "/dev/\$d" ] || continue
+        if dd if=/dev/urandom of="/dev/\$d" bs=65536 count=16 conv=fsync 2>/dev/null; then
+            echo "kvmst-guest: wrote 1 MiB to \$d"
+        else
+            echo "kvmst-guest: write to \$d failed"
+        fi
+        written="\$written \$d"
+    done
     sleep 2
 done
 EOF

@@ -24,7 +24,12 @@ DEFAULT_BUS = {'disk': 'virtio', 'cdrom': 'sata', 'floppy': 'fdc', 'lun': 'scsi'
 # Buses qemu can hot-plug a disk on (LAB.md: sata and ide refuse, fdc has no hotplug).
 HOTPLUG = ('virtio', 'scsi', 'usb')
 TUNING = ('format', 'cache', 'io', 'discard', 'detect_zeroes', 'iothread', 'readonly', 'shareable', 'serial',
-          'wwn', 'boot_order', 'sgio', 'rawio')
+          'wwn', 'boot_order', 'sgio', 'rawio', 'startup_policy')
+# Formats the disk option accepts; a header of another format (qcow v1) cannot be attached.
+FORMATS = ('raw', 'qcow2', 'qed', 'vmdk', 'vdi', 'vpc', 'vhdx', 'iso')
+# libvirt writes one virtio-scsi controller's worth of units per sdX name: sda..sdg on
+# controller 0, sdh..sdn on controller 1, ... (the issue: sdh lands on controller 1).
+SCSI_UNITS_PER_CONTROLLER = 7
 
 
 def argument_spec():
@@ -65,6 +70,8 @@ def argument_spec():
         boot_order=dict(type='int'),
         sgio=dict(type='str', choices=['filtered', 'unfiltered']),
         rawio=dict(type='bool'),
+        startup_policy=dict(type='str', choices=['mandatory', 'requisite', 'optional']),
+        allow_missing=dict(type='bool', default=False),
         live=dict(type='bool'),
         persistent=dict(type='bool', default=True),
         timeout=dict(type='int', default=30),
@@ -131,8 +138,14 @@ def request_from_params(p):
     model = {'device': device, 'bus': bus, 'target': target, 'source': source}
     for key in TUNING:
         model[key] = p.get(key)
+    if p.get('startup_policy') and _disk_xml.source_kind(source) == 'network':
+        raise KvmStorageError('%s: startup_policy applies to file, block and volume sources' % label)
+    if p.get('startup_policy') == 'requisite' and device not in ('cdrom', 'floppy'):
+        # libvirt: "disk startupPolicy 'requisite' is allowed only for cdrom or floppy"
+        raise KvmStorageError('%s: startup_policy requisite applies to a cdrom or floppy; use optional for a %s'
+                              % (label, device))
     return DiskRequest(domain=domain, state=p['state'], model=model, live=p.get('live'), persistent=p['persistent'],
-                       timeout=p['timeout'], label=label)
+                       timeout=p['timeout'], label=label, allow_missing=bool(p.get('allow_missing')))
 
 
 class DomainView(object):
@@ -151,16 +164,79 @@ class DomainView(object):
         self.machine = machine
 
 
-def _find(disks, model):
-    if model['target']:
-        for d in disks:
-            if d['target'] == model['target']:
-                return d
-        return None
+class SourceFacts(object):
+    """What the adapter read of the requested source: its identity keys (``_identity``), whether
+    it exists (None: unknown, e.g. over a remote URI), the format its header says
+    (``_image_header``: None when it could not be read) and, for a pool volume, the format
+    libvirt reports for it."""
+
+    def __init__(self, keys=frozenset(), exists=None, probed=None, volume_format=None, path=None):
+        self.keys = frozenset(keys)
+        self.exists = exists
+        self.probed = probed
+        self.volume_format = volume_format
+        self.path = path
+
+
+def _holds(disk, source, keys):
+    """Whether ``disk`` reaches the storage of ``source``: by identity keys when both are known
+    (a volume and its path, a symlink, ``/./``, hard links, every alias of a device), else by
+    the literal source."""
+    if not source or not disk.get('source'):
+        return False
+    if keys and disk.get('keys'):
+        return bool(keys & disk['keys'])
+    return _disk_xml.same_source(disk['source'], source)
+
+
+def _same_storage(a, b):
+    return _holds(a, b['source'], b.get('keys') or frozenset())
+
+
+def live_differences(live_disks, config_disks, reported):
+    """{target: (differences, other target or None)} between the running guest and its
+    persistent definition: settings of one target, and a disk present in one definition only
+    (``presence``), also when the other one holds the same storage at another target
+    (``target``: a power cycle would move it, or the two copies would both be attached)."""
+    live = dict((d['target'], d) for d in live_disks)
+    config = dict((d['target'], d) for d in config_disks)
+    out = {}
+    for target in sorted(set(live) | set(config)):
+        have_live, have_config = live.get(target), config.get(target)
+        differences, other = [], None
+        if have_live and have_config:
+            for key in reported:
+                if key == 'source':
+                    if (have_live['source'] or have_config['source']) and not _same_storage(have_live, have_config):
+                        differences.append(key)
+                elif have_live.get(key) != have_config.get(key):
+                    differences.append(key)
+        else:
+            differences.append('presence')
+            have = have_live or have_config
+            elsewhere = config_disks if have_live else live_disks
+            for twin in elsewhere:
+                if twin['target'] != target and have['source'] and _same_storage(have, twin):
+                    differences.append('target')
+                    other = twin['target']
+                    break
+        out[target] = (differences, other)
+    return out
+
+
+def _at(disks, target):
     for d in disks:
-        if model['source'] and _disk_xml.same_source(d['source'], model['source']):
+        if d['target'] == target:
             return d
     return None
+
+
+def _may_share(have, model):
+    """A second attachment of one image to one guest: only read-only on both sides, or
+    shareable on both (qemu's image locks refuse anything else, or the guest corrupts it)."""
+    ro_want = bool(model.get('readonly')) or model['device'] == 'cdrom'
+    ro_have = bool(have.get('readonly')) or have['device'] == 'cdrom'
+    return ro_want and ro_have or bool(model.get('shareable')) and bool(have.get('shareable'))
 
 
 def pick_target(bus, *disk_lists):
@@ -223,7 +299,83 @@ def _differs(have, want):
     return out
 
 
-def plan(request, dom):
+def target_index(target, prefix):
+    """sda -> 0, sdh -> 7, sdz -> 25, sdaa -> 26 (libvirt's numbering of target names)."""
+    index = 0
+    for ch in target[len(prefix):]:
+        index = index * 26 + (ord(ch) - ord('a') + 1)
+    return index - 1
+
+
+def scsi_controller_of(target):
+    return target_index(target, 'sd') // SCSI_UNITS_PER_CONTROLLER
+
+
+_RAWISH = ('raw', 'iso')
+
+
+def decide_format(request, model, facts):
+    """The driver format of the disk: what the image's header says, checked against a declared
+    format (a qcow2 image attached as raw is overwritten by its guest: the header is just the
+    first bytes of a raw disk). Never guessed raw for an image with a qcow2 or LUKS header."""
+    label, declared = request.label, model['format']
+    kind = _disk_xml.source_kind(model['source'])
+    what = _describe_source(model['source'])
+    if kind is None or kind == 'network' or facts is None:
+        return declared   # nothing read of it: libvirt's own default (raw, or the volume's format)
+    probed = facts.probed
+    if probed == 'luks':
+        if declared == 'raw':
+            return 'raw'   # the guest gets the encrypted bytes and unlocks them itself
+        raise ConflictError('%s: %s has a LUKS header; this module does not open LUKS images for qemu, set format: raw '
+                            'to hand the encrypted bytes to the guest (which unlocks them itself)%s'
+                            % (label, what, '' if declared is None else ', not format: %s' % declared))
+    if probed is not None:
+        if declared is None:
+            if probed not in FORMATS:
+                raise ConflictError('%s: %s is a %s image, which qemu cannot attach through this module; convert it '
+                                    '(qemu-img convert -O qcow2) first' % (label, what, probed))
+            return probed
+        if declared == probed or declared in _RAWISH and probed == 'raw':
+            return declared
+        if probed == 'raw':
+            raise ConflictError('%s: %s has no %s header (it reads as raw); attaching it as %s would fail or '
+                                'misread it - check the path, or set format: raw' % (label, what, declared, declared))
+        raise ConflictError('%s: %s is a %s image (its header says so), not %s; attached as %s the guest would '
+                            'overwrite its %s metadata - set format: %s or leave format out'
+                            % (label, what, probed, declared, declared, probed, probed))
+    known = facts.volume_format
+    if known is not None:
+        if declared is None:
+            return known
+        if declared == known or declared in _RAWISH and known in _RAWISH:
+            return declared
+        raise ConflictError('%s: %s is a %s volume, not %s; set format: %s or leave format out'
+                            % (label, what, known, declared, known))
+    if declared is not None:
+        return declared
+    if model['device'] in ('cdrom', 'floppy'):
+        return 'raw'
+    raise KvmStorageError('%s: the format of %s cannot be read (%s); set format' % (
+        label, what, 'it does not exist yet' if facts.exists is False else 'its header is not readable from here'))
+
+
+def _check_exists(request, model, facts):
+    """A file or device that does not exist makes a defined guest unable to start: refused
+    unless the request says it may be missing (startup_policy optional/requisite, allow_missing)."""
+    kind = _disk_xml.source_kind(model['source'])
+    if facts is None or facts.exists is not False or kind not in ('file', 'block'):
+        return
+    if model.get('startup_policy') in ('optional', 'requisite') or request.allow_missing:
+        return
+    raise KvmStorageError('%s: %s does not exist, and the guest could not start with it; create it first, set '
+                          'startup_policy: optional to start the guest without it, or allow_missing: true if it will '
+                          'exist before the guest starts' % (request.label, model['source'][kind]))
+
+
+def plan(request, dom, facts=None):
+    """(steps, final model) for ``request`` on guest ``dom`` (a DomainView) with ``facts``
+    (SourceFacts of the requested source, None when nothing could be read of it)."""
     steps = Plan()
     model = dict(request.model)
     if dom is None:
@@ -232,24 +384,43 @@ def plan(request, dom):
     if request.state == 'present' and dom.buses is not None and model['bus'] not in dom.buses:
         raise KvmStorageError('%s: its machine type %s cannot carry bus %s; use one of %s'
                               % (request.label, dom.machine or '', model['bus'], ', '.join(sorted(dom.buses))))
+    keys = facts.keys if facts is not None else frozenset()
     by_scope = {'live': dom.live_disks, 'config': dom.config_disks}
-    found = dict((s, _find(by_scope[s], model)) for s in scopes)
+    # Every disk of either definition that reaches the requested storage, whatever its target
+    # or the name it is attached by: the live and the persistent copy are one disk.
+    holders = dict((s, [d for d in by_scope[s] if _holds(d, model['source'], keys)]) for s in ('live', 'config'))
     if request.state == 'absent':
-        return _plan_detach(steps, request, scopes, found), None
-    if model['target'] is None:
-        existing = [f for f in found.values() if f]
+        return _plan_detach(steps, request, scopes, by_scope, holders), None
+    _check_exists(request, model, facts)
+    if model['source']:
+        model['format'] = decide_format(request, model, facts)
+    explicit = model['target'] is not None
+    if not explicit:
+        # The target the storage already has (the persistent one first: it is what the guest
+        # boots with), so the other definition gets the same one.
+        existing = holders['config'] or holders['live']
         model['target'] = existing[0]['target'] if existing else pick_target(
             model['bus'], dom.live_disks, dom.config_disks)
-        found = dict((s, _find(by_scope[s], model)) for s in scopes)
+    twin = None
+    if explicit:
+        for scope in ('live', 'config'):
+            for have in holders[scope]:
+                if twin is None and have['target'] != model['target'] and not _may_share(have, model):
+                    twin = (scope, have)
     element = _disk_xml.build(model)
     what = '%s %s (%s, %s)' % (model['device'], model['target'], model['bus'], _describe_source(model['source']))
     attach, update = [], []
     for scope in scopes:
-        have = found[scope]
+        held = holders[scope]
+        if held and (not explicit or any(d['target'] == model['target'] for d in held)):
+            have = _at(held, model['target']) or held[0]
+            _refuse_differences(request, have, model, facts)
+            continue
+        have = _at(by_scope[scope], model['target'])
         if have is None:
             attach.append(scope)
             continue
-        same = _disk_xml.same_source(have['source'], model['source']) or (not have['source'] and not model['source'])
+        same = not have['source'] and not model['source']
         if not same:
             if model['device'] in ('cdrom', 'floppy') and have['device'] == model['device']:
                 update.append(scope)
@@ -257,11 +428,15 @@ def plan(request, dom):
             raise ConflictError('%s: target %s already holds %s, not %s; remove that disk first or pick another target'
                                 % (request.label, model['target'], _describe_source(have['source']),
                                    _describe_source(model['source'])))
-        diffs = _differs(have, model)
-        if diffs:
-            raise ConflictError('%s: disk %s exists with other %s; detach it (state: absent) and attach it again to '
-                                'change that' % (request.label, model['target'], ', '.join(diffs)))
-    if 'live' in attach and model['bus'] not in HOTPLUG and 'config' not in attach and found.get('config'):
+        _refuse_differences(request, have, model, facts)
+    if twin is not None:
+        scope, have = twin
+        raise ConflictError('%s: %s is already attached as %s (%s definition); one image attached twice to one guest '
+                            'is corrupted by it - use target %s, or set shareable (or readonly) on both'
+                            % (request.label, _describe_source(model['source']), have['target'],
+                               'running' if scope == 'live' else 'persistent', have['target']))
+    found_config = 'config' in scopes and (holders['config'] or _at(dom.config_disks, model['target']))
+    if 'live' in attach and model['bus'] not in HOTPLUG and 'config' not in attach and found_config:
         # The drive is (or will be) in the persistent definition; the running guest gets
         # it at the next boot, since this bus cannot be hot-plugged.
         attach.remove('live')
@@ -276,6 +451,19 @@ def plan(request, dom):
         steps.add('update', '%s of guest %s (%s)' % (words, dom.name, _scope_words(update)), scopes=update,
                   element=element, target=model['target'])
     return steps, model
+
+
+def _refuse_differences(request, have, model, facts):
+    diffs = _differs(have, model)
+    if not diffs:
+        return
+    probed = facts.probed if facts is not None else None
+    if 'format' in diffs and have.get('format') in _RAWISH and model['format'] == probed and probed not in _RAWISH:
+        raise ConflictError('%s: disk %s attaches a %s image as %s, so the guest can overwrite its %s metadata; '
+                            'detach it (state: absent) and attach it again without format'
+                            % (request.label, have['target'], model['format'], have['format'], model['format']))
+    raise ConflictError('%s: disk %s exists with other %s; detach it (state: absent) and attach it again to '
+                        'change that' % (request.label, have['target'], ', '.join(diffs)))
 
 
 def _scope_words(scopes):
@@ -299,41 +487,51 @@ def _plan_attach(steps, request, dom, model, element, scopes, what):
         scopes = ['config']
         note = '; an empty %s cannot be hot-plugged: takes effect at the next boot' % model['device']
     if model['bus'] == 'scsi':
+        # The controller the target's unit sits on, in each definition that gets the disk,
+        # always virtio-scsi: left to libvirt, a persistent attach adds an lsilogic one.
+        index = scsi_controller_of(model['target'])
         for scope in scopes:
             have = dom.live_controllers if scope == 'live' else dom.config_controllers
-            if not any(c[0] == 'scsi' for c in have):
-                steps.add('controller', 'add a virtio-scsi controller to guest %s (%s)' % (dom.name, _scope_words([scope])),
-                          scopes=[scope])
+            if not any(c[0] == 'scsi' and str(c[2]) == str(index) for c in have):
+                steps.add('controller', 'add virtio-scsi controller %d to guest %s (%s)'
+                          % (index, dom.name, _scope_words([scope])), scopes=[scope], index=index)
     steps.add('attach', 'attach %s to guest %s (%s%s)' % (what, dom.name, _scope_words(scopes), note),
               scopes=scopes, element=element, target=model['target'])
 
 
-def _plan_detach(steps, request, scopes, found):
-    present = [s for s in scopes if found[s] is not None]
-    if not present:
-        return steps
+def _plan_detach(steps, request, scopes, by_scope, holders):
+    """Detach every target that holds the requested storage (or the one target named), the
+    running guest first: the persistent definition only changes once the guest let go."""
     want = request.model['source']
-    for scope in present:
-        have = found[scope]['source']
-        if want and not _disk_xml.same_source(have, want):
-            raise ConflictError('%s: target %s holds %s, not %s; nothing was detached'
-                                % (request.label, found[scope]['target'], _describe_source(have),
-                                   _describe_source(want)))
-    target = found[present[0]]['target']
-    if 'live' in present and found['live']['bus'] not in HOTPLUG:
-        if 'config' not in present:
-            # Already gone from the definition: it leaves the running guest at shutdown,
-            # and nothing more can be done live (a second run must not fail or change).
-            return steps
-        steps.add('detach', 'detach disk %s from guest %s (persistent; %s cannot be unplugged live: it stays in the '
-                  'running guest until it is shut down)' % (target, request.domain, found['live']['bus']),
-                  scopes=['config'], target=found['config']['target'], model=found['config'], timeout=request.timeout)
-        return steps
-    if 'live' in present:
-        steps.add('detach', 'detach disk %s from guest %s (live, waiting up to %d s for the guest to release it)'
-                  % (target, request.domain, request.timeout), scopes=['live'], target=target,
-                  model=found['live'], timeout=request.timeout)
-    if 'config' in present:
-        steps.add('detach', 'detach disk %s from guest %s (persistent)' % (found['config']['target'], request.domain),
-                  scopes=['config'], target=found['config']['target'], model=found['config'], timeout=request.timeout)
+    target = request.model['target']
+    found = {}
+    for scope in scopes:
+        if target is not None:
+            have = _at(by_scope[scope], target)
+            if have is None:
+                continue
+            if want and not any(d is have for d in holders[scope]):
+                raise ConflictError('%s: target %s holds %s, not %s; nothing was detached'
+                                    % (request.label, target, _describe_source(have['source']),
+                                       _describe_source(want)))
+            found[scope] = [have]
+        elif holders[scope]:
+            found[scope] = list(holders[scope])
+    live = found.get('live', [])
+    config = found.get('config', [])
+    for have in live:
+        if have['bus'] in HOTPLUG:
+            steps.add('detach', 'detach disk %s from guest %s (live, waiting up to %d s for the guest to release it)'
+                      % (have['target'], request.domain, request.timeout), scopes=['live'], target=have['target'],
+                      model=have, timeout=request.timeout)
+    for have in config:
+        live_twin = [d for d in live if d['target'] == have['target']]
+        if live_twin and live_twin[0]['bus'] not in HOTPLUG:
+            text = ('detach disk %s from guest %s (persistent; %s cannot be unplugged live: it stays in the running '
+                    'guest until it is shut down)' % (have['target'], request.domain, live_twin[0]['bus']))
+        else:
+            text = 'detach disk %s from guest %s (persistent)' % (have['target'], request.domain)
+        steps.add('detach', text, scopes=['config'], target=have['target'], model=have, timeout=request.timeout)
+    # A non-hot-pluggable disk left only in the running guest leaves it at shutdown; nothing
+    # more can be done live (a second run must not fail or change).
     return steps

@@ -8,38 +8,35 @@
 from __future__ import annotations
 
 from ansible_collections.kvm.storage.plugins.module_utils import _disk
-from ansible_collections.kvm.storage.plugins.module_utils import _disk_xml
-from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
-from ansible_collections.kvm.storage.plugins.module_utils import _volume
-from ansible_collections.kvm.storage.plugins.module_utils import _volume_xml
-from ansible_collections.kvm.storage.plugins.module_utils import _xml
 from ansible_collections.kvm.storage.plugins.module_utils._disk_adapter import DiskAdapter
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan
 
 REPORTED = ('target', 'bus', 'device', 'source', 'format', 'cache', 'io', 'discard', 'detect_zeroes', 'iothread',
-            'readonly', 'shareable', 'serial', 'wwn', 'boot_order')
-
-
-def _volume_format(conn, source, label):
-    """A pool volume's format, for a disk whose format was not given."""
-    vol = _libvirt.lookup_volume(conn, source['volume']['pool'], source['volume']['name'], label)
-    return _volume.disk_format(_volume_xml.parse(_xml.parse(vol.XMLDesc(0)))['format'])
+            'readonly', 'shareable', 'serial', 'wwn', 'boot_order', 'startup_policy')
 
 
 def disk_work(module, conn):
     request = _disk.request_from_params(module.params)
     model = request.model
-    if request.state == 'present' and model['format'] is None and (model['source'] or {}).get('volume'):
-        model['format'] = _volume_format(conn, model['source'], request.label)
     adapter = DiskAdapter(conn)
     # Every machine type carries virtio; libvirt's domain capabilities (slow to compute) are
     # asked only for the buses that some machine types lack.
     dom = adapter.read(request.domain, with_buses=request.state == 'present' and model['bus'] != 'virtio')
-    steps, final = _disk.plan(request, dom)
+    # The adapter reads what the source is (identity, existence, header, a volume's format);
+    # the planner decides with it.
+    facts = adapter.source_facts(model['source'], request.label, need_volume=request.state == 'present') \
+        if dom is not None else None
+    steps, final = _disk.plan(request, dom, facts)
     if not module.check_mode:
         apply_plan(steps, adapter.apply)
     result = {'changed': steps.changed, 'actions': steps.actions}
+    if adapter.stopped_during_detach:
+        persistent = [s.args['target'] for s in steps.steps if s.verb == 'detach' and 'config' in s.args['scopes']]
+        module.warn('guest %s stopped while disk %s was being detached live, so the running copy went with it; %s'
+                    % (request.domain, ', '.join(adapter.stopped_during_detach),
+                       'the disk was detached from the persistent definition (%s)' % ', '.join(persistent) if persistent
+                       else 'the persistent definition was not changed'))
     if final is not None:
         result['target'] = final['target']
     if module._diff:
@@ -65,6 +62,9 @@ def disk_info_work(module, conn):
         raise KvmStorageError('guest %s does not exist' % module.params['domain'])
     live = dict((d['target'], d) for d in dom.live_disks)
     config = dict((d['target'], d) for d in dom.config_disks)
+    # A stopped or transient guest has one definition only: nothing can differ.
+    both = dom.active and dom.persistent
+    differences = _disk.live_differences(dom.live_disks, dom.config_disks, REPORTED) if both else {}
     disks = []
     for target in sorted(set(live) | set(config)):
         have_live, have_config = live.get(target), config.get(target)
@@ -72,14 +72,10 @@ def disk_info_work(module, conn):
         entry = _brief(model)
         entry.update(target=target, live=have_live is not None, persistent=have_config is not None,
                      backing_chain=model.get('backing_chain') or [])
-        differences = []
-        if have_live and have_config:
-            for key in REPORTED:
-                if have_live.get(key) != have_config.get(key) and key != 'source' or \
-                        key == 'source' and not _disk_xml.same_source(have_live['source'], have_config['source']) \
-                        and (have_live['source'] or have_config['source']):
-                    differences.append(key)
-        entry['live_differs_in'] = differences
+        found, other = differences.get(target, ([], None))
+        entry['live_differs_in'] = found
+        if other:
+            entry['persistent_target' if have_live else 'live_target'] = other
         disks.append(entry)
     return {'changed': False, 'disks': disks, 'running': dom.active, 'persistent': dom.persistent,
             'machine': dom.machine, 'buses': sorted(dom.buses) if dom.buses else None}

@@ -37,12 +37,14 @@ def build(model):
     for key in DRIVER_ATTRS:
         driver[key] = model.get(key)
     _xml.sub(disk, 'driver', driver)
+    policy = model.get('startup_policy')
     if kind == 'file' and source.get('file'):
-        _xml.sub(disk, 'source', {'file': source['file']})
+        _xml.sub(disk, 'source', {'file': source['file'], 'startupPolicy': policy})
     elif kind == 'block':
-        _xml.sub(disk, 'source', {'dev': source['block']})
+        _xml.sub(disk, 'source', {'dev': source['block'], 'startupPolicy': policy})
     elif kind == 'volume':
-        _xml.sub(disk, 'source', {'pool': source['volume']['pool'], 'volume': source['volume']['name']})
+        _xml.sub(disk, 'source', {'pool': source['volume']['pool'], 'volume': source['volume']['name'],
+                                  'startupPolicy': policy})
     elif kind == 'network':
         net = source['network']
         src = _xml.sub(disk, 'source', {'protocol': net['protocol'], 'name': net.get('name')})
@@ -104,6 +106,7 @@ def parse(disk):
         'serial': disk.findtext('serial'),
         'wwn': disk.findtext('wwn'),
         'boot_order': None if boot is None else _int(boot.get('order')),
+        'startup_policy': None if src is None else src.get('startupPolicy'),
         'sgio': disk.get('sgio'),
         'rawio': None if disk.get('rawio') is None else disk.get('rawio') == 'yes',
         'alias': None if disk.find('alias') is None else disk.find('alias').get('name'),

@@ -19,11 +19,25 @@ description:
     persistently and take effect at the next boot; the action says so.
   - The bus is checked against the guest's domain capabilities before anything is written, because libvirt accepts
     for instance an IDE disk on a q35 guest, which then cannot start.
-  - The disk is found by O(target) when it is given, otherwise by its source, so a re-run does not attach a second
-    copy. Without O(target) the first free name of the bus is taken (vdX, sdX, hdX, fdX).
+  - A disk is identified by the storage it reaches, not by how its source is spelled - a pool volume and its path,
+    a symlink, a hard link or another alias of one block device are the same disk. A re-run does not attach a
+    second copy; without O(target) the disk keeps the target it has in either definition (live or persistent), or
+    gets the first free name of the bus (vdX, sdX, hdX, fdX). A second attachment of one image to one guest at
+    another target is refused unless both are O(shareable) (or both read-only).
+  - The image's format is read from its header (file, volume and readable block sources), so O(format) may be left
+    out; a O(format) that contradicts the header (V(raw) on a qcow2 image, which the guest would overwrite) is
+    refused. An image with a LUKS header is never guessed V(raw).
+  - A file or block device that does not exist is refused (a stopped guest could not start) unless
+    O(startup_policy) is V(optional) or V(requisite), or O(allow_missing=true).
   - Changing the media of a CD-ROM or floppy drive is an update of that drive, live where the guest runs.
   - A live detach waits until the guest has released the disk (up to O(timeout)); a guest that does not let go
-    gets an error and its persistent definition stays unchanged. The volume itself always stays.
+    gets an error and its persistent definition stays unchanged. A guest that stops meanwhile takes the running
+    copy with it; the persistent definition is then changed and a warning says so. The volume itself always stays.
+  - O(state=absent) with a source detaches every target that holds that storage, in the running guest and in the
+    persistent definition.
+  - A virtio-scsi disk gets the controller its target sits on (libvirt puts seven units on each, V(sda)-V(sdg) on
+    controller 0, V(sdh)-V(sdn) on controller 1, ...), a virtio-scsi one in each definition; controllers added by
+    a run that then fails are removed again.
 author:
   - kvm.storage developers (@kvm-storage)
 extends_documentation_fragment:
@@ -127,7 +141,15 @@ options:
                 description: UUID of the libvirt secret.
                 type: str
   format:
-    description: Image format qemu uses (driver type). Taken from the volume for O(source.volume); V(raw) otherwise.
+    description:
+      - Image format qemu uses (driver type).
+      - When omitted, the format the image's header says (file, volume and readable block sources); for a volume
+        whose image cannot be read from here, the volume's format as libvirt reports it. A network source, or a
+        CD-ROM or floppy whose image is missing, gets V(raw). An image whose format cannot be read (a missing file
+        allowed by O(startup_policy) or O(allow_missing), a remote libvirt URI) needs O(format).
+      - A declared format that contradicts the image's header is refused, for example V(raw) on a qcow2 image (the
+        guest would overwrite the qcow2 header). V(raw) on an image with a LUKS header hands the encrypted bytes to
+        the guest, which unlocks them itself; without O(format) such an image is refused.
     type: str
     choices: [raw, qcow2, qed, vmdk, vdi, vpc, vhdx, iso]
   cache:
@@ -171,6 +193,22 @@ options:
   rawio:
     description: Raw I/O capability for a passthrough LUN (O(device=lun)).
     type: bool
+  startup_policy:
+    description:
+      - What libvirt does when the source is missing at guest start (O(source.file), O(source.block),
+        O(source.volume)). V(optional) starts the guest without the media, V(requisite) (CD-ROM and floppy only)
+        starts without it but keeps it required at a restore or migration, V(mandatory) (libvirt's default) refuses
+        to start.
+      - With V(optional) or V(requisite) a source that does not exist yet is accepted.
+    type: str
+    choices: [mandatory, requisite, optional]
+  allow_missing:
+    description:
+      - Accept a O(source.file) or O(source.block) that does not exist yet, because it will exist before the guest
+        starts. Without it (or O(startup_policy=optional)/V(requisite)) a missing path is refused, as a stopped
+        guest could not start with it. Set O(format) too.
+    type: bool
+    default: false
   live:
     description:
       - Unset - apply to the running guest too, when it runs. V(false) - the persistent definition only (takes effect
@@ -216,6 +254,19 @@ EXAMPLES = r"""
     target: sda
     source: {file: /var/lib/libvirt/isos/debian-12.iso}
     readonly: true
+
+- name: An ISO that may be missing when the guest starts (the guest then boots without it)
+  kvm.storage.disk:
+    domain: web1
+    device: cdrom
+    target: sdb
+    source: {file: /var/lib/libvirt/isos/tools.iso}
+    startup_policy: optional
+
+- name: A qcow2 image file; its format is read from the image (format raw would be refused)
+  kvm.storage.disk:
+    domain: web1
+    source: {file: /var/lib/libvirt/images/web1-scratch.qcow2}
 
 - name: Eject it
   kvm.storage.disk:

@@ -74,9 +74,24 @@ disks:
       description: Whether the persistent definition has the disk.
       type: bool
     live_differs_in:
-      description: Settings in which the running guest's disk differs from the persistent definition's.
+      description:
+        - How the running guest's disk differs from the persistent definition's (empty for a stopped or transient
+          guest) - the settings of one target (V(source), V(format), V(cache), ...), V(presence) when only one
+          definition has the target, and V(target) when the other definition holds the same storage at another
+          target (a power cycle would move the disk, or a later attach would duplicate it).
       type: list
       elements: str
+    live_target:
+      description: The target the running guest has this storage at, when it differs (see RV(disks.live_differs_in)).
+      type: str
+      returned: when the storage sits at another target in the running guest
+    persistent_target:
+      description: The target the persistent definition has this storage at, when it differs.
+      type: str
+      returned: when the storage sits at another target in the persistent definition
+    startup_policy:
+      description: libvirt's startupPolicy of the source, when set.
+      type: str
 running:
   description: Whether the guest runs.
   returned: always

@@ -10,7 +10,8 @@ import copy
 import pytest
 
 from ansible_collections.kvm.storage.plugins.module_utils._disk import (
-    DomainView, argument_spec, pick_target, plan, request_from_params)
+    DomainView, SourceFacts, argument_spec, live_differences, pick_target, plan, request_from_params,
+    scsi_controller_of, target_index)
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
 
 Q35 = frozenset(['fdc', 'scsi', 'virtio', 'usb', 'sata'])     # what domain capabilities list for q35
@@ -60,7 +61,7 @@ def disk(target, bus='virtio', path=None, device='disk', **kw):
     model = {'device': device, 'bus': bus, 'target': target, 'source': None if path is None else {'file': path},
              'format': 'raw', 'readonly': device == 'cdrom', 'shareable': False, 'serial': None, 'wwn': None,
              'boot_order': None, 'sgio': None, 'rawio': None, 'alias': None, 'backing_chain': [], 'cache': None,
-             'io': None, 'discard': None, 'detect_zeroes': None, 'iothread': None}
+             'io': None, 'discard': None, 'detect_zeroes': None, 'iothread': None, 'startup_policy': None}
     model.update(kw)
     return model
 
@@ -384,30 +385,30 @@ ATTACH_CASES = [
      [('attach', 'attach disk sdb (usb, /srv/stick.raw) to guest web1 (live and persistent)', BOTH)], 'sdb'),
     # -- virtio-scsi: a controller per scope, only where missing
     ('scsi, no controller anywhere', params(bus='scsi', source=src(block='/dev/vg0/db')), RUNNING,
-     [('controller', 'add a virtio-scsi controller to guest web1 (live)', LIVE),
-      ('controller', 'add a virtio-scsi controller to guest web1 (persistent)', CONFIG),
+     [('controller', 'add virtio-scsi controller 0 to guest web1 (live)', LIVE),
+      ('controller', 'add virtio-scsi controller 0 to guest web1 (persistent)', CONFIG),
       ('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (live and persistent)', BOTH)], 'sda'),
     ('scsi, controller in both', params(bus='scsi', source=src(block='/dev/vg0/db')), SCSI_OK,
      [('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (live and persistent)', BOTH)], 'sda'),
     ('scsi, controller only persistent', params(bus='scsi', source=src(block='/dev/vg0/db')),
      guest(config_ctl=(USB_CTL, SCSI_CTL), live_ctl=(USB_CTL,)),
-     [('controller', 'add a virtio-scsi controller to guest web1 (live)', LIVE),
+     [('controller', 'add virtio-scsi controller 0 to guest web1 (live)', LIVE),
       ('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (live and persistent)', BOTH)], 'sda'),
     ('scsi, controller only live', params(bus='scsi', source=src(block='/dev/vg0/db')),
      guest(config_ctl=(USB_CTL,), live_ctl=(SCSI_CTL,)),
-     [('controller', 'add a virtio-scsi controller to guest web1 (persistent)', CONFIG),
+     [('controller', 'add virtio-scsi controller 0 to guest web1 (persistent)', CONFIG),
       ('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (live and persistent)', BOTH)], 'sda'),
     ('scsi, another scsi model counts', params(bus='scsi', source=src(block='/dev/vg0/db')),
      guest(config_ctl=(('scsi', 'lsilogic', '0'),)),
      [('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (live and persistent)', BOTH)], 'sda'),
     ('scsi on a stopped guest', params(bus='scsi', source=src(block='/dev/vg0/db')), STOPPED,
-     [('controller', 'add a virtio-scsi controller to guest web1 (persistent)', CONFIG),
+     [('controller', 'add virtio-scsi controller 0 to guest web1 (persistent)', CONFIG),
       ('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (persistent)', CONFIG)], 'sda'),
     ('scsi live only', params(bus='scsi', source=src(block='/dev/vg0/db'), persistent=False), RUNNING,
-     [('controller', 'add a virtio-scsi controller to guest web1 (live)', LIVE),
+     [('controller', 'add virtio-scsi controller 0 to guest web1 (live)', LIVE),
       ('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (live)', LIVE)], 'sda'),
     ('scsi, persistent only', params(bus='scsi', source=src(block='/dev/vg0/db'), live=False), RUNNING,
-     [('controller', 'add a virtio-scsi controller to guest web1 (persistent)', CONFIG),
+     [('controller', 'add virtio-scsi controller 0 to guest web1 (persistent)', CONFIG),
       ('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (persistent)', CONFIG)], 'sda'),
     ('scsi disk after the sata cdrom', params(bus='scsi', source=src(file='/srv/d.raw')),
      guest(config=(ROOT, CD), config_ctl=(SCSI_CTL,)),
@@ -432,7 +433,7 @@ ATTACH_CASES = [
      [('attach', 'attach cdrom sda (scsi, no media) to guest web1 (persistent; an empty cdrom cannot be hot-plugged: '
                  'takes effect at the next boot)', CONFIG)], 'sda'),
     ('empty scsi cdrom, no controller', params(device='cdrom', bus='scsi', target='sda'), RUNNING,
-     [('controller', 'add a virtio-scsi controller to guest web1 (persistent)', CONFIG),
+     [('controller', 'add virtio-scsi controller 0 to guest web1 (persistent)', CONFIG),
       ('attach', 'attach cdrom sda (scsi, no media) to guest web1 (persistent; an empty cdrom cannot be hot-plugged: '
                  'takes effect at the next boot)', CONFIG)], 'sda'),
     ('empty usb cdrom on a running guest', params(device='cdrom', bus='usb', target='sdc'), RUNNING,
@@ -838,3 +839,367 @@ def test_absent_target_holding_another_source():
     with pytest.raises(ConflictError) as exc:
         run(absent(target='vdb', source=src(file='/srv/other.raw')), RUNNING_DATA)
     assert exc.value.msg == 'guest web1: target vdb holds /srv/data.raw, not /srv/other.raw; nothing was detached'
+
+
+# =======================================================================================
+# The guest-disk safety holes: format from the header, identity by storage, one target
+# across live and persistent, SCSI controllers per target, missing files.
+
+POOL_PATH = '/var/lib/libvirt/images/data.qcow2'
+VOL_KEYS = frozenset([('path', POOL_PATH), ('inode', 2049, 77), ('volume', 'images', 'data.qcow2')])
+FILE_KEYS = frozenset([('path', POOL_PATH), ('inode', 2049, 77)])
+LINK_KEYS = frozenset([('path', POOL_PATH), ('inode', 2049, 77)])     # a symlink resolves to the same file
+OTHER_KEYS = frozenset([('path', '/srv/other.raw'), ('inode', 2049, 78)])
+
+
+def facts(keys=frozenset(), exists=True, probed='raw', volume_format=None):
+    return SourceFacts(keys=keys, exists=exists, probed=probed, volume_format=volume_format)
+
+
+def keyed(model, keys):
+    return dict(model, keys=keys)
+
+
+VOL_VDB = keyed(disk('vdb', source={'volume': {'pool': 'images', 'name': 'data.qcow2'}}, format='qcow2'), VOL_KEYS)
+FILE_VDB = keyed(disk('vdb', path=POOL_PATH, format='qcow2'), FILE_KEYS)
+FILE_VDC = keyed(disk('vdc', path=POOL_PATH, format='qcow2'), FILE_KEYS)
+ROOT_K = keyed(ROOT, frozenset([('path', '/srv/web1.qcow2')]))
+
+
+def run_f(p, dom, f):
+    return plan(request_from_params(p), dom, f)
+
+
+# -- 1. format ----------------------------------------------------------------------------
+
+FORMAT_CASES = [
+    # (id, params, facts, format in the final model and the element)
+    ('qcow2 file, no format: the header says qcow2', params(source=src(file='/srv/q.qcow2')), facts(probed='qcow2'),
+     'qcow2'),
+    ('raw file, no format', params(source=src(file='/srv/r.raw')), facts(probed='raw'), 'raw'),
+    ('qcow2 file, format qcow2', params(source=src(file='/srv/q.qcow2'), format='qcow2'), facts(probed='qcow2'), 'qcow2'),
+    ('iso declared on a raw header', params(source=src(file='/srv/a.iso'), format='iso'), facts(probed='raw'), 'iso'),
+    ('qcow2 block device (an LV holding qcow2)', params(source=src(block='/dev/vg0/q')), facts(probed='qcow2'), 'qcow2'),
+    ('volume: the header wins over libvirt', params(source=vol('data.qcow2')),
+     facts(probed='qcow2', volume_format='raw'), 'qcow2'),
+    ('volume not readable here: libvirt format', params(source=vol('data.qcow2')),
+     facts(probed=None, volume_format='qcow2'), 'qcow2'),
+    ('luks, format raw: the guest unlocks it', params(source=src(file='/srv/l.raw'), format='raw'), facts(probed='luks'),
+     'raw'),
+    ('vmdk header, no format', params(source=src(file='/srv/v.vmdk')), facts(probed='vmdk'), 'vmdk'),
+    ('network: libvirt default', params(source=net('gluster', 'gv0/a', LOCAL)), facts(probed=None, exists=None), None),
+    ('no facts at all: as declared', params(source=src(file='/srv/q.qcow2')), None, None),
+    ('missing cdrom media allowed: raw', params(device='cdrom', target='sda', source=src(file='/srv/later.iso'),
+                                                startup_policy='optional'), facts(exists=False, probed=None), 'raw'),
+    ('missing file allowed, format given', params(source=src(file='/srv/later.qcow2'), format='qcow2', allow_missing=True),
+     facts(exists=False, probed=None), 'qcow2'),
+]
+
+
+@pytest.mark.parametrize('case_id, p, f, fmt', FORMAT_CASES, ids=[c[0] for c in FORMAT_CASES])
+def test_format_from_the_header(case_id, p, f, fmt):
+    dom = STOPPED if p['device'] == 'cdrom' else RUNNING
+    pl, final = run_f(p, dom, f)
+    assert final['format'] == fmt
+    assert [s.verb for s in pl.steps] == ['attach']
+    assert pl.steps[0].args['element'].find('driver').get('type') == fmt
+
+
+FORMAT_REFUSED = [
+    # (id, params, facts, guest, fragments)
+    ('raw declared on a qcow2 volume', params(source=vol('data.qcow2'), format='raw'),
+     facts(probed='qcow2', volume_format='qcow2'), RUNNING,
+     ['guest web1: volume data.qcow2 of pool images is a qcow2 image (its header says so), not raw; attached as raw the '
+      'guest would overwrite its qcow2 metadata - set format: qcow2 or leave format out']),
+    ('raw declared on a qcow2 file', params(source=src(file='/srv/q.qcow2'), format='raw'), facts(probed='qcow2'), RUNNING,
+     ['/srv/q.qcow2 is a qcow2 image']),
+    ('raw declared, libvirt says qcow2 (not readable here)', params(source=vol('data.qcow2'), format='raw'),
+     facts(probed=None, volume_format='qcow2'), RUNNING,
+     ['volume data.qcow2 of pool images is a qcow2 volume, not raw; set format: qcow2 or leave format out']),
+    ('qcow2 declared on a raw header', params(source=src(file='/srv/r.raw'), format='qcow2'), facts(probed='raw'),
+     RUNNING, ['/srv/r.raw has no qcow2 header (it reads as raw)']),
+    ('luks header, no format', params(source=src(file='/srv/l.raw')), facts(probed='luks'), RUNNING,
+     ['guest web1: /srv/l.raw has a LUKS header; this module does not open LUKS images for qemu, set format: raw']),
+    ('luks header, format qcow2', params(source=src(file='/srv/l.raw'), format='qcow2'), facts(probed='luks'), RUNNING,
+     ['has a LUKS header', 'not format: qcow2']),
+    ('qcow v1', params(source=src(file='/srv/old.qcow')), facts(probed='qcow'), RUNNING,
+     ['/srv/old.qcow is a qcow image, which qemu cannot attach through this module; convert it']),
+    ('remote: format cannot be read', params(source=src(file='/srv/q.qcow2')), facts(exists=None, probed=None), RUNNING,
+     ['the format of /srv/q.qcow2 cannot be read (its header is not readable from here); set format']),
+    ('missing, allowed, no format', params(source=src(file='/srv/later.qcow2'), allow_missing=True),
+     facts(exists=False, probed=None), STOPPED, ['the format of /srv/later.qcow2 cannot be read (it does not exist yet)']),
+    ('a qcow2 image already attached as raw', params(source=src(file='/srv/data.raw')), facts(probed='qcow2'),
+     RUNNING_DATA, ['guest web1: disk vdb attaches a qcow2 image as raw, so the guest can overwrite its qcow2 metadata; '
+                    'detach it (state: absent) and attach it again without format']),
+]
+
+
+@pytest.mark.parametrize('case_id, p, f, dom, fragments', FORMAT_REFUSED, ids=[c[0] for c in FORMAT_REFUSED])
+def test_format_refused(case_id, p, f, dom, fragments):
+    with pytest.raises(KvmStorageError) as exc:
+        run_f(p, dom, f)
+    for fragment in fragments:
+        assert fragment in exc.value.msg
+    assert '\n' not in exc.value.msg
+
+
+def test_rerun_of_a_qcow2_disk_without_format():
+    dom = guest(config=(ROOT, disk('vdb', path='/srv/q.qcow2', format='qcow2')))
+    pl, final = run_f(params(source=src(file='/srv/q.qcow2')), dom, facts(probed='qcow2'))
+    assert pl.steps == [] and final['target'] == 'vdb'
+
+
+def test_check_mode_reads_nothing_more():
+    # The planner is pure: the same facts give the same plan twice (check mode = real run).
+    p, f = params(source=src(file='/srv/q.qcow2')), facts(probed='qcow2')
+    assert steps_of(run_f(p, RUNNING, f)[0]) == steps_of(run_f(p, RUNNING, f)[0])
+
+
+# -- 2. identity --------------------------------------------------------------------------
+
+IDENTITY_CASES = [
+    # (id, params, guest, facts keys, expected steps, target)
+    ('file form of a volume-attached disk: nothing to do', params(source=src(file=POOL_PATH)),
+     guest(config=(ROOT_K, VOL_VDB)), FILE_KEYS, [], 'vdb'),
+    ('symlink of an attached file', params(source=src(file='/srv/link.qcow2')), guest(config=(ROOT_K, FILE_VDB)),
+     LINK_KEYS, [], 'vdb'),
+    ('volume form of a file-attached disk', params(source=vol('data.qcow2')), guest(config=(ROOT_K, FILE_VDB)), VOL_KEYS,
+     [], 'vdb'),
+    ('stopped guest, file form', params(source=src(file=POOL_PATH)), guest(config=(ROOT_K, VOL_VDB), active=False),
+     FILE_KEYS, [], 'vdb'),
+    ('other storage: a new disk', params(source=src(file='/srv/other.raw')), guest(config=(ROOT_K, VOL_VDB)), OTHER_KEYS,
+     [('attach', 'attach disk vdc (virtio, /srv/other.raw) to guest web1 (live and persistent)', BOTH)], 'vdc'),
+    ('shareable on both: a second attachment', params(target='vdc', source=src(file=POOL_PATH), shareable=True),
+     guest(config=(ROOT_K, dict(VOL_VDB, shareable=True))), FILE_KEYS,
+     [('attach', 'attach disk vdc (virtio, %s) to guest web1 (live and persistent)' % POOL_PATH, BOTH)], 'vdc'),
+    ('two read-only cdroms with one iso', params(device='cdrom', target='sdb', source=src(file='/srv/a.iso'),
+                                                 readonly=True),
+     guest(config=(ROOT_K, keyed(CD, frozenset([('path', '/srv/a.iso')])))), frozenset([('path', '/srv/a.iso')]),
+     [('attach', 'attach cdrom sdb (sata, /srv/a.iso) to guest web1 (persistent; sata cannot be hot-plugged: takes '
+                 'effect at the next boot)', CONFIG)], 'sdb'),
+]
+
+
+@pytest.mark.parametrize('case_id, p, dom, keys, expected, target', IDENTITY_CASES, ids=[c[0] for c in IDENTITY_CASES])
+def test_identity(case_id, p, dom, keys, expected, target):
+    pl, final = run_f(p, dom, facts(keys=keys, probed='raw' if 'iso' in case_id or 'other' in case_id else 'qcow2'))
+    assert steps_of(pl) == expected
+    assert final['target'] == target
+
+
+def test_second_writable_attachment_refused():
+    for dom in (guest(config=(ROOT_K, VOL_VDB)), guest(config=(ROOT_K, VOL_VDB), active=False)):
+        with pytest.raises(ConflictError) as exc:
+            run_f(params(target='vdc', source=src(file=POOL_PATH)), dom, facts(keys=FILE_KEYS, probed='qcow2'))
+        assert exc.value.msg == (
+            'guest web1: %s is already attached as vdb (%s definition); one image attached twice to one guest is '
+            'corrupted by it - use target vdb, or set shareable (or readonly) on both'
+            % (POOL_PATH, 'running' if dom.active else 'persistent'))
+
+
+DETACH_BY_IDENTITY = [
+    # (id, params, guest, keys, expected steps)
+    ('file form of a volume-attached disk', absent(source=src(file=POOL_PATH)), guest(config=(ROOT_K, VOL_VDB)),
+     FILE_KEYS, [_detach_live('vdb'), _detach_config('vdb')]),
+    ('every target that holds it, live first', absent(source=src(file='/srv/link.qcow2')),
+     guest(config=(ROOT_K, VOL_VDB, FILE_VDC)), LINK_KEYS,
+     [_detach_live('vdb'), _detach_live('vdc'), _detach_config('vdb'), _detach_config('vdc')]),
+    ('stopped guest', absent(source=src(file=POOL_PATH)), guest(config=(ROOT_K, VOL_VDB, FILE_VDC), active=False),
+     FILE_KEYS, [_detach_config('vdb'), _detach_config('vdc')]),
+    ('drift: each definition at its own target', absent(source=src(file=POOL_PATH)),
+     guest(config=(ROOT_K, VOL_VDB), live=(ROOT_K, FILE_VDC)), FILE_KEYS, [_detach_live('vdc'), _detach_config('vdb')]),
+    ('by target and the file form of its volume', absent(target='vdb', source=src(file=POOL_PATH)),
+     guest(config=(ROOT_K, VOL_VDB, FILE_VDC)), FILE_KEYS, [_detach_live('vdb'), _detach_config('vdb')]),
+    ('not attached: nothing', absent(source=src(file='/srv/other.raw')), guest(config=(ROOT_K, VOL_VDB)), OTHER_KEYS, []),
+]
+
+
+@pytest.mark.parametrize('case_id, p, dom, keys, expected', DETACH_BY_IDENTITY, ids=[c[0] for c in DETACH_BY_IDENTITY])
+def test_detach_by_identity(case_id, p, dom, keys, expected):
+    pl, final = run_f(p, dom, facts(keys=keys, probed=None))
+    assert steps_of(pl) == expected
+    assert final is None
+
+
+def test_absent_by_target_holding_other_storage_by_identity():
+    with pytest.raises(ConflictError) as exc:
+        run_f(absent(target='vdb', source=src(file='/srv/other.raw')), guest(config=(ROOT_K, VOL_VDB)),
+              facts(keys=OTHER_KEYS))
+    assert 'target vdb holds volume data.qcow2 of pool images, not /srv/other.raw; nothing was detached' in exc.value.msg
+
+
+# -- 3. live and persistent: one disk, two states ------------------------------------------
+
+DATA_K = keyed(DATA, frozenset([('path', '/srv/data.raw')]))
+DATA_KEYS = frozenset([('path', '/srv/data.raw')])
+DATA_VDC = keyed(disk('vdc', path='/srv/data.raw'), DATA_KEYS)
+
+DRIFT_CASES = [
+    # (id, params, guest, expected steps, target)
+    ('persistent only, then live only: the same target', params(source=src(file='/srv/data.raw'), persistent=False),
+     guest(config=(ROOT_K, DATA_K), live=(ROOT_K, keyed(disk('vdc', path='/srv/other.raw'), OTHER_KEYS))),
+     [('attach', 'attach disk vdb (virtio, /srv/data.raw) to guest web1 (live)', LIVE)], 'vdb'),
+    ('live only, then persistent only: the live target', params(source=src(file='/srv/data.raw'), live=False),
+     guest(config=(ROOT_K,), live=(ROOT_K, DATA_VDC)),
+     [('attach', 'attach disk vdc (virtio, /srv/data.raw) to guest web1 (persistent)', CONFIG)], 'vdc'),
+    ('in the definition, default: hot-plug at its target', params(source=src(file='/srv/data.raw')),
+     guest(config=(ROOT_K, DATA_VDC), live=(ROOT_K,)),
+     [('attach', 'attach disk vdc (virtio, /srv/data.raw) to guest web1 (live)', LIVE)], 'vdc'),
+    ('drift already there: no third copy', params(source=src(file='/srv/data.raw')),
+     guest(config=(ROOT_K, DATA_K), live=(ROOT_K, DATA_VDC)), [], 'vdb'),
+]
+
+
+@pytest.mark.parametrize('case_id, p, dom, expected, target', DRIFT_CASES, ids=[c[0] for c in DRIFT_CASES])
+def test_one_target_across_definitions(case_id, p, dom, expected, target):
+    pl, final = run_f(p, dom, facts(keys=DATA_KEYS))
+    assert steps_of(pl) == expected
+    assert final['target'] == target
+
+
+def test_explicit_target_against_the_other_definition():
+    # The persistent definition has it at vdb; a live-only attach at vdc would be the duplicate
+    # the guest cannot start with after a power cycle.
+    with pytest.raises(ConflictError) as exc:
+        run_f(params(target='vdc', source=src(file='/srv/data.raw'), persistent=False),
+              guest(config=(ROOT_K, DATA_K), live=(ROOT_K,)), facts(keys=DATA_KEYS))
+    assert 'is already attached as vdb (persistent definition)' in exc.value.msg
+
+
+REPORTED_KEYS = ('target', 'bus', 'device', 'source', 'format', 'cache')
+
+LIVE_DIFFERENCES = [
+    # (id, live disks, config disks, {target: (differences, other target)})
+    ('same', [ROOT_K, DATA_K], [ROOT_K, DATA_K], {'vda': ([], None), 'vdb': ([], None)}),
+    ('moved', [ROOT_K, DATA_VDC], [ROOT_K, DATA_K],
+     {'vda': ([], None), 'vdb': (['presence', 'target'], 'vdc'), 'vdc': (['presence', 'target'], 'vdb')}),
+    ('live only', [ROOT_K, DATA_K], [ROOT_K], {'vda': ([], None), 'vdb': (['presence'], None)}),
+    ('persistent only', [ROOT_K], [ROOT_K, DATA_K], {'vda': ([], None), 'vdb': (['presence'], None)}),
+    ('other source at one target', [ROOT_K, keyed(disk('vdb', path='/srv/other.raw'), OTHER_KEYS)], [ROOT_K, DATA_K],
+     {'vda': ([], None), 'vdb': (['source'], None)}),
+    ('volume live, its path persistent: same', [ROOT_K, VOL_VDB], [ROOT_K, FILE_VDB],
+     {'vda': ([], None), 'vdb': ([], None)}),
+    ('other cache', [ROOT_K, dict(DATA_K, cache='none')], [ROOT_K, DATA_K], {'vda': ([], None), 'vdb': (['cache'], None)}),
+]
+
+
+@pytest.mark.parametrize('case_id, live, config, expected', LIVE_DIFFERENCES, ids=[c[0] for c in LIVE_DIFFERENCES])
+def test_live_differences(case_id, live, config, expected):
+    assert live_differences(live, config, REPORTED_KEYS) == expected
+
+
+# -- 4. SCSI controllers per target ------------------------------------------------------
+
+@pytest.mark.parametrize('target, index, controller', [
+    ('sda', 0, 0), ('sdg', 6, 0), ('sdh', 7, 1), ('sdn', 13, 1), ('sdo', 14, 2), ('sdz', 25, 3), ('sdaa', 26, 3),
+    ('sdab', 27, 3), ('sdba', 52, 7)])
+def test_scsi_controller_of(target, index, controller):
+    assert target_index(target, 'sd') == index
+    assert scsi_controller_of(target) == controller
+
+
+SCSI7 = tuple(disk('sd' + c, 'scsi', '/srv/s%s.raw' % c) for c in 'abcdefg')
+CTL1 = ('scsi', 'virtio-scsi', '1')
+
+SCSI_CASES = [
+    # (id, params, guest, expected steps)
+    ('sdh, no controller', params(bus='scsi', target='sdh', source=src(file='/srv/h.raw')), RUNNING,
+     [('controller', 'add virtio-scsi controller 1 to guest web1 (live)', LIVE),
+      ('controller', 'add virtio-scsi controller 1 to guest web1 (persistent)', CONFIG),
+      ('attach', 'attach disk sdh (scsi, /srv/h.raw) to guest web1 (live and persistent)', BOTH)]),
+    ('sdh, controller 0 in both', params(bus='scsi', target='sdh', source=src(file='/srv/h.raw')), SCSI_OK,
+     [('controller', 'add virtio-scsi controller 1 to guest web1 (live)', LIVE),
+      ('controller', 'add virtio-scsi controller 1 to guest web1 (persistent)', CONFIG),
+      ('attach', 'attach disk sdh (scsi, /srv/h.raw) to guest web1 (live and persistent)', BOTH)]),
+    ('sdh, controller 1 persistent only', params(bus='scsi', target='sdh', source=src(file='/srv/h.raw')),
+     guest(config_ctl=(SCSI_CTL, CTL1), live_ctl=(SCSI_CTL,)),
+     [('controller', 'add virtio-scsi controller 1 to guest web1 (live)', LIVE),
+      ('attach', 'attach disk sdh (scsi, /srv/h.raw) to guest web1 (live and persistent)', BOTH)]),
+    ('sdh, controller 1 in both', params(bus='scsi', target='sdh', source=src(file='/srv/h.raw')),
+     guest(config_ctl=(SCSI_CTL, CTL1)),
+     [('attach', 'attach disk sdh (scsi, /srv/h.raw) to guest web1 (live and persistent)', BOTH)]),
+    ('eighth sd name picked: controller 1', params(bus='scsi', source=src(file='/srv/h.raw')),
+     guest(config=(ROOT,) + SCSI7, config_ctl=(SCSI_CTL,)),
+     [('controller', 'add virtio-scsi controller 1 to guest web1 (live)', LIVE),
+      ('controller', 'add virtio-scsi controller 1 to guest web1 (persistent)', CONFIG),
+      ('attach', 'attach disk sdh (scsi, /srv/h.raw) to guest web1 (live and persistent)', BOTH)]),
+    ('sdh, stopped guest', params(bus='scsi', target='sdh', source=src(file='/srv/h.raw')),
+     guest(active=False, config_ctl=(SCSI_CTL,)),
+     [('controller', 'add virtio-scsi controller 1 to guest web1 (persistent)', CONFIG),
+      ('attach', 'attach disk sdh (scsi, /srv/h.raw) to guest web1 (persistent)', CONFIG)]),
+]
+
+
+@pytest.mark.parametrize('case_id, p, dom, expected', SCSI_CASES, ids=[c[0] for c in SCSI_CASES])
+def test_scsi_controllers(case_id, p, dom, expected):
+    pl, _final = run(p, dom)
+    assert steps_of(pl) == expected
+    for step in pl.steps:
+        if step.verb == 'controller':
+            assert step.args['index'] == 1
+
+
+# -- 6. a file that does not exist ---------------------------------------------------------
+
+MISSING_CASES = [
+    # (id, params, guest, None or fragments of the refusal)
+    ('stopped guest: refused', params(source=src(file='/srv/later.raw'), format='raw'), STOPPED,
+     ['guest web1: /srv/later.raw does not exist, and the guest could not start with it; create it first, set '
+      'startup_policy: optional to start the guest without it, or allow_missing: true if it will exist before the '
+      'guest starts']),
+    ('block device: refused', params(source=src(block='/dev/vg0/later'), format='raw'), STOPPED, ['/dev/vg0/later does not exist']),
+    ('startup_policy mandatory: refused', params(source=src(file='/srv/later.raw'), format='raw',
+                                                 startup_policy='mandatory'), STOPPED, ['does not exist']),
+    ('startup_policy optional', params(source=src(file='/srv/later.raw'), format='raw', startup_policy='optional'),
+     STOPPED, None),
+    ('startup_policy requisite, cdrom', params(device='cdrom', target='sda', source=src(file='/srv/later.iso'),
+                                               startup_policy='requisite'), STOPPED, None),
+    ('allow_missing', params(source=src(file='/srv/later.raw'), format='raw', allow_missing=True), STOPPED, None),
+]
+
+
+@pytest.mark.parametrize('case_id, p, dom, fragments', MISSING_CASES, ids=[c[0] for c in MISSING_CASES])
+def test_missing_source(case_id, p, dom, fragments):
+    f = facts(exists=False, probed=None)
+    if fragments is None:
+        pl, final = run_f(p, dom, f)
+        assert [s.verb for s in pl.steps] == ['attach']
+        assert pl.steps[0].args['element'].find('source').get('startupPolicy') == p['startup_policy']
+        return
+    with pytest.raises(KvmStorageError) as exc:
+        run_f(p, dom, f)
+    for fragment in fragments:
+        assert fragment in exc.value.msg
+
+
+def test_missing_source_unknown_remotely_is_accepted():
+    pl, _final = run_f(params(source=src(file='/srv/x.raw'), format='raw'), STOPPED, facts(exists=None, probed=None))
+    assert [s.verb for s in pl.steps] == ['attach']
+
+
+def test_missing_source_detach_is_not_refused():
+    pl, _final = run_f(absent(source=src(file='/srv/data.raw')), guest(config=(ROOT, DATA), active=False),
+                       facts(exists=False, probed=None))
+    assert steps_of(pl) == [_detach_config('vdb')]
+
+
+def test_requisite_on_a_disk_refused():
+    with pytest.raises(KvmStorageError) as exc:
+        request_from_params(params(source=src(file='/srv/a.raw'), startup_policy='requisite'))
+    assert exc.value.msg == 'guest web1: startup_policy requisite applies to a cdrom or floppy; use optional for a disk'
+
+
+def test_startup_policy_on_a_network_source_refused():
+    with pytest.raises(KvmStorageError) as exc:
+        request_from_params(params(source=net('gluster', 'gv0/a', LOCAL), startup_policy='optional'))
+    assert exc.value.msg == 'guest web1: startup_policy applies to file, block and volume sources'
+
+
+def test_taken_target_is_named_before_the_twin():
+    # The target holds other storage and the source sits elsewhere: the taken target is the
+    # first thing to fix.
+    usb = keyed(disk('sdb', 'usb', '/srv/usb.raw'), frozenset([('path', '/srv/usb.raw')]))
+    with pytest.raises(ConflictError) as exc:
+        run_f(params(target='vda', source=src(file='/srv/usb.raw')), guest(config=(ROOT_K, usb)),
+              facts(keys=frozenset([('path', '/srv/usb.raw')])))
+    assert 'target vda already holds /srv/web1.qcow2, not /srv/usb.raw' in exc.value.msg

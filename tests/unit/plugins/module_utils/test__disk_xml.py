@@ -16,7 +16,7 @@ IQN = 'iqn.2026-11.test:store1'
 SECRET_UUID = '0a81f5b2-8403-4f3c-a7e2-9d6e9c1f4a11'
 IMAGES = '/var/lib/libvirt/images'
 FIELDS = ('format', 'cache', 'io', 'discard', 'detect_zeroes', 'iothread', 'readonly', 'shareable', 'serial', 'wwn',
-          'boot_order', 'sgio', 'rawio')
+          'boot_order', 'sgio', 'rawio', 'startup_policy')
 
 
 def _model(target='vdb', bus='virtio', device='disk', source=None, **kw):
@@ -95,6 +95,11 @@ def _parsed(model):
 # build, and parse(build(model))
 
 ROUND_TRIPS = [
+    ('startup policy on a file', _model(source={'file': IMAGES + '/later.raw'}, format='raw', startup_policy='optional'),
+     {'source/@startupPolicy': ['optional'], 'source/@file': [IMAGES + '/later.raw']}),
+    ('startup policy on a volume', _model(source={'volume': {'pool': 'isos', 'name': 'd.iso'}}, device='cdrom',
+                                          bus='sata', target='sda', format='raw', startup_policy='requisite'),
+     {'source/@startupPolicy': ['requisite'], 'source/@volume': ['d.iso']}),
     # (id, model, {xpath: expected values} in the built element)
     ('file qcow2', _model(source={'file': IMAGES + '/a.qcow2'}, format='qcow2'),
      {'@type': ['file'], '@device': ['disk'], '*': ['driver', 'source', 'target'], 'driver/@name': ['qemu'],
@@ -365,7 +370,7 @@ def _disk(device='disk', bus='virtio', target=None, source=None, **kw):
     out = {'device': device, 'bus': bus, 'target': target, 'source': source, 'format': None, 'readonly': False,
            'shareable': False, 'serial': None, 'wwn': None, 'boot_order': None, 'sgio': None, 'rawio': None,
            'alias': None, 'backing_chain': [], 'cache': None, 'io': None, 'discard': None, 'detect_zeroes': None,
-           'iothread': None}
+           'iothread': None, 'startup_policy': None}
     out.update(kw)
     return out
 
