@@ -32,6 +32,7 @@ from ansible_collections.kvm.storage.plugins.module_utils import _volume_disk
 from ansible_collections.kvm.storage.plugins.module_utils import _volume_xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
+from ansible_collections.kvm.storage.plugins.module_utils._usage import Usage
 
 # The lists of the module, their kind, and the order of kinds when nothing else decides.
 LISTS = (('secrets', 'secret'), ('pools', 'pool'), ('thin_pools', 'thin_pool'), ('thin_volumes', 'thin_volume'),
@@ -281,7 +282,7 @@ class Host(object):
     """Facts read once: secrets, pools, volume views, usage, LVM, guests."""
 
     def __init__(self, secrets=None, pools=None, pool_names=(), views=None, listed=None, volume_secrets=None,
-                 usage=None, locked=None, vgs=None, lvs=None, thin_users=None, domains=None):
+                 usage=None, locked=None, vgs=None, lvs=None, thin_keys=None, domains=None):
         self.secrets = secrets or {}                # node key -> SecretActual or None
         self.pools = pools or {}                    # name -> PoolActual or None (declared pools)
         self.pool_names = list(pool_names)          # every pool on the host
@@ -292,7 +293,8 @@ class Host(object):
         self.locked = locked or {}
         self.vgs = vgs                              # None: LVM not read
         self.lvs = lvs or {}                        # vg -> {lv name: model}
-        self.thin_users = thin_users or {}          # (vg, lv) -> (guests, overlays)
+        self.thin_keys = thin_keys or {}            # (vg, lv) -> identity keys of a thin volume to remove
+        self.profiles = {}                          # (vg, thin pool) -> its autoextend profile's text
         self.domains = domains or {}                # name -> _disk.DomainView or None
         self.secret_holders = {}                    # node key -> UUID of another secret with the usage
         self.pool_auths = []                        # <auth> of every pool (for secret removal)
@@ -352,7 +354,8 @@ class _Sim(object):
             copied.incomplete = set(getattr(view, 'incomplete', ()))
             self.views[name] = copied
         self.listed = dict((k, set(v)) for k, v in host.listed.items())
-        self.world = _volume.World(self.views, secrets=dict(host.volume_secrets), usage=host.usage,
+        self.usage = None if host.usage is None else SimUsage(host.usage, self)
+        self.world = _volume.World(self.views, secrets=dict(host.volume_secrets), usage=self.usage,
                                    locked=host.locked)
         self.created = {}
         self.deleted = set()
@@ -368,6 +371,43 @@ class _Sim(object):
                 dom.live_controllers = list(dom.live_controllers)
             self.domains[name] = dom
         self.declared_disks = {}
+
+    def source_keys(self, source):
+        """Identity keys of a disk source as the simulated host has it."""
+        source = source or {}
+        path = source.get('file') or source.get('block')
+        if source.get('volume'):
+            view = self.views.get(source['volume']['pool'])
+            volume = view.volumes.get(source['volume']['name']) if view is not None else None
+            path = (volume or {}).get('path')
+        return self.usage.keys(path) if path and self.usage is not None else frozenset()
+
+
+class SimUsage(Usage):
+    """Who holds what once the earlier steps of the plan ran: a guest from which the plan
+    detaches every disk reaching an image no longer holds it (so the image may then be
+    removed); one that still has such a disk attached still does."""
+
+    def __init__(self, base, sim):  # pylint: disable=super-init-not-called
+        self.__dict__.update(base.__dict__)
+        self.sim = sim
+        self.released = {}   # guest -> keys of the disks the plan detached from it
+
+    def _walk(self, keys, exclude=frozenset()):
+        guests, direct = Usage._walk(self, keys, exclude)
+        for name in list(guests):
+            gone = self.released.get(name)
+            if not gone:
+                continue
+            via = guests[name][1]
+            held = self.keys(via) if via else frozenset(keys)
+            if not held & gone:
+                continue
+            dom = self.sim.domains.get(name)
+            remaining = (dom.config_disks + dom.live_disks) if dom is not None else []
+            if not any(self.sim.source_keys(d.get('source')) & held for d in remaining):
+                del guests[name]
+        return guests, direct
 
 
 def plan(ordered, host, unmanaged=True):
@@ -457,7 +497,7 @@ def _lv_entry(name, kind, size, pool_lv='', origin=''):
 def _plan_thin_pool(node, sim):
     p = node.request
     lvs = sim.lvs.get(p['vg'], {})
-    content = sim.host.thin_users.get(('profile', p['vg'], p['name']))
+    content = sim.host.profiles.get((p['vg'], p['name']))
     steps = _lvm_thin.plan_pool(p, sim.vgs, lvs, content)
     before = _lvm_thin.pool_model(lvs.get(p['name']), lvs)
     after = _lvm_thin.predict_pool(before, steps)
@@ -471,7 +511,10 @@ def _plan_thin_pool(node, sim):
 def _plan_thin_volume(node, sim):
     p = node.request
     lvs = sim.lvs.get(p['vg'], {})
-    users, overlays = sim.host.thin_users.get((p['vg'], p['name']), (None, ()))
+    keys = sim.host.thin_keys.get((p['vg'], p['name']))
+    users, overlays = None, ()
+    if keys is not None and sim.usage is not None:
+        users, overlays = sim.usage.holders(keys), sim.usage.backing_of_keys(keys)
     steps = _lvm_thin.plan_volume(p, sim.vgs, lvs, users, overlays)
     before = _lvm_thin.volume_model(lvs.get(p['name']))
     after = _lvm_thin.predict_volume(before, steps, p, lvs)
@@ -566,7 +609,11 @@ def _plan_disk(node, sim):
             if step.verb == 'attach':
                 disks.append(dict(final))
             elif step.verb == 'detach':
+                gone = [d for d in disks if d['target'] == step.args['target']]
                 disks[:] = [d for d in disks if d['target'] != step.args['target']]
+                if sim.usage is not None:
+                    for model in gone:
+                        sim.usage.released.setdefault(req.domain, set()).update(sim.source_keys(model.get('source')))
             elif step.verb == 'update':
                 disks[:] = [dict(final) if d['target'] == final['target'] else d for d in disks]
             elif step.verb == 'controller':

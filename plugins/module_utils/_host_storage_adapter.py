@@ -122,12 +122,12 @@ class HostAdapter(object):
         for node in nodes:
             p = node.request
             if node.kind == 'thin_pool':
-                host.thin_users[('profile', p['vg'], p['name'])] = _lvm_thin._read_profile(p['vg'], p['name'])
+                host.profiles[(p['vg'], p['name'])] = _lvm_thin._read_profile(p['vg'], p['name'])
         for node in thin_absent:
             p = node.request
             if p['name'] in host.lvs.get(p['vg'], {}) and host.usage is not None:
                 keys = _identity.lv_keys(p['vg'], p['name']) | _identity.keys('/dev/%s/%s' % (p['vg'], p['name']))
-                host.thin_users[(p['vg'], p['name'])] = (host.usage.holders(keys), host.usage.backing_of_keys(keys))
+                host.thin_keys[(p['vg'], p['name'])] = keys
 
     def _read_guests(self, host, nodes):
         for domain in sorted(set(n.request.domain for n in nodes)):

@@ -310,3 +310,32 @@ def test_volume_disk_translation(pool_type, source_dir, source_name, expected):
         assert got['network']['hosts'] == [{'name': 'h1', 'port': None, 'transport': None}]
         # and disk_info finds the volume again
         assert _volume_disk.volume_of(got, {'p': view}) == {'pool': 'p', 'name': 'v1'}
+
+
+# ---------------------------------------------------------------------------------------
+# Removal: a volume whose only disk the plan detaches may go; one still attached may not
+
+def _used_host(extra_disks=()):
+    from ansible_collections.kvm.storage.plugins.module_utils._usage import Usage
+    usage = Usage.from_tables(users={BASE + '/web.qcow2': ['g1']}, running={BASE + '/web.qcow2': ['g1']})
+    views = {'images': PoolView('images', 'dir', True, target_path=BASE, volumes={'web.qcow2': vol('web.qcow2')})}
+    web = disk('vdb', {'volume': {'pool': 'images', 'name': 'web.qcow2'}})
+    return hs.Host(views=views, listed={'images': {'web.qcow2'}}, usage=usage,
+                   domains={'g1': guest(disks=[web] + list(extra_disks))})
+
+
+REMOVE = dict(volumes=[{'name': 'web.qcow2', 'pool': 'images', 'state': 'absent'}])
+
+
+def test_removal_after_the_plan_detaches_the_disk():
+    got = actions(_used_host(), disks=[{'domain': 'g1', 'state': 'absent', 'timeout': 5,
+                                        'source': {'volume': {'pool': 'images', 'name': 'web.qcow2'}}}], **REMOVE)
+    assert got == ['detach disk vdb from guest g1 (live, waiting up to 5 s for the guest to release it)',
+                   'detach disk vdb from guest g1 (persistent)',
+                   'delete volume web.qcow2 of pool images']
+
+
+def test_removal_refused_while_the_guest_keeps_it():
+    with pytest.raises(KvmStorageError) as err:
+        run(_used_host(), **REMOVE)
+    assert 'refusing to delete volume web.qcow2 of pool images: it is used by guest(s) g1' in err.value.msg
