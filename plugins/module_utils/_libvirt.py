@@ -165,7 +165,7 @@ def is_local(conn):
     paths libvirt names are this machine's files and may be probed here."""
     try:
         uri = conn.getURI()
-    except Exception:  # pylint: disable=broad-except  a connection that cannot say its URI
+    except Exception:  # a connection that cannot say its URI is not known to be local
         return False
     return '://' in uri and uri.split('://', 1)[1].startswith('/')
 
