@@ -10,7 +10,9 @@ from __future__ import annotations
 from ansible_collections.kvm.storage.plugins.module_utils import _disk
 from ansible_collections.kvm.storage.plugins.module_utils import _disk_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
+from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _volume
+from ansible_collections.kvm.storage.plugins.module_utils import _volume_disk
 from ansible_collections.kvm.storage.plugins.module_utils import _volume_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
 from ansible_collections.kvm.storage.plugins.module_utils._disk_adapter import DiskAdapter
@@ -27,11 +29,47 @@ def _volume_format(conn, source, label):
     return _volume.disk_format(_volume_xml.parse(_xml.parse(vol.XMLDesc(0)))['format'])
 
 
+def _volume_as_disk(conn, model, label):
+    """A volume of a pool that libvirt will not hand to a guest as a volume disk (native
+    gluster, rbd, mpath) becomes the disk it stands for (_volume_disk)."""
+    volume = (model['source'] or {}).get('volume')
+    if not volume:
+        return
+    pool = _libvirt.lookup_pool(conn, volume['pool'])
+    if pool is None:
+        return
+    parsed = _pool_xml.parse(_xml.parse(_libvirt.call('read pool %s' % volume['pool'], pool.XMLDesc, 0)))
+    if parsed['type'] not in _volume_disk.REFUSED:
+        return
+    path = None
+    if _volume_disk.REFUSED[parsed['type']] == 'block':
+        path = _libvirt.lookup_volume(conn, volume['pool'], volume['name'], label).path()
+    view = _volume.PoolView(volume['pool'], parsed['type'], True, source_hosts=[h['name'] for h in
+                                                                                 parsed['source']['hosts']],
+                            source_name=parsed['source']['name'], source_dir=parsed['source']['dir'])
+    model['source'] = _volume_disk.disk_source(view, volume['name'], path)
+
+
+def _refused_pools(conn, cache):
+    """Pools whose volumes become network disks (_volume_disk), listed once, for disk_info
+    to name the volume a network disk stands for."""
+    if 'pools' not in cache:
+        cache['pools'] = {}
+        for pool in _libvirt.call('list storage pools', conn.listAllStoragePools, 0):
+            parsed = _pool_xml.parse(_xml.parse(_libvirt.call('read pool %s' % pool.name(), pool.XMLDesc, 0)))
+            if _volume_disk.REFUSED.get(parsed['type']) == 'network':
+                cache['pools'][pool.name()] = _volume.PoolView(
+                    pool.name(), parsed['type'], True, source_hosts=[h['name'] for h in parsed['source']['hosts']],
+                    source_name=parsed['source']['name'], source_dir=parsed['source']['dir'])
+    return cache['pools']
+
+
 def disk_work(module, conn):
     request = _disk.request_from_params(module.params)
     model = request.model
     if request.state == 'present' and model['format'] is None and (model['source'] or {}).get('volume'):
         model['format'] = _volume_format(conn, model['source'], request.label)
+    _volume_as_disk(conn, model, request.label)
     adapter = DiskAdapter(conn)
     # Every machine type carries virtio; libvirt's domain capabilities (slow to compute) are
     # asked only for the buses that some machine types lack.
@@ -66,6 +104,7 @@ def disk_info_work(module, conn):
     live = dict((d['target'], d) for d in dom.live_disks)
     config = dict((d['target'], d) for d in dom.config_disks)
     disks = []
+    cache = {}
     for target in sorted(set(live) | set(config)):
         have_live, have_config = live.get(target), config.get(target)
         model = have_live or have_config
@@ -80,6 +119,10 @@ def disk_info_work(module, conn):
                         and (have_live['source'] or have_config['source']):
                     differences.append(key)
         entry['live_differs_in'] = differences
+        volume = _volume_disk.volume_of(model['source'], _refused_pools(conn, cache)) \
+            if (model['source'] or {}).get('network') else None
+        if volume is not None:
+            entry['volume'] = volume
         disks.append(entry)
     return {'changed': False, 'disks': disks, 'running': dom.active, 'persistent': dom.persistent,
             'machine': dom.machine, 'buses': sorted(dom.buses) if dom.buses else None}
