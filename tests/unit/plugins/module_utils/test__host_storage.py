@@ -195,7 +195,7 @@ def test_second_run_over_the_made_host_changes_nothing():
         'luks.qcow2': dict(vol('luks.qcow2', capacity=16 * MiB), encryption={'format': 'luks', 'secret_uuid': 'u'}),
         'old.raw': vol('old.raw', fmt='raw')})}
     from ansible_collections.kvm.storage.plugins.module_utils._secret import SecretActual, build, SecretRequest
-    from ansible_collections.kvm.storage.plugins.module_utils._pool import PoolActual, request_from_params
+    from ansible_collections.kvm.storage.plugins.module_utils._pool import PoolActual
     from ansible_collections.kvm.storage.plugins.module_utils import _pool
     pool_req = _pool.request_from_params(dict(hs.validate({'pools': [DIR_POOL]})['pools'][0]))
     element = _pool._with_default_target('dir', pool_req.element)
