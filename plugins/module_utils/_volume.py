@@ -229,8 +229,12 @@ class PoolView(object):
         self.source_hosts = list(source_hosts)
         self.source_name = source_name
         self.source_dir = source_dir
-        # Volumes whose create was cut off (a marker of a run that is gone: _inflight).
-        self.incomplete = set()
+        # Volumes whose create was cut off (markers of runs that are gone: _inflight), by
+        # name: {'markers': [{'marker': its file, 'doing': the step, 'survived': whether the
+        # run lived on after the create failed, 'left': the fingerprint it then recorded
+        # (None: killed first, or not readable there)}], 'now': the fingerprint now (None:
+        # not readable here)}.
+        self.incomplete = {}
 
 
 class World(object):
@@ -278,6 +282,8 @@ def plan(requests, world, created=None, deleted=None):
         elif actual is None or _empty_leftover(pool, actual) or req.name in pool.incomplete:
             if actual is not None:
                 what = 'incomplete' if req.name in pool.incomplete else 'empty leftover'
+                if req.name in pool.incomplete and not _empty_leftover(pool, actual):
+                    _refuse_unless_as_left(req, pool.incomplete[req.name])
                 _refuse_if_used(req, actual, world, 'replace the %s' % what, shared=False)
                 steps.add('delete', 'delete the %s %s of an interrupted create' % (what, req.label), request=req)
             model = _plan_create(steps, req, pool, world, created)
@@ -292,6 +298,43 @@ def _empty_leftover(pool, actual):
     between (a brick gone) leaves an empty file, listed as a 0-byte raw volume. It holds no
     data, so a later run replaces it instead of calling it a format conflict."""
     return pool.type == 'gluster' and actual.get('capacity') == 0 and not actual.get('allocation')
+
+
+# What a change of each fingerprint field means, in words.
+# (The change time moves with every write, chmod or chown, and cannot be set back.)
+_CHANGES = (('dev', 'made anew'), ('ino', 'made anew'), ('rdev', 'made anew'), ('size', 'resized'),
+            ('blocks', 'written'), ('mtime_ns', 'written'), ('sectors_written', 'written'), ('ctime_ns', 'changed'))
+
+
+def _refuse_unless_as_left(req, found):
+    """A marker outlives its run both when the create was cut off half-way and when only
+    the module was killed while libvirtd finished the volume (which may hold a guest's data
+    by now). The volume is replaced only when every run that left a marker recorded how it
+    left it and the volume is still exactly that; otherwise the user decides (force)."""
+    if req.force:
+        return
+    now = found.get('now')
+    blocking = [m for m in found['markers'] if m.get('left') is None or m['left'] != now]
+    if not blocking:
+        return
+    marker = blocking[0]
+    left = marker.get('left')
+    if left is None and not marker.get('survived'):
+        why = 'that run was killed before it could record how it left the volume, which libvirtd may have ' \
+              'finished since and which may hold data by now'
+    elif left is None or now is None:
+        why = 'the volume cannot be read here to check that nothing wrote to it since'
+    else:
+        words = []
+        for key, word in _CHANGES:
+            if left.get(key) != now.get(key) and word not in words and not (word == 'changed' and words):
+                words.append(word)
+        why = 'the volume was %s after that run stopped, so it may hold data now' % ' and '.join(words or ['changed'])
+    raise KvmStorageError('refusing to replace %s as incomplete: the marker %s says a run was cut off in the '
+                          'step "%s", but %s; remove %s to keep the volume as it is, or delete the volume '
+                          '(state: absent) or set force: true to have it made again'
+                          % (req.label, ', '.join(m['marker'] for m in blocking), marker.get('doing') or 'make it',
+                             why, 'that marker' if len(blocking) == 1 else 'those markers'))
 
 
 def _find(world, created, pool_name, name):

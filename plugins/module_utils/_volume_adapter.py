@@ -18,8 +18,9 @@ from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStor
 from ansible_collections.kvm.storage.plugins.module_utils._size import format_size
 from ansible_collections.kvm.storage.plugins.module_utils._usage import disk_sources
 from ansible_collections.kvm.storage.plugins.module_utils._usage_adapter import read_usage
-from ansible_collections.kvm.storage.plugins.module_utils._inflight import Inflight
-from ansible_collections.kvm.storage.plugins.module_utils._volume import PoolView, World, lock_probe_paths
+from ansible_collections.kvm.storage.plugins.module_utils._inflight import Inflight, fingerprint
+from ansible_collections.kvm.storage.plugins.module_utils._volume import (PoolView, World, _predicted_path,
+                                                                           lock_probe_paths)
 
 libvirt = _libvirt.libvirt
 
@@ -34,6 +35,19 @@ WIPE_FLAGS = {
 
 # Steps that make a volume: a run cut off during one leaves an incomplete volume.
 CREATES = ('create', 'clone', 'create_gluster', 'import')
+
+
+def _lost_race(exc):
+    """libvirt refused the create because the volume is another run's (made, or being made,
+    after this run looked): what is there is not this run's to mark."""
+    details = (getattr(exc, 'details', None) or {}).get('libvirt_error') or {}
+    code, message = details.get('code'), details.get('message') or ''
+    if code is None or libvirt is None:
+        return False
+    if code == _libvirt.code_of('VIR_ERR_STORAGE_VOL_EXIST'):
+        return True
+    return code == _libvirt.code_of('VIR_ERR_OPERATION_INVALID') and \
+        ('still being allocated' in message or 'already exists' in message)
 
 
 def _uri(conn):
@@ -52,6 +66,9 @@ class VolumeAdapter(object):
         self.vol_objects = {}    # (pool, name) -> virStorageVol (listed)
         self.usage = None
         self.inflight = Inflight(_uri(conn))
+        # Paths libvirt names are this machine's files only when it talks to this machine.
+        self.local = _libvirt.is_local(conn)
+        self.views = {}          # name -> PoolView (for the path of a volume being made)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -121,8 +138,25 @@ class VolumeAdapter(object):
                 element = self._volume_element(vol, pool_name)
                 if element is not None:
                     view.volumes[name] = _volume_xml.parse(element)
-        view.incomplete = self.inflight.incomplete(pool_name) & set(view.volumes)
+        self.views[pool_name] = view
+        view.incomplete = self._incomplete(pool_name, view)
         return view
+
+    def _incomplete(self, pool_name, view):
+        """The volumes of the view whose create was cut off (markers of runs that are gone),
+        each with what the planner needs to tell whether it is still as those runs left it:
+        per marker the fingerprint its run recorded (``left``, None when it was killed
+        before it could), and the fingerprint now (``now``, None when the volume is not a
+        local file here)."""
+        out = {}
+        for name, records in self.inflight.incomplete(pool_name).items():
+            if name not in view.volumes:
+                continue
+            out[name] = {'markers': [{'marker': r['marker'], 'doing': r.get('doing'),
+                                      'survived': r.get('ended') is not None, 'left': r.get('left')}
+                                     for r in records],
+                         'now': fingerprint(view.volumes[name]['path']) if self.local else None}
+        return out
 
     def _volume_element(self, vol, pool_name):
         try:
@@ -139,27 +173,36 @@ class VolumeAdapter(object):
         if step.verb not in CREATES:
             result = getattr(self, '_do_' + step.verb)(step, step.text)
             if step.verb == 'delete':
-                self.inflight.clear(req.pool, req.name)
+                self.inflight.clear(req.pool, req.name, dead_too=True)  # the markers' volume is gone
             return result
         # Marked while it is made: a run cut off here leaves the marker, and the next run
-        # knows the volume is incomplete (_inflight).
+        # knows the volume may be incomplete (_inflight).
         self.inflight.mark(req.pool, req.name, step.text)
         try:
             undo = getattr(self, '_do_' + step.verb)(step, step.text)
-        except Exception:
-            if not self._exists(req):
-                self.inflight.clear(req.pool, req.name)  # nothing left: nothing to mark
+        except BaseException as exc:  # KeyboardInterrupt and SystemExit too: this process still runs
+            path = False if _lost_race(exc) else self._left_path(req)
+            if path is False:
+                # Nothing of this run's is left (or what is there is another run's): no marker.
+                self.inflight.clear(req.pool, req.name)
+            else:
+                # The volume stays: record how this run left it, so the next run replaces it
+                # only while nothing has written to it since (_volume.plan).
+                self.inflight.left(req.pool, req.name, fingerprint(path) if self.local else None)
             raise
-        self.inflight.clear(req.pool, req.name)
+        self.inflight.clear(req.pool, req.name, dead_too=True)  # made anew: older markers are void
         return undo
 
-    def _exists(self, req):
-        """Whether the volume is there; True when libvirt cannot say (keep the marker)."""
+    def _left_path(self, req):
+        """The path of the volume a failed create left: False when there is none, the
+        predicted path when libvirt cannot say (libvirtd gone), None when unknown."""
         try:
-            self.pools[req.pool].storageVolLookupByName(req.name)
+            return self.pools[req.pool].storageVolLookupByName(req.name).path()
         except libvirt.libvirtError as exc:
-            return not _libvirt.is_not_found(exc)
-        return True
+            if _libvirt.is_not_found(exc):
+                return False
+        view = self.views.get(req.pool)
+        return _predicted_path(view, req.name) if view is not None else None
 
     def _vol(self, req):
         vol = self.vol_objects.get((req.pool, req.name))

@@ -176,10 +176,14 @@ options:
   force:
     description:
       - Delete, wipe or shrink a volume even though a guest uses it (directly or through an image backed by it, by
-        whatever name: usage is decided by the file itself), another image is backed by it, or, in a V(netfs) pool,
-        another process (a guest on another host) holds its lock. Defaults to V(false).
+        any name, since usage is decided by the file itself), another image is backed by it, or, in a V(netfs) pool,
+        another process (a guest on another host) holds its lock.
       - In a native V(gluster) or V(rbd) pool deleting, wiping or shrinking always needs O(force), because that
         storage keeps no lock that would show a guest on another host using the image.
+      - Replace a volume that an earlier run was cut off while making (its in-flight marker under
+        C(/var/lib/kvm-storage/inflight) outlived it) even though the volume changed since or the
+        cut-off run could not record how it left it; without O(force) such a volume is refused.
+        Defaults to V(false).
     type: bool
   volumes:
     description:

@@ -79,7 +79,7 @@ def drop_server(base, request):
     folder = base + '/src'
     os.makedirs(folder)
     port_file = base + '/port'
-    proc = subprocess.Popen([sys.executable, os.path.join(FILES, 'drop_server.py'), folder, port_file, '600'],
+    proc = subprocess.Popen([sys.executable, os.path.join(FILES, 'drop_server.py'), folder, port_file, '3600'],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     request.addfinalizer(lambda: (proc.kill(), proc.wait()))
     wait_until(lambda: os.path.exists(port_file) or proc.poll() is not None, 'the drop server to listen')
@@ -206,6 +206,15 @@ def brick_pid():
     return found.group(1) if found else None
 
 
+def gone(pid):
+    """Whether process ``pid`` has exited (reaped, or a zombie that holds nothing open)."""
+    try:
+        with open('/proc/%s/stat' % pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[0] == 'Z'
+    except OSError:
+        return True
+
+
 def test_gluster_brick_killed_mid_create(run_module, ansible_run, base, tmp_path, request):
     pool = P + 'gluster'
     brick = base + '/brick'
@@ -237,16 +246,32 @@ gluster --mode=script volume start {gv} >/dev/null'''.format(gv=GV, brick=brick)
     assert not other.get('failed') and not other.get('changed'), other
     assert sh('head -c 1M %s/other.raw | tr -d "\\132" | wc -c' % brick).strip() == '0', 'other.raw was overwritten'
 
-    # Kill the brick once qemu-img is at work on the new image.
+    # Kill the brick while the module's create step runs. qemu-img writes the image within
+    # moments of starting and then spends about 20 s in gfapi's teardown, so a kill timed
+    # by watching for the process lands before or after the write by chance (and after it,
+    # the create succeeds). A qemu-img first on the module's PATH holds the create at its
+    # start instead: it says ready, waits for the go file, then runs the real qemu-img, so
+    # the brick is gone before anything is written, every time.
+    gate = base + '/gate'
+    os.makedirs(gate)
+    with open(gate + '/qemu-img', 'w') as f:
+        f.write('#!/bin/sh\n'
+                'if [ "$1" = create ]; then\n'
+                '  touch {g}/ready\n'
+                '  while [ ! -e {g}/go ]; do sleep 0.01; done\n'
+                'fi\n'
+                'exec {real} "$@"\n'.format(g=gate, real=sh('command -v qemu-img').strip()))
+    os.chmod(gate + '/qemu-img', 0o755)
     play = ansible_run(os.path.join(FILES, 'volume.yml'), {'volume': {
-        'pool': pool, 'name': 'new.qcow2', 'format': 'qcow2', 'capacity': '64MiB'}}, background=True)
-    wait_until(lambda: play.poll() is not None or
-               # [q]: the pattern must not match the shell that runs pgrep
-               sh('pgrep -f "[q]emu-img create .*%snew.qcow2" || true' % image).strip() != '', 'qemu-img create',
-               tries=3000, pause=0.05)
+        'pool': pool, 'name': 'new.qcow2', 'format': 'qcow2', 'capacity': '64MiB'}}, background=True,
+        env={'PATH': gate + ':' + os.environ['PATH']})
+    wait_until(lambda: play.poll() is not None or os.path.exists(gate + '/ready'), 'the create to begin',
+               tries=6000)
     pid = brick_pid()
-    assert play.poll() is None and pid, 'the create ended before the brick could be killed'
+    assert play.poll() is None and pid, 'the create ended before the brick could be killed:\n' + play.stdout.read()
     os.kill(int(pid), signal.SIGKILL)
+    wait_until(lambda: gone(pid), 'the killed brick to be gone')
+    open(gate + '/go', 'w').close()
     out, err = play.communicate()
     (tmp_path / 'brick-killed.log').write_text(out + '\n--- stderr ---\n' + err)
     assert play.returncode != 0, out

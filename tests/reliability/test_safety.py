@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 
 import pytest
 
 from conftest import (REPO, assert_clean_failure, drop_guest, drop_pool, read_sha, sh, start_guest, virsh, vol_names,
                       write_pattern)
+from ansible_collections.kvm.storage.plugins.module_utils import _inflight
 
 P = 'kvmst-rel-f-'
 BASE = '/var/lib/kvmst-rel-f/safe'
@@ -195,3 +197,140 @@ def test_detach_waits_and_keeps_the_volume(run_module, pool_path, volume, tmp_pa
     assert 'vdb' not in virsh('domblklist', '--inactive', guest).stdout
     assert 'detach.raw' in vol_names(POOL)
     intact(pool_path + '/detach.raw', 'raw', want, tmp_path)
+
+
+# --- an in-flight marker replaces a volume only while it is as the cut-off run left it -----------
+# (its own pool, kvmst-if-marker, so that it runs beside the tests above without sharing files)
+
+IF_POOL = 'kvmst-if-marker'
+IF_BASE = '/var/lib/kvmst-if/marker'
+URI = 'qemu:///system'
+
+
+@pytest.fixture
+def marker_pool(request):
+    """(pool path, markers) for a dir pool holding src.raw (a seeded pattern) and the
+    in-flight markers of this host (as root: /var/lib/kvm-storage/inflight, the folder the
+    module uses). The pool, its files and its markers are removed afterwards."""
+    path = IF_BASE + '/pool'
+    sh('rm -rf {b} && mkdir -p {p} && virsh -q pool-define-as {n} dir --target {p} >/dev/null && '
+       'virsh -q pool-start {n} >/dev/null'.format(b=IF_BASE, p=path, n=IF_POOL))
+    markers = _inflight.Inflight(URI)
+    assert markers.dir == _inflight.STATE_DIRS[0], markers.dir
+
+    def teardown():
+        for name in ('disk.raw', 'src.raw'):
+            markers.clear(IF_POOL, name, dead_too=True)
+        drop_pool(IF_POOL)
+        sh('rm -rf %s' % IF_BASE, check=False)
+    request.addfinalizer(teardown)
+    return path, markers
+
+
+def leave_marker(markers, name, doing, left=None):
+    """Leave the marker a cut-off run leaves: its process is gone (a real pid and start
+    time of a process that has exited, so a reused pid cannot pass for it), and ``left``
+    is what it recorded about the volume after the create failed (None: it was killed
+    before it could)."""
+    markers.mark(IF_POOL, name, doing)
+    proc = subprocess.Popen(['true'])
+    started = _inflight._start_time(proc.pid)  # pylint: disable=protected-access
+    proc.wait()
+    path = markers._path(IF_POOL, name)  # pylint: disable=protected-access
+    with open(path) as f:
+        record = json.load(f)
+    record.update(pid=proc.pid, pid_started=started, left=left)
+    with open(path, 'w') as f:
+        json.dump(record, f)
+    return path
+
+
+def past(ctime_ns, folder):
+    """Wait until the file system's clock (a kernel tick) has moved past ``ctime_ns``, so
+    that the next write gets another change time: a condition, not a sleep."""
+    probe = os.path.join(folder, '.clock-probe')
+    while True:
+        with open(probe, 'w') as f:
+            f.write('x')
+        if os.stat(probe).st_ctime_ns > ctime_ns:
+            os.unlink(probe)
+            return
+
+
+CLONE = {'pool': IF_POOL, 'name': 'disk.raw', 'clone_from': {'name': 'src.raw'}}
+DOING = 'clone volume src.raw of pool %s to volume disk.raw of pool %s (raw, 32 MiB)' % (IF_POOL, IF_POOL)
+DAYS = 3 * 24 * 3600
+
+
+def made_clone(run_module, path, tmp_path):
+    """src.raw with a pattern, and disk.raw cloned from it by the module; the source's sha256."""
+    sh('qemu-img create -q -f raw {p}/src.raw 32M && virsh -q pool-refresh {n} >/dev/null'.format(p=path, n=IF_POOL))
+    source = write_pattern(path + '/src.raw', 'raw', 'if-source', tmp_path)
+    made = run_module('volume', CLONE)
+    assert made.get('changed') and not made.get('failed'), made
+    assert read_sha(path + '/disk.raw', 'raw', tmp_path) == source
+    return source
+
+
+def test_inflight_marker_of_a_killed_run_never_replaces_the_volume(run_module, marker_pool, tmp_path):
+    """The module was killed mid-clone and libvirtd finished the copy: the marker stays,
+    with nothing recorded after the create began. Days later the volume holds a user's
+    data; the same request must not delete it as incomplete."""
+    path, markers = marker_pool
+    made_clone(run_module, path, tmp_path)
+    marker = leave_marker(markers, 'disk.raw', DOING)
+    want = write_pattern(path + '/disk.raw', 'raw', 'if-user-data', tmp_path)
+    os.utime(path + '/disk.raw', (os.stat(path + '/disk.raw').st_atime - DAYS,
+                                  os.stat(path + '/disk.raw').st_mtime - DAYS))
+
+    for check in (True, False):
+        again = run_module('volume', CLONE, check=check)
+        assert_clean_failure(again, 'refusing to replace volume disk.raw of pool %s as incomplete' % IF_POOL, marker,
+                             'killed before it could record', 'remove that marker', 'force: true')
+        intact(path + '/disk.raw', 'raw', want, tmp_path)
+    # As the sentence says: without the marker the volume is kept as it is.
+    os.unlink(marker)
+    kept = run_module('volume', CLONE)
+    assert not kept.get('changed') and not kept.get('failed'), kept
+    intact(path + '/disk.raw', 'raw', want, tmp_path)
+
+
+def test_inflight_marker_replaces_only_an_unchanged_volume(run_module, marker_pool, tmp_path):
+    """The run survived the failure (libvirtd died mid-copy) and recorded how it left the
+    volume: the next run replaces it while it is still exactly that, and refuses once
+    anything wrote to it, even with its modification time set back."""
+    path, markers = marker_pool
+    source = made_clone(run_module, path, tmp_path)
+    image = path + '/disk.raw'
+
+    # Written after the run stopped, the modification time put back as it was recorded.
+    left = _inflight.fingerprint(image)
+    marker = leave_marker(markers, 'disk.raw', DOING, left)
+    past(left['ctime_ns'], path)
+    want = write_pattern(image, 'raw', 'if-user-data', tmp_path)
+    os.utime(image, ns=(os.stat(image).st_atime_ns, left['mtime_ns']))
+    assert os.stat(image).st_mtime_ns == left['mtime_ns']
+    refused = run_module('volume', CLONE)
+    assert_clean_failure(refused, 'refusing to replace volume disk.raw of pool %s as incomplete' % IF_POOL, marker,
+                         'changed after that run stopped', 'remove that marker', 'force: true')
+    intact(image, 'raw', want, tmp_path)
+    # Resized since (a user grew it, made it anew): refused too.
+    sh('qemu-img resize -q -f raw %s 48M' % image)
+    refused = run_module('volume', CLONE)
+    assert_clean_failure(refused, 'disk.raw', 'was resized')
+    intact(image, 'raw', want, tmp_path)
+    sh('qemu-img resize -q -f raw --shrink %s 32M && virsh -q pool-refresh %s >/dev/null' % (image, IF_POOL))
+
+    # Untouched since the run recorded it: the honest crash. Check mode and the real run
+    # replace it with a whole clone, and the marker is gone.
+    left = _inflight.fingerprint(image)
+    marker = leave_marker(markers, 'disk.raw', DOING, left)
+    replace = 'delete the incomplete volume disk.raw of pool %s of an interrupted create' % IF_POOL
+    for check in (True, False):
+        replaced = run_module('volume', CLONE, check=check)
+        assert replaced.get('changed') and not replaced.get('failed'), replaced
+        assert replaced['actions'][0] == replace, replaced['actions']
+    assert not os.path.exists(marker)
+    assert read_sha(image, 'raw', tmp_path) == source
+    again = run_module('volume', CLONE)
+    assert not again.get('changed') and not again.get('failed'), again

@@ -36,8 +36,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 def main():
     folder, port_file, limit = sys.argv[1], sys.argv[2], float(sys.argv[3])
     server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), functools.partial(Handler, directory=folder))
-    with open(port_file, 'w') as f:
+    # Written whole (by rename): a reader that sees the file sees the whole port.
+    with open(port_file + '.tmp', 'w') as f:
         f.write(str(server.server_address[1]))
+    os.rename(port_file + '.tmp', port_file)
     threading.Timer(limit, server.shutdown).start()
     server.serve_forever()
 
