@@ -44,8 +44,8 @@ def _volume_as_disk(conn, model, label):
     path = None
     if _volume_disk.REFUSED[parsed['type']] == 'block':
         path = _libvirt.lookup_volume(conn, volume['pool'], volume['name'], label).path()
-    view = _volume.PoolView(volume['pool'], parsed['type'], True, source_hosts=[h['name'] for h in
-                                                                                 parsed['source']['hosts']],
+    view = _volume.PoolView(volume['pool'], parsed['type'], True,
+                            source_hosts=[h['name'] for h in parsed['source']['hosts']],
                             source_name=parsed['source']['name'], source_dir=parsed['source']['dir'])
     model['source'] = _volume_disk.disk_source(view, volume['name'], path)
 

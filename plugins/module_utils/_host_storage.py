@@ -66,6 +66,8 @@ def argument_spec():
     ``validate``, which names the element."""
     spec = dict((name, dict(type='list', elements='dict', default=[])) for name, _kind in LISTS)
     spec['secrets']['options'] = _secret.argument_spec()
+    # The list itself is no secret; its elements' values are (no_log in the element spec).
+    spec['secrets']['no_log'] = False
     spec['secrets']['required_one_of'] = _secret.REQUIRED_ONE_OF
     spec['secrets']['required_together'] = _secret.REQUIRED_TOGETHER
     spec['unmanaged'] = dict(type='bool', default=True)
@@ -521,8 +523,8 @@ def _plan_thin_volume(node, sim):
     if after is None:
         sim.lvs.get(p['vg'], {}).pop(p['name'], None)
     elif p['name'] not in lvs:
-        sim.lvs.setdefault(p['vg'], {})[p['name']] = _lv_entry(p['name'], 'thin', after['size'],
-                                                                after.get('thin_pool') or '', after.get('origin') or '')
+        sim.lvs.setdefault(p['vg'], {})[p['name']] = _lv_entry(
+            p['name'], 'thin', after['size'], after.get('thin_pool') or '', after.get('origin') or '')
     return Item(node, steps, _lvm_thin._diffable(before), _lvm_thin._diffable(after))
 
 

@@ -23,7 +23,7 @@ description:
     list and index.
   - The order comes from the dependencies, whatever the order of the lists - secrets, pools (and the volume groups
     logical pools build), thin pools, thin volumes (snapshots after their origin), volumes (backing and clone
-    sources first), disks. Removals (O(state=absent) elements) come first and in reverse (a disk is detached before
+    sources first), disks. Removals (elements with C(state=absent)) come first and in reverse (a disk is detached before
     its volume is deleted, an overlay before its backing file), so detaches come before attaches. A cycle, or a
     reference to an object that neither exists nor is declared, is an error before any change.
   - One libvirt connection, one listing per kind, LVM read once.
@@ -55,13 +55,13 @@ options:
         uuid:
           description:
             - The UUID of the secret. When set, the secret is looked up by it, and a new secret gets it.
-            - When not set, libvirt picks the UUID of a new secret; see RV(secret.uuid).
+            - When not set, the plan picks the UUID of a new secret.
           type: str
         usage:
           description:
             - What the secret is for - V(volume) (a LUKS passphrase of an encrypted volume), V(iscsi) (a CHAP password),
               V(ceph) (a cephx key) or V(tls) (the passphrase of a TLS key).
-            - Needed to create a secret; set together with O(usage_id).
+            - Needed to create a secret; set together with O(secrets[].usage_id).
           type: str
           choices: [ceph, iscsi, tls, volume]
         usage_id:
@@ -77,13 +77,13 @@ options:
           type: str
         value:
           description:
-            - The secret's value. Written when the secret is created, and for an existing secret as O(update_value)
+            - The secret's value. Written when the secret is created, and for an existing secret as O(secrets[].update_value)
               says.
             - When not set, the value is left as it is (a new secret then has none).
           type: str
         value_encoding:
           description:
-            - How O(value) is written. V(plain) - the text itself (its UTF-8 bytes), for passphrases and CHAP passwords.
+            - How O(secrets[].value) is written. V(plain) - the text itself (its UTF-8 bytes), for passphrases and CHAP passwords.
               V(base64) - the base64 form of binary bytes, for example a Ceph key as C(ceph auth get-key) prints it.
           type: str
           default: plain
@@ -117,7 +117,7 @@ options:
           choices: [present, absent]
         force:
           description:
-            - With O(state=absent), undefine the secret even while storage pool definitions refer to it (those pools
+            - With O(secrets[].state=absent), undefine the secret even while storage pool definitions refer to it (those pools
               then fail to start until they get a secret again).
           type: bool
           default: false
@@ -165,6 +165,8 @@ options:
     default: true
 notes:
   - The per-object modules stay; they share the planners with this one.
+  - The roles C(kvm.storage.host_profile) (profiles, presets that build the lists) and C(kvm.storage.guest_disks)
+    (disks per guest from inventory) each make one call of this module per host.
 seealso:
   - module: kvm.storage.pool
   - module: kvm.storage.volume
@@ -172,8 +174,6 @@ seealso:
   - module: kvm.storage.secret
   - module: kvm.storage.lvm_thin_pool
   - module: kvm.storage.lvm_thin_volume
-  - role: kvm.storage.host_profile
-    description: Profiles (presets) that build the lists of one host_storage call.
 """
 
 EXAMPLES = r"""

@@ -27,7 +27,7 @@ def run(host=None, unmanaged=True, **lists):
     """Validate, order and plan ``lists`` over ``host``: the HostPlan."""
     validated = hs.validate(lists)
     ordered = hs.order(hs.nodes(validated))
-    return hs.plan(ordered, host or hs.Host())
+    return hs.plan(ordered, host or hs.Host(), unmanaged)
 
 
 def actions(host=None, **lists):
@@ -208,7 +208,8 @@ def test_second_run_over_the_made_host_changes_nothing():
                                                disk('vdb', {'volume': {'pool': 'images', 'name': 'web.qcow2'}}),
                                                disk('sda', {'volume': {'pool': 'images', 'name': 'luks.qcow2'}},
                                                     bus='scsi', fmt='raw')])})
-    lists = dict(FRESH, secrets=[{'usage': 'volume', 'usage_id': BASE + '/luks.qcow2'}])
+    lists = dict(FRESH)
+    lists['secrets'] = [{'usage': 'volume', 'usage_id': BASE + '/luks.qcow2'}]
     result = run(host, **lists)
     assert result.actions == []
     assert not result.changed
