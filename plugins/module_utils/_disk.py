@@ -321,7 +321,7 @@ def decide_format(request, model, facts):
     label, declared = request.label, model['format']
     kind = _disk_xml.source_kind(model['source'])
     what = _describe_source(model['source'])
-    if kind is None or kind == 'network' or facts is None:
+    if kind is None or facts is None or kind == 'network' and facts.volume_format is None:
         return declared   # nothing read of it: libvirt's own default (raw, or the volume's format)
     probed = facts.probed
     if probed == 'luks':

@@ -8,12 +8,52 @@
 from __future__ import annotations
 
 from ansible_collections.kvm.storage.plugins.module_utils import _disk
+from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
+from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
+from ansible_collections.kvm.storage.plugins.module_utils import _volume
+from ansible_collections.kvm.storage.plugins.module_utils import _volume_disk
+from ansible_collections.kvm.storage.plugins.module_utils import _xml
 from ansible_collections.kvm.storage.plugins.module_utils._disk_adapter import DiskAdapter
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan
 
 REPORTED = ('target', 'bus', 'device', 'source', 'format', 'cache', 'io', 'discard', 'detect_zeroes', 'iothread',
             'readonly', 'shareable', 'serial', 'wwn', 'boot_order', 'startup_policy')
+
+
+def _volume_as_disk(conn, model, label):
+    """A volume of a pool that libvirt will not hand to a guest as a volume disk (native
+    gluster, rbd, mpath) becomes the disk it stands for (_volume_disk)."""
+    volume = (model['source'] or {}).get('volume')
+    if not volume:
+        return
+    pool = _libvirt.lookup_pool(conn, volume['pool'])
+    if pool is None:
+        return
+    parsed = _pool_xml.parse(_xml.parse(_libvirt.call('read pool %s' % volume['pool'], pool.XMLDesc, 0)))
+    if parsed['type'] not in _volume_disk.REFUSED:
+        return
+    path = None
+    if _volume_disk.REFUSED[parsed['type']] == 'block':
+        path = _libvirt.lookup_volume(conn, volume['pool'], volume['name'], label).path()
+    view = _volume.PoolView(volume['pool'], parsed['type'], True,
+                            source_hosts=[h['name'] for h in parsed['source']['hosts']],
+                            source_name=parsed['source']['name'], source_dir=parsed['source']['dir'])
+    model['source'] = _volume_disk.disk_source(view, volume['name'], path)
+
+
+def _refused_pools(conn, cache):
+    """Pools whose volumes become network disks (_volume_disk), listed once, for disk_info
+    to name the volume a network disk stands for."""
+    if 'pools' not in cache:
+        cache['pools'] = {}
+        for pool in _libvirt.call('list storage pools', conn.listAllStoragePools, 0):
+            parsed = _pool_xml.parse(_xml.parse(_libvirt.call('read pool %s' % pool.name(), pool.XMLDesc, 0)))
+            if _volume_disk.REFUSED.get(parsed['type']) == 'network':
+                cache['pools'][pool.name()] = _volume.PoolView(
+                    pool.name(), parsed['type'], True, source_hosts=[h['name'] for h in parsed['source']['hosts']],
+                    source_name=parsed['source']['name'], source_dir=parsed['source']['dir'])
+    return cache['pools']
 
 
 def disk_work(module, conn):
@@ -27,6 +67,8 @@ def disk_work(module, conn):
     # the planner decides with it.
     facts = adapter.source_facts(model['source'], request.label, need_volume=request.state == 'present') \
         if dom is not None else None
+    # read as the volume it is (its format, identity); attached as the disk it stands for
+    _volume_as_disk(conn, model, request.label)
     steps, final = _disk.plan(request, dom, facts)
     if not module.check_mode:
         apply_plan(steps, adapter.apply)
@@ -66,6 +108,7 @@ def disk_info_work(module, conn):
     both = dom.active and dom.persistent
     differences = _disk.live_differences(dom.live_disks, dom.config_disks, REPORTED) if both else {}
     disks = []
+    cache = {}
     for target in sorted(set(live) | set(config)):
         have_live, have_config = live.get(target), config.get(target)
         model = have_live or have_config
@@ -76,6 +119,10 @@ def disk_info_work(module, conn):
         entry['live_differs_in'] = found
         if other:
             entry['persistent_target' if have_live else 'live_target'] = other
+        volume = _volume_disk.volume_of(model['source'], _refused_pools(conn, cache)) \
+            if (model['source'] or {}).get('network') else None
+        if volume is not None:
+            entry['volume'] = volume
         disks.append(entry)
     return {'changed': False, 'disks': disks, 'running': dom.active, 'persistent': dom.persistent,
             'machine': dom.machine, 'buses': sorted(dom.buses) if dom.buses else None}

@@ -414,7 +414,7 @@ def volume_work(module):
     vgs, lvs = _read(module, p['vg'])
     users = None
     if p['state'] == 'absent' and p['name'] in lvs and not p['force']:
-        users, overlays, warning = guest_users(p['vg'], p['name'])
+        users, overlays, warning = guest_users(p['vg'], p['name'], p.get('uri'), p.get('allow_insecure'))
         if warning:
             module.warn(warning)
     steps = plan_volume(p, vgs, lvs, users, overlays)
@@ -439,7 +439,7 @@ def _diffable(model):
     return dict((k, v) for k, v in model.items() if k not in ('data_percent', 'metadata_percent', 'open'))
 
 
-def guest_users(vg, name):
+def guest_users(vg, name, uri=None, allow_insecure=False):
     """(guests, images, warning): libvirt guests (running or only defined) that hold the LV,
     by any of its names (an inactive LV has no device node: its udev names still count),
     directly or through a qcow2 overlay whose backing file it is; images whose backing file
@@ -448,7 +448,7 @@ def guest_users(vg, name):
         return None, [], ('libvirt-python or lxml is not installed: cannot check whether a libvirt guest uses '
                           '%s/%s as a disk' % (vg, name))
     try:
-        conn = _libvirt.connect(_libvirt.DEFAULT_URI)
+        conn = _libvirt.connect(_libvirt.check_uri(_libvirt.resolve_uri(uri), allow_insecure))
     except KvmStorageError as exc:
         return None, [], 'libvirt is not reachable (%s): cannot check whether a guest uses %s/%s' % (exc.msg, vg, name)
     try:

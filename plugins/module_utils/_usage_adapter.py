@@ -14,8 +14,8 @@ from ansible_collections.kvm.storage.plugins.module_utils import _identity
 from ansible_collections.kvm.storage.plugins.module_utils import _image_header
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
-from ansible_collections.kvm.storage.plugins.module_utils._usage import (Usage, backing_paths, source_path,
-                                                                          xml_backing_chain)
+from ansible_collections.kvm.storage.plugins.module_utils._usage import (
+    Usage, backing_paths, source_path, xml_backing_chain)
 
 
 def read_usage(conn, known_pools=None):

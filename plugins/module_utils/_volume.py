@@ -257,12 +257,13 @@ class World(object):
 # ---------------------------------------------------------------------------------------
 # Planning
 
-def plan(requests, world):
+def plan(requests, world, created=None, deleted=None):
     """Plan for every request, in order; a later volume may be backed by, or cloned
-    from, one created earlier in the same run."""
+    from, one created earlier in the same run.  ``created`` and ``deleted`` carry that
+    memory across calls (host_storage plans one volume at a time between other objects)."""
     steps = Plan()
-    created = {}
-    deleted = set()  # paths deleted earlier in this run no longer hold their backing file
+    created = {} if created is None else created
+    deleted = set() if deleted is None else deleted  # paths deleted earlier no longer hold their backing file
     for req in requests:
         pool = world.pools.get(req.pool)
         if pool is None:

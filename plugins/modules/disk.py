@@ -85,7 +85,11 @@ options:
         description: A block device on the host.
         type: path
       volume:
-        description: A volume of a libvirt pool; its format is used when O(format) is not given.
+        description:
+          - A volume of a libvirt pool; its format is used when O(format) is not given.
+          - A volume of a pool that libvirt does not hand to guests as a volume disk (native V(gluster), V(rbd),
+            V(sheepdog), V(mpath)) is attached as the disk it stands for - a network disk with the pool's hosts and
+            the volume's name, or a block disk - and M(kvm.storage.disk_info) names the volume again.
         type: dict
         suboptions:
           pool:

@@ -73,6 +73,11 @@ disks:
     persistent:
       description: Whether the persistent definition has the disk.
       type: bool
+    volume:
+      description: For a network disk that stands for a volume of a native V(gluster) or V(rbd) pool (how
+        M(kvm.storage.disk) and M(kvm.storage.host_storage) attach such volumes) - that volume, C(pool) and C(name).
+      returned: for such disks
+      type: dict
     live_differs_in:
       description:
         - How the running guest's disk differs from the persistent definition's (empty for a stopped or transient

@@ -19,12 +19,13 @@ description:
     activates with C(-K), so they are usable like any thin volume.
   - Removal is refused while the volume is open (the 6th character of C(lv_attr) is C(o)) or while a libvirt guest,
     running or only defined, names it as a disk, unless O(force=true). The guest check reads the host's guests through
-    libvirt (C(qemu:///system)); when libvirt-python or lxml is not installed, or libvirt does not answer, that check is
+    libvirt at O(uri); when libvirt-python or lxml is not installed, or libvirt does not answer, that check is
     skipped and the result carries a warning.
   - Runs the LVM commands on the managed host (C(LANG=C), JSON reports).
 author:
   - kvm.storage developers (@kvm-storage)
 extends_documentation_fragment:
+  - kvm.storage._libvirt
   - kvm.storage._attributes
   - kvm.storage._attributes.CHANGES_STATE
 options:
@@ -136,11 +137,15 @@ thin_volume:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kvm.storage.plugins.module_utils._runner import connection_argument_spec
+
 from ansible_collections.kvm.storage.plugins.module_utils._lvm_thin import run_module, volume_argument_spec, volume_work
 
 
 def main():
-    module = AnsibleModule(argument_spec=volume_argument_spec(), supports_check_mode=True)
+    spec = connection_argument_spec()
+    spec.update(volume_argument_spec())
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     run_module(module, volume_work)
 
 

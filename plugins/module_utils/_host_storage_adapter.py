@@ -1,0 +1,176 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""host_storage through libvirt and LVM: read the whole host once with each family's
+adapter over the one connection, and apply one object's steps with that family's adapter."""
+
+from __future__ import annotations
+
+import uuid
+
+from ansible_collections.kvm.storage.plugins.module_utils import _host_storage
+from ansible_collections.kvm.storage.plugins.module_utils import _identity
+from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
+from ansible_collections.kvm.storage.plugins.module_utils import _lvm
+from ansible_collections.kvm.storage.plugins.module_utils import _lvm_thin
+from ansible_collections.kvm.storage.plugins.module_utils import _secret
+from ansible_collections.kvm.storage.plugins.module_utils import _volume
+from ansible_collections.kvm.storage.plugins.module_utils._disk_adapter import DiskAdapter
+from ansible_collections.kvm.storage.plugins.module_utils._pool_adapter import PoolAdapter
+from ansible_collections.kvm.storage.plugins.module_utils._secret_adapter import SecretAdapter
+from ansible_collections.kvm.storage.plugins.module_utils._volume_adapter import VolumeAdapter
+
+
+class HostAdapter(object):
+    def __init__(self, module, conn):
+        self.module = module
+        self.conn = conn
+        self.secrets = {}       # node key -> SecretAdapter
+        self.pools = {}         # pool name -> PoolAdapter
+        self.volumes = VolumeAdapter(conn, module)
+        self.disks = {}         # guest -> DiskAdapter
+        self.pool_objects = {}  # every pool on the host by name (one listing)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def read(self, nodes, with_usage=False, refresh=()):
+        """The Host the planner simulates: each kind read once, by its family's adapter."""
+        host = _host_storage.Host()
+        by_kind = {}
+        for node in nodes:
+            by_kind.setdefault(node.kind, []).append(node)
+        self._read_secrets(host, by_kind.get('secret', []))
+        for pool in _libvirt.call('list storage pools', self.conn.listAllStoragePools, 0):
+            self.pool_objects[pool.name()] = pool
+        host.pool_names = sorted(self.pool_objects)
+        for node in by_kind.get('pool', []):
+            req = node.request
+            adapter = self.pools.setdefault(req.name, PoolAdapter(self.conn))
+            adapter.resolve_devices(req)
+            actual = adapter.read(req.name) if req.name in self.pool_objects else None
+            adapter.preflight(req, actual)
+            host.pools[req.name] = actual
+        self._read_views(host, nodes, refresh)
+        requests = [n.request for n in by_kind.get('volume', [])]
+        thin_absent = [n for n in by_kind.get('thin_volume', []) if not n.present and not n.request['force']]
+        if with_usage or _volume.needs_usage(requests) or thin_absent:
+            world = _volume.World(host.views)
+            self.volumes.add_usage(world, requests)
+            host.usage, host.locked = world.usage, world.locked
+        if by_kind.get('thin_pool') or by_kind.get('thin_volume'):
+            self._read_lvm(host, by_kind.get('thin_pool', []) + by_kind.get('thin_volume', []), thin_absent)
+        self._read_guests(host, by_kind.get('disk', []))
+        return host
+
+    def _read_secrets(self, host, nodes):
+        removing = False
+        for node in nodes:
+            adapter = self.secrets.setdefault(node.key, SecretAdapter(self.conn))
+            actual = adapter.read(node.request)
+            host.secrets[node.key] = actual
+            if adapter.usage_holder:
+                host.secret_holders[node.key] = adapter.usage_holder
+            if actual is None and node.present and node.request.uuid is None:
+                host.new_uuids[node.key] = str(uuid.uuid4())
+            removing = removing or (actual is not None and not node.present)
+            if actual is not None:
+                self.hide(actual.value)
+            self.hide(node.request.value)
+        if removing:
+            host.pool_auths = SecretAdapter(self.conn).pool_auths()
+
+    def hide(self, value):
+        for text in _secret.secret_strings(value):
+            self.module.no_log_values.add(text)
+
+    def _read_views(self, host, nodes, refresh):
+        """Each pool that a declared volume or disk lives in, or that backs or is cloned
+        from, read once: one listing, the definitions of the volumes of interest."""
+        wanted = {}
+        for node in nodes:
+            if node.kind == 'pool':
+                wanted.setdefault(node.request.name, set())
+            elif node.kind == 'volume':
+                req = node.request
+                wanted.setdefault(req.pool, set()).add(req.name)
+                for ref in (req.backing, req.clone_from):
+                    if ref and ref.get('name'):
+                        wanted.setdefault(ref.get('pool') or req.pool, set()).add(ref['name'])
+                usage_id = (req.encryption or {}).get('secret_usage')
+                if usage_id and usage_id not in host.volume_secrets:
+                    host.volume_secrets[usage_id] = self.volumes._secret_uuid(usage_id)
+            elif node.kind == 'disk':
+                source = node.request.model['source'] or {}
+                if source.get('volume'):
+                    wanted.setdefault(source['volume']['pool'], set()).add(source['volume']['name'])
+        for name, names in sorted(wanted.items()):
+            if name not in self.pool_objects:
+                continue
+            view = self.volumes.read_pool(name, names, refresh=name in refresh)
+            if view is None:
+                continue
+            host.views[name] = view
+            host.listed[name] = set(vol for pool, vol in self.volumes.vol_objects if pool == name)
+        host.volume_secrets = dict((k, v) for k, v in host.volume_secrets.items() if v is not None)
+
+    def _read_lvm(self, host, nodes, thin_absent):
+        host.vgs = _lvm.read_vgs(self.module)
+        for vg in sorted(set(n.request['vg'] for n in nodes)):
+            host.lvs[vg] = _lvm.read_lvs(self.module, vg) if vg in host.vgs else {}
+        for node in nodes:
+            p = node.request
+            if node.kind == 'thin_pool':
+                host.profiles[(p['vg'], p['name'])] = _lvm_thin._read_profile(p['vg'], p['name'])
+        for node in thin_absent:
+            p = node.request
+            if p['name'] in host.lvs.get(p['vg'], {}) and host.usage is not None:
+                keys = _identity.lv_keys(p['vg'], p['name']) | _identity.keys('/dev/%s/%s' % (p['vg'], p['name']))
+                host.thin_keys[(p['vg'], p['name'])] = keys
+
+    def _read_guests(self, host, nodes):
+        for domain in sorted(set(n.request.domain for n in nodes)):
+            adapter = self.disks.setdefault(domain, DiskAdapter(self.conn))
+            buses = any(n.present and n.request.model['bus'] != 'virtio' for n in nodes if n.request.domain == domain)
+            host.domains[domain] = adapter.read(domain, with_buses=buses)
+            for node in nodes:
+                if node.request.domain == domain and host.domains[domain] is not None:
+                    host.disk_facts[node.key] = adapter.source_facts(node.request.model['source'], node.request.label,
+                                                                     need_volume=False)
+
+    def check(self, host_plan):
+        """Refusals that need the host before anything is written (check mode too): a
+        no-overwrite build of a device that holds data."""
+        for item in host_plan.items:
+            if item.node.kind == 'pool':
+                self.pools[item.node.request.name].check_build(self.module, item.node.request, item.steps)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def applier(self, item):
+        """The function that applies one step of ``item``, with its family's adapter."""
+        node = item.node
+        if node.kind == 'secret':
+            return self.secrets[node.key].apply
+        if node.kind == 'pool':
+            adapter = self.pools[node.request.name]
+
+            def apply_pool(step):
+                undo = adapter.apply(step)
+                if adapter.pool is not None:
+                    # volumes planned into this pool are made through the same object
+                    self.volumes.pools[node.request.name] = adapter.pool
+                return undo
+            return apply_pool
+        if node.kind == 'volume':
+            req = node.request
+            for name in set([req.pool] + [(r.get('pool') or req.pool) for r in (req.backing, req.clone_from) if r]):
+                if name not in self.volumes.pools:
+                    pool = _libvirt.lookup_pool(self.conn, name)
+                    if pool is not None:
+                        self.volumes.pools[name] = pool
+            return self.volumes.apply
+        if node.kind in ('thin_pool', 'thin_volume'):
+            return lambda step: _lvm_thin._apply(self.module, step)
+        return self.disks[node.request.domain].apply

@@ -1,0 +1,78 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) kvm.storage contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The work of the host_storage module: validate -> read -> plan -> apply -> result."""
+
+from __future__ import annotations
+
+from ansible_collections.kvm.storage.plugins.module_utils import _host_storage
+from ansible_collections.kvm.storage.plugins.module_utils import _volume
+from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
+from ansible_collections.kvm.storage.plugins.module_utils._host_storage_adapter import HostAdapter
+from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
+from ansible_collections.kvm.storage.plugins.module_utils._pool_module import resolve_user, resolve_group
+from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan
+
+
+def _volume_steps(host_plan):
+    steps = Plan()
+    for item in host_plan.items:
+        if item.node.kind == 'volume':
+            steps.steps.extend(item.steps.steps)
+    return steps
+
+
+def plan_host(adapter, ordered, unmanaged=True):
+    """Read the host once and plan; read again only where the plan says a fact matters
+    (a gluster pool's fresh listing before qemu-img writes into it, who uses an image
+    before it is grown or removed), exactly as the volume module does."""
+    host = adapter.read(ordered)
+    host_plan = _host_storage.plan(ordered, host, unmanaged)
+    stale = [p for p in _volume.pools_to_refresh(_volume_steps(host_plan)) if p in host.views]
+    needs_usage = host.usage is None and _volume.needs_usage([], _volume_steps(host_plan))
+    if stale or needs_usage:
+        host = adapter.read(ordered, with_usage=needs_usage or host.usage is not None, refresh=stale)
+        host_plan = _host_storage.plan(ordered, host, unmanaged)
+    return host_plan
+
+
+def apply_host(host_plan, adapter):
+    """Object by object, in plan order. A failure rolls back the object being changed (its
+    family's undo), stops the plan, and says which steps finished and which were not
+    reached; a re-run goes on from there."""
+    done = []
+    for index, item in enumerate(host_plan.items):
+        if not item.steps.changed:
+            continue
+        try:
+            apply_plan(item.steps, adapter.applier(item))
+        except KvmStorageError as exc:
+            rest = [text for later in host_plan.items[index + 1:] for text in later.steps.actions]
+            exc.msg = '%s (%s); %d step(s) finished before it, %d not reached; a re-run goes on from here' % (
+                exc.msg.rstrip('.'), item.node.where, len(done), len(rest))
+            own = item.steps.actions
+            failed = exc.details.get('failed_step')
+            exc.details.update(changed=bool(done), actions=done, failed_object=item.node.label,
+                               failed_element=item.node.where,
+                               not_reached=(own[own.index(failed) + 1:] if failed in own else []) + rest)
+            raise
+        done.extend(item.steps.actions)
+    return done
+
+
+def host_storage_work(module, conn):
+    validated = _host_storage.validate(module.params)
+    nodes = _host_storage.nodes(validated, resolve_user, resolve_group)
+    ordered = _host_storage.order(nodes)
+    adapter = HostAdapter(module, conn)
+    host_plan = plan_host(adapter, ordered, module.params.get('unmanaged', True))
+    adapter.check(host_plan)
+    if not module.check_mode:
+        apply_host(host_plan, adapter)
+    result = {'changed': host_plan.changed, 'actions': host_plan.actions,
+              'results': _host_storage.split_results(host_plan), 'unmanaged': host_plan.unmanaged}
+    if module._diff:
+        result['diff'] = host_plan.diff()
+    return result
