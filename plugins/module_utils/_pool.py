@@ -292,31 +292,93 @@ def plan(request, actual):
         pool_type = request.type or actual.type
         build_kind = POOL_TYPES[pool_type]['build']
         if request.build and build_kind and _needs_build(pool_type, created, actual, request, target_moved):
+            built = after if after is not None else request.element
+            fmt = built.find('source/format') if built is not None else None
             steps.add('build', 'build pool %s (%s)' % (name, _build_words(build_kind, request.overwrite)),
                       kind=build_kind, overwrite=request.overwrite and build_kind == 'format',
-                      new=created, type=pool_type)
+                      new=created, type=pool_type,
+                      devices=[d.get('path') for d in built.findall('source/device')] if built is not None else [],
+                      format=fmt.get('type') if fmt is not None else None)
         steps.add('start', 'start pool %s' % name)
     elif request.state == 'inactive' and active:
         steps.add('stop', 'stop pool %s' % name)
     return steps, after
 
 
-def build_refusal(pool_type, requested_format, device, signature):
-    """Why a no-overwrite build of ``device`` will be refused, or None.
+class DeviceProbe(object):
+    """What the adapter read of one device before a no-overwrite build: the signature
+    ``blkid -p`` finds (TYPE, PTTYPE; empty when none), the device size, and the offset of
+    the first non-zero byte it found in what it read (None: all zero), and whether it read
+    the whole device or a sample of it."""
+
+    def __init__(self, signature=None, data_at=None, size=None, whole=True):
+        self.signature = dict(signature or {})
+        self.data_at = data_at
+        self.size = size
+        self.whole = whole
+
+
+def probes_needed(steps):
+    """The devices a planned build formats without overwrite (fs, logical, disk): the
+    adapter reads a DeviceProbe of each, and ``refuse_build`` decides."""
+    out = []
+    for step in steps.steps:
+        if step.verb == 'build' and step.args.get('kind') == 'format' and not step.args.get('overwrite'):
+            out.extend(d for d in step.args.get('devices') or [] if d and d not in out)
+    return out
+
+
+def refuse_build(name, steps, probes):
+    """Raise for the first device of a planned no-overwrite build that is not empty.
+
+    ``probes``: {device path: DeviceProbe}; a device without a probe (a remote URI, where
+    the module cannot read the hypervisor's devices) is left to libvirt's own check."""
+    for step in steps.steps:
+        if step.verb != 'build' or step.args.get('kind') != 'format' or step.args.get('overwrite'):
+            continue
+        for device in step.args.get('devices') or []:
+            probe = probes.get(device)
+            if probe is None:
+                continue
+            why = build_refusal(step.args['type'], step.args.get('format'), device, probe.signature, probe.data_at,
+                                probe.whole)
+            if why:
+                raise KvmStorageError('refusing to build pool %s: %s' % (name, why), device=device,
+                                      signature=probe.signature or None, data_at=probe.data_at)
+
+
+def build_refusal(pool_type, requested_format, device, signature, data_at=None, whole=True):
+    """Why a no-overwrite build of ``device`` must be refused, or None.
 
     ``signature`` is what ``blkid -p`` finds on the device (TYPE, PTTYPE). libvirt probes
     the same way when it builds without overwrite and refuses a device that holds another
     filesystem, PV label or partition table; asking first lets check mode predict the
     refusal a real run meets, and a real run refuse before it defines anything.
+
+    libvirt looks only for signatures: a device whose data blkid does not recognise (a
+    wiped signature, an encrypted or raw-image disk) would be formatted. ``data_at`` is the
+    offset of the first non-zero byte the adapter found (None: every byte read was zero);
+    a device with no signature and data is refused too.
     """
+    if pool_type not in ('fs', 'logical', 'disk'):
+        return None
     found_type = signature.get('TYPE')
     found_table = signature.get('PTTYPE')
-    if pool_type == 'fs' and found_type and requested_format not in (None, 'auto') and found_type != requested_format:
+    if pool_type == 'fs' and found_table:
+        held = 'a %s partition table' % found_table
+    elif pool_type == 'fs' and found_type and requested_format not in (None, 'auto') and found_type != requested_format:
         held = 'a %s filesystem' % found_type
+    elif pool_type == 'logical' and found_table:
+        held = 'a %s partition table' % found_table
     elif pool_type == 'logical' and found_type and found_type != 'LVM2_member':
         held = 'a %s signature' % found_type
     elif pool_type == 'disk' and found_table and found_table != (requested_format or 'dos'):
         held = 'a %s partition table' % found_table
+    elif pool_type == 'disk' and found_type and not found_table:
+        held = 'a %s signature' % found_type
+    elif not found_type and not found_table and data_at is not None:
+        held = ('data that blkid does not recognise (no filesystem, PV or partition table signature, but non-zero '
+                'bytes %s, the first at offset %d)' % ('on it' if whole else 'in the blocks sampled', data_at))
     else:
         return None
     return ('device %s holds %s; building the pool would destroy it: set overwrite: true only if that data may '

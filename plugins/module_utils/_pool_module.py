@@ -45,7 +45,9 @@ def pool_work(module, conn):
     actual = adapter.read(request.name)
     adapter.preflight(request, actual)
     steps, after = _pool.plan(request, actual)
-    adapter.check_build(module, request, steps)
+    # A no-overwrite build is refused on a device that is not empty, in check mode too:
+    # the adapter reads the devices, the planner decides.
+    _pool.refuse_build(request.name, steps, adapter.probe_devices(module, _pool.probes_needed(steps)))
 
     if not module.check_mode:
         apply_plan(steps, adapter.apply)

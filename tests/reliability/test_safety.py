@@ -195,3 +195,59 @@ def test_detach_waits_and_keeps_the_volume(run_module, pool_path, volume, tmp_pa
     assert 'vdb' not in virsh('domblklist', '--inactive', guest).stdout
     assert 'detach.raw' in vol_names(POOL)
     intact(pool_path + '/detach.raw', 'raw', want, tmp_path)
+
+
+# --- a no-overwrite build refuses a device that is not empty, signature or not -----------------
+# libvirt's NO_OVERWRITE only looks for signatures (blkid): data without one (a wiped
+# signature, an encrypted or raw disk) was formatted. Check mode predicts the same refusal
+# (the same probe), and nothing is defined. Objects: kvmst-rel-ps-*, /var/lib/kvmst-rel-ps.
+
+PS = 'kvmst-rel-ps-'
+PS_BASE = '/var/lib/kvmst-rel-ps'
+
+
+def _loop_teardown(base, pool):
+    def teardown():
+        drop_pool(pool)
+        sh('umount {b}/mnt 2>/dev/null || true; for d in $(losetup -n -O NAME -j {b}/dev.img); do losetup -d $d || '
+           'true; done; rm -rf {b}'.format(b=base), check=False)
+    return teardown
+
+
+def _device_sha(dev, size=16 << 20):
+    """sha256 of the device's first ``size`` bytes (read straight from the block device)."""
+    import hashlib
+    with open(dev, 'rb') as f:
+        return hashlib.sha256(f.read(size)).hexdigest()
+
+
+@pytest.mark.parametrize('pool_type, layout, words', [
+    ('fs', 'data', 'holds data that blkid does not recognise'),
+    ('disk', 'data', 'holds data that blkid does not recognise'),
+    ('fs', 'dos', 'holds a dos partition table'),
+])
+def test_build_refuses_a_device_that_is_not_empty(run_module, tmp_path, request, pool_type, layout, words):
+    base = '%s/build-%s-%s' % (PS_BASE, pool_type, layout)
+    pool = '%sbuild-%s-%s' % (PS, pool_type, layout)
+    request.addfinalizer(_loop_teardown(base, pool))
+    sh('rm -rf {b}; mkdir -p {b} && truncate -s 64M {b}/dev.img'.format(b=base))
+    if layout == 'dos':
+        # A DOS label and data after it, in the first partition; blkid reports only PTTYPE.
+        sh('parted -s {b}/dev.img mklabel msdos mkpart primary 1MiB 100%'.format(b=base))
+    # Random data at 8 MiB (no signature anywhere); the first 8 MiB stay as they are.
+    sh('python3 -c "import random,sys; sys.stdout.buffer.write(random.Random(7).randbytes(4 << 20))" | '
+       'dd of={b}/dev.img bs=1M seek=8 conv=notrunc status=none'.format(b=base))
+    dev = sh('losetup -f --show %s/dev.img' % base).strip()
+    want = _device_sha(dev)
+    args = {'name': pool, 'type': pool_type, 'source': {'devices': [dev]}}
+    if pool_type == 'fs':
+        args['source']['format'] = 'ext4'
+        args['target'] = {'path': base + '/mnt'}
+    else:
+        args['source']['format'] = 'gpt'
+
+    for check in (True, False):
+        refused = run_module('pool', args, check=check)
+        assert_clean_failure(refused, 'refusing to build pool %s' % pool, dev, words, 'overwrite: true')
+    assert pool not in virsh('pool-list', '--all', '--name').stdout.split()
+    assert _device_sha(dev) == want, '%s lost its data' % dev
