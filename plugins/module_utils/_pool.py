@@ -100,7 +100,7 @@ class PoolActual(object):
     """What the adapter read: ``element`` is the persistent (inactive) definition."""
 
     def __init__(self, pool_type, element, active, persistent=True, autostart=False, volumes=None,
-                 target_exists=None):
+                 target_exists=None, lvs=None, lvs_error=None):
         self.type = pool_type
         self.element = element
         self.active = active
@@ -108,6 +108,19 @@ class PoolActual(object):
         self.autostart = autostart
         self.volumes = volumes            # list of names when active, None when unknown
         self.target_exists = target_exists
+        # A logical pool's VG as LVM reports it (read only before delete_data): {LV name:
+        # kind} with kind 'thin pool', 'thin volume', 'inactive' or 'LV'; None when not read,
+        # and lvs_error says why LVM could not be asked.
+        self.lvs = lvs
+        self.lvs_error = lvs_error
+
+
+def lv_kind(lv):
+    """How an LV of an lvs report is named in a refusal (_lvm.parse_lvs model)."""
+    kind = {'thin-pool': 'thin pool', 'thin': 'thin volume'}.get(lv.get('type'), 'LV')
+    if not lv.get('active') and lv.get('type') != 'thin-pool':
+        kind = 'inactive ' + kind
+    return kind
 
 
 def normalize_mode(mode):
@@ -431,18 +444,52 @@ def _plan_absent(steps, request, actual):
             raise KvmStorageError('pool %s is inactive, so its volumes cannot be counted before deleting its data: '
                                   'start it (state: active), then remove it with delete_data' % name)
         volumes = actual.volumes or []
-        if volumes and not request.force:
+        lvs = _lvs_to_count(request, actual)
+        if volumes and not request.force and not lvs:
             shown = ', '.join(sorted(volumes)[:5]) + (' and %d more' % (len(volumes) - 5) if len(volumes) > 5 else '')
             raise KvmStorageError('refusing to delete the data of pool %s: it holds %d volume(s) (%s); remove them '
                                   'first or set force: true' % (name, len(volumes), shown), volumes=sorted(volumes))
+        if lvs and not request.force:
+            # libvirt lists neither thin pools nor thin volumes, and inactive LVs only at
+            # times: LVM's own report is what vgremove would take with it.
+            names = sorted(lvs)
+            shown = ', '.join('%s (%s)' % (n, lvs[n]) for n in names[:5]) \
+                + (' and %d more' % (len(names) - 5) if len(names) > 5 else '')
+            raise KvmStorageError('refusing to delete the data of pool %s: its volume group %s holds %d logical '
+                                  'volume(s) that LVM reports (%s); remove them first or set force: true'
+                                  % (name, _vg_name(actual), len(names), shown), volumes=names)
         for vol in sorted(volumes):
             steps.add('delete_volume', 'delete volume %s of pool %s' % (vol, name), volume=vol)
     if actual.active:
         steps.add('stop', 'stop pool %s' % name)
     if request.delete_data:
-        steps.add('delete', 'delete the storage of pool %s' % name)
+        if actual.type == 'logical':
+            held = sorted(set(actual.lvs or {}) - set(actual.volumes or []))
+            steps.add('delete', 'delete the storage of pool %s (remove volume group %s%s)'
+                      % (name, _vg_name(actual), ' with LVs libvirt does not list: %s' % ', '.join(held) if held else ''))
+        else:
+            steps.add('delete', 'delete the storage of pool %s' % name)
     if actual.persistent:
         steps.add('undefine', 'undefine pool %s%s' % (name, '' if request.delete_data else ' (data kept)'))
+
+
+def _vg_name(actual):
+    return actual.element.findtext('source/name') or actual.element.findtext('name')
+
+
+def _lvs_to_count(request, actual):
+    """The LVs of a logical pool's VG, as LVM reports them, that delete_data would remove
+    ({} for other pool types). A VG that LVM could not be asked about is refused unless
+    force: deleting it blind is what this check is for."""
+    if actual.type != 'logical':
+        return {}
+    if actual.lvs is None:
+        if request.force:
+            return {}
+        raise KvmStorageError('refusing to delete the data of pool %s: cannot count the logical volumes of volume '
+                              'group %s (%s); run the module on the hypervisor itself (a local URI) or set force: '
+                              'true' % (request.name, _vg_name(actual), actual.lvs_error or 'LVM was not asked'))
+    return actual.lvs
 
 
 def _readable(path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
+from ansible_collections.kvm.storage.plugins.module_utils import _lvm
 from ansible_collections.kvm.storage.plugins.module_utils import _pool
 from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
@@ -30,7 +31,9 @@ class PoolAdapter(object):
 
     # -- reading -------------------------------------------------------------------------
 
-    def read(self, name):
+    def read(self, name, refresh=False):
+        """The pool as libvirt has it; ``refresh``: rescan a running pool's volumes first
+        (libvirt lists what it saw at start or at the last refresh)."""
         self.pool = _libvirt.lookup_pool(self.conn, name)
         if self.pool is None:
             return None
@@ -43,6 +46,8 @@ class PoolAdapter(object):
         autostart = bool(_libvirt.call('read the autostart flag of pool %s' % name, pool.autostart)) if persistent else False
         volumes = None
         if active:
+            if refresh:
+                _libvirt.call('refresh pool %s to count its volumes' % name, pool.refresh, 0)
             volumes = [v.name() for v in _libvirt.call('list the volumes of pool %s' % name, pool.listAllVolumes, 0)]
         return PoolActual(FROM_LIBVIRT.get(element.get('type'), element.get('type')), element, active,
                           persistent=persistent, autostart=autostart, volumes=volumes,
@@ -59,6 +64,23 @@ class PoolAdapter(object):
         if not self._is_local():
             return None
         return os.path.isdir(path)
+
+    def read_lvs(self, module, actual):
+        """Before delete_data on a logical pool: every LV of its VG as LVM reports it (thin
+        pools, thin volumes and inactive LVs too, which libvirt does not list). Only on a local
+        URI, where LVM here is the hypervisor's."""
+        if actual is None or actual.type != 'logical':
+            return
+        vg = actual.element.findtext('source/name') or actual.element.findtext('name')
+        if not self._is_local():
+            actual.lvs_error = 'the URI is not local, so LVM on this host is not the hypervisor\'s'
+            return
+        try:
+            lvs = _lvm.read_lvs(module, vg)
+        except KvmStorageError as exc:
+            actual.lvs_error = exc.msg
+            return
+        actual.lvs = dict((lv_name, _pool.lv_kind(lv)) for lv_name, lv in lvs.items())
 
     def _is_local(self):
         return _libvirt.is_local(self.conn)

@@ -42,7 +42,11 @@ def pool_work(module, conn):
     request = _pool.request_from_params(module.params, resolve_user, resolve_group)
     adapter = PoolAdapter(conn)
     adapter.resolve_devices(request)
-    actual = adapter.read(request.name)
+    # delete_data counts what it would delete afresh: libvirt's volume list as of now, and
+    # for a logical pool every LV LVM reports (libvirt lists no thin or inactive ones).
+    actual = adapter.read(request.name, refresh=request.delete_data)
+    if request.delete_data:
+        adapter.read_lvs(module, actual)
     adapter.preflight(request, actual)
     steps, after = _pool.plan(request, actual)
     # A no-overwrite build is refused on a device that is not empty, in check mode too:

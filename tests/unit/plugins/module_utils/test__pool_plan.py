@@ -304,7 +304,7 @@ PLAN_CASES = [
     ('delete_data, no volumes', params(state='absent', delete_data=True), A(),
      [STOP, ('delete', 'delete the storage of pool images'), ('undefine', 'undefine pool images')]),
     ('delete_data, force, no volumes', params(state='absent', delete_data=True, force=True), A('logical'),
-     [STOP, ('delete', 'delete the storage of pool images'), ('undefine', 'undefine pool images')]),
+     [STOP, ('delete', 'delete the storage of pool images (remove volume group vg_guests)'), ('undefine', 'undefine pool images')]),
     ('delete_data, force, volumes', params(state='absent', delete_data=True, force=True),
      A(volumes=['web.qcow2', 'db.qcow2']),
      [('delete_volume', 'delete volume db.qcow2 of pool images'),
@@ -777,3 +777,48 @@ def test_refuse_build(case_id, p, spec, probes, words, probed):
         refuse_build('images', pl, facts)
     assert words in exc.value.msg and 'set overwrite: true' in exc.value.msg, exc.value.msg
     assert '\n' not in exc.value.msg
+
+
+# ---------------------------------------------------------------------------------------
+# delete_data on a logical pool counts what LVM reports, not what libvirt lists
+
+def logical_actual(volumes=(), lvs=None, lvs_error=None):
+    return PoolActual('logical', _xml.parse(ACTUAL_XML['logical']), True, True, False, list(volumes), True,
+                      lvs=lvs, lvs_error=lvs_error)
+
+
+DELETE_LOGICAL = [
+    # (id, force, libvirt volumes, LVM's LVs, lvs error, words of the refusal or the delete step)
+    ('empty VG', False, [], {}, None, 'delete the storage of pool images (remove volume group vg_guests)'),
+    ('thin pool and thin volume libvirt does not list', False, [], {'tp': 'thin pool', 'thin1': 'thin volume'}, None,
+     "its volume group vg_guests holds 2 logical volume(s) that LVM reports (thin1 (thin volume), tp (thin pool))"),
+    ('inactive LV', False, [], {'old': 'inactive LV'}, None, 'holds 1 logical volume(s) that LVM reports (old (inactive LV))'),
+    ('LV made after the pool started', False, ['data'], {'data': 'LV', 'late': 'LV'}, None,
+     'holds 2 logical volume(s) that LVM reports (data (LV), late (LV))'),
+    ('LVM could not be asked', False, [], None, 'the URI is not local', 'cannot count the logical volumes of volume '
+     'group vg_guests (the URI is not local'),
+    ('force over LVs libvirt does not list', True, ['data'], {'data': 'LV', 'tp': 'thin pool'}, None,
+     'delete the storage of pool images (remove volume group vg_guests with LVs libvirt does not list: tp)'),
+    ('force when LVM could not be asked', True, [], None, 'lvs failed', 'delete the storage of pool images (remove '
+     'volume group vg_guests)'),
+]
+
+
+@pytest.mark.parametrize('case_id, force, volumes, lvs, error, words', DELETE_LOGICAL, ids=[c[0] for c in DELETE_LOGICAL])
+def test_delete_data_of_logical_pool(case_id, force, volumes, lvs, error, words):
+    request = request_from_params(params(state='absent', delete_data=True, force=force))
+    actual = logical_actual(volumes, lvs, error)
+    if words.startswith('delete the storage'):
+        pl, _unused = plan(request, actual)
+        assert words in pl.actions, pl.actions
+        assert pl.verbs()[-3:] == ['stop', 'delete', 'undefine']
+        return
+    with pytest.raises(KvmStorageError) as exc:
+        plan(request, actual)
+    assert words in exc.value.msg and 'force: true' in exc.value.msg, exc.value.msg
+    assert exc.value.msg.startswith('refusing to delete the data of pool images')
+
+
+def test_delete_data_of_other_pools_ignores_lvs():
+    pl, _unused = run(params(state='absent', delete_data=True), A())
+    assert pl.actions[-2:] == ['delete the storage of pool images', 'undefine pool images']

@@ -147,7 +147,8 @@ SIZES = [
     ('10 GiB', 10 * GiB), (' 10GiB ', 10 * GiB), ('512M', 512 * MiB), ('512MiB', 512 * MiB),
     ('512MB', 512 * 1000 ** 2), ('1k', KiB), ('1K', KiB), ('1KiB', KiB), ('1KB', 1000), ('1kb', 1000),
     ('2T', 2 * TiB), ('2TiB', 2 * TiB), ('2TB', 2 * 1000 ** 4), ('1P', 1024 ** 5), ('1PiB', 1024 ** 5),
-    ('1PB', 1000 ** 5), ('1E', 1024 ** 6), ('1EiB', 1024 ** 6), ('1EB', 1000 ** 6), ('15EiB', 15 * 1024 ** 6),
+    ('1PB', 1000 ** 5), ('1E', 1024 ** 6), ('1EiB', 1024 ** 6), ('1EB', 1000 ** 6), ('7EiB', 7 * 1024 ** 6),
+    ('9223372036854775807', 2 ** 63 - 1),
     ('1073741824', GiB), ('100b', 100), ('100B', 100), ('100 bytes', 100), ('1 byte', 1),
     ('1.5GiB', 3 * GiB // 2), ('0.5KiB', 512), ('2.5KB', 2500), ('1', 1),
 ]
@@ -157,7 +158,7 @@ SIZES = [
 def test_capacity_units(text, expected):
     req, = requests_from_params(vp(name='a.img', capacity=text))
     assert req.capacity == expected
-    req, = requests_from_params(vp(name='a.img', capacity=str(2 ** 64 - 1), allocation=text))
+    req, = requests_from_params(vp(name='a.img', capacity=str(2 ** 63 - 1), allocation=text))
     assert req.allocation == expected
 
 
@@ -176,8 +177,11 @@ BAD_SIZES = [
     ('', 'is not a size'),
     ('1.5', "capacity '1.5' is not a whole number of bytes"),
     ('0.1KiB', 'not a whole number of bytes'),
-    ('17EiB', 'larger than libvirt can store'),
-    ('16EiB', 'larger than libvirt can store'),
+    ('17EiB', 'larger than libvirt accepts'),
+    ('16EiB', 'larger than libvirt accepts'),
+    ('8EiB', 'capacity 8EiB is larger than libvirt accepts (at most 2^63-1 bytes'),
+    ('9223372036854775808', 'capacity 9223372036854775808 is larger than libvirt accepts'),
+    ('18446744073709551615', 'capacity 18446744073709551615 is larger than libvirt accepts'),
 ]
 
 
@@ -187,6 +191,23 @@ def test_bad_capacity(text, fragment):
         requests_from_params(vp(name='a.img', capacity=text))
     assert exc.value.msg.startswith('volume a.img of pool images: capacity')
     assert fragment in exc.value.msg
+
+
+@pytest.mark.parametrize('option', ['capacity', 'allocation'])
+def test_sizes_beyond_libvirt_name_the_option(option):
+    # 2^63 and more made libvirt-python's resize() raise OverflowError (a traceback).
+    p = vp(name='a.img', capacity='1GiB')
+    p[option] = str(2 ** 63)
+    with pytest.raises(KvmStorageError) as exc:
+        requests_from_params(p)
+    assert exc.value.msg == ('volume a.img of pool images: %s 9223372036854775808 is larger than libvirt accepts (at '
+                             'most 2^63-1 bytes, 8 EiB less one byte); give a smaller size' % option)
+    item = dict(name='b.img', capacity='1GiB')
+    item[option] = '9EiB'
+    listed = dict(vp(name=None, pool='images'), volumes=[item])
+    with pytest.raises(KvmStorageError) as exc:
+        requests_from_params(listed)
+    assert exc.value.msg.startswith('volume b.img of pool images: %s 9EiB is larger than libvirt accepts' % option)
 
 
 def test_bad_allocation_names_allocation():
