@@ -175,11 +175,13 @@ def plan_pool(params, vgs, lvs, profiles, carriers=None):
             steps.add('delete_profile', 'delete autoextend profile %s' % profile_path_of(own), path=profile_path_of(own))
         return steps
 
-    vg = _vg(vg_name, vgs, label)
-    extent = vg['vg_extent_size']
+    # The request is checked before the host: a size LVM or libvirt cannot take is refused
+    # whatever state the VG is in.
     size = _size(params.get('size'), '%s: size' % label)
     metadata_size = _size(params.get('metadata_size'), '%s: metadata_size' % label)
     chunk_size = _size(params.get('chunk_size'), '%s: chunk_size' % label)
+    vg = _vg(vg_name, vgs, label)
+    extent = vg['vg_extent_size']
     autoextend = params.get('autoextend')
     if autoextend:
         if not 50 <= autoextend['threshold'] <= 100:
@@ -309,8 +311,8 @@ def plan_volume(params, vgs, lvs, users):
         steps.add('remove', 'remove %s' % label, args=_lvm.lvremove_args(vg_name, name))
         return steps
 
-    _vg(vg_name, vgs, label)
     size = _size(params.get('size'), '%s: size' % label)
+    _vg(vg_name, vgs, label)
     extent = vgs[vg_name]['vg_extent_size']
     pool, origin = params.get('thin_pool'), params.get('snapshot_of')
     if lv is None:

@@ -251,3 +251,27 @@ def test_build_refuses_a_device_that_is_not_empty(run_module, tmp_path, request,
         assert_clean_failure(refused, 'refusing to build pool %s' % pool, dev, words, 'overwrite: true')
     assert pool not in virsh('pool-list', '--all', '--name').stdout.split()
     assert _device_sha(dev) == want, '%s lost its data' % dev
+
+
+# --- sizes libvirt cannot take are refused with one sentence, never a traceback ----------------
+# libvirt's capacity field stops at 2^63-1 ("numerical overflow"), and libvirt-python's
+# resize() cannot convert 2^63 ("int too big to convert"): the grow path raised a traceback.
+
+@pytest.mark.parametrize('size', ['18446744073709551615', '9223372036854775808', '8EiB'])
+def test_sizes_beyond_libvirt_are_refused(run_module, pool_path, volume, tmp_path, size):
+    want = volume('huge.qcow2', 'qcow2')
+    asks = [
+        ({'name': 'huge.qcow2', 'capacity': size}, 'capacity'),                   # grow: was a traceback
+        ({'name': 'huge-new.raw', 'capacity': size}, 'capacity'),                 # create
+        ({'name': 'huge-new.raw', 'capacity': '1MiB', 'allocation': size}, 'allocation'),
+        ({'volumes': [{'name': 'huge-list.raw', 'capacity': size}]}, 'capacity'),
+    ]
+    for extra, option in asks:
+        for check in (True, False):
+            refused = run_module('volume', dict({'pool': POOL}, **extra), check=check)
+            assert_clean_failure(refused, 'of pool %s: %s %s is larger than libvirt accepts' % (POOL, option, size))
+    thin = run_module('lvm_thin_pool', {'vg': 'kvmst_rel_ps_novg', 'name': 'tp', 'size': size})
+    assert_clean_failure(thin, 'thin pool tp in volume group kvmst_rel_ps_novg: size %s is larger' % size)
+    assert set(vol_names(POOL)) & {'huge-new.raw', 'huge-list.raw'} == set()
+    assert image_info(pool_path + '/huge.qcow2')['virtual-size'] == 32 << 20
+    intact(pool_path + '/huge.qcow2', 'qcow2', want, tmp_path)
