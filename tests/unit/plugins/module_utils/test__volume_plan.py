@@ -10,7 +10,7 @@ import pytest
 from ansible_collections.kvm.storage.plugins.module_utils import _volume
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._volume import (
-    PoolView, World, needs_usage, plan, pools_to_refresh, requests_from_params, volume_options)
+    ImportFacts, PoolView, World, needs_usage, plan, pools_to_refresh, requests_from_params, volume_options)
 
 KiB = 1024
 MiB = 1024 ** 2
@@ -1073,3 +1073,40 @@ def test_incomplete_volume(case_id, p, users, expected):
         with pytest.raises(KvmStorageError) as exc:
             plan(reqs, incomplete_world(users))
         assert expected in exc.value.msg
+
+
+# ---------------------------------------------------------------------------------------
+# import_from onto an existing volume: kept, never changed, and a warning when it differs
+
+SHA = 'sha256:' + 'a' * 64
+
+IMPORT_KEPT = [
+    # (id, request options, facts (format, size, volume digest, why not), words of the warning or None)
+    ('same format and size', dict(), ('qcow2', 10 * GiB, None, None), None),
+    ('nothing known (a URL, no checksum)', dict(import_from='https://example.com/t.qcow2'),
+     (None, None, None, None), None),
+    ('size differs', dict(), ('qcow2', 2 * GiB, None, None),
+     'volume base.qcow2 of pool images exists and was kept, and it differs from import_from /srv/t.qcow2 (size '
+     '10 GiB, the image 2 GiB); import_from fills only a missing volume: delete it (state: absent)'),
+    ('format differs', dict(), ('raw', 10 * GiB, None, None), 'format qcow2, the image raw'),
+    ('size grown on purpose by capacity', dict(capacity='10GiB'), ('qcow2', 2 * GiB, None, None), None),
+    ('checksum matches the volume', dict(checksum=SHA), ('qcow2', 10 * GiB, 'a' * 64, None), None),
+    ('checksum does not match the volume', dict(checksum=SHA), ('qcow2', 10 * GiB, 'b' * 64, None),
+     'its sha256 is not the checksum given'),
+    ('checksum, content not comparable', dict(checksum=SHA), (None, None, None, 'the volume is not a file on this host'),
+     'its content was not compared with checksum (the volume is not a file on this host)'),
+]
+
+
+@pytest.mark.parametrize('case_id, options, facts, words', IMPORT_KEPT, ids=[c[0] for c in IMPORT_KEPT])
+def test_import_onto_existing_volume(case_id, options, facts, words):
+    options = dict(dict(name='base.qcow2', import_from='/srv/t.qcow2'), **options)
+    w = world()
+    w.imports[('images', 'base.qcow2')] = ImportFacts(*facts)
+    steps = plan(requests_from_params(vp(**options)), w)
+    assert steps.actions == [] and not steps.changed
+    if words is None:
+        assert steps.warnings == []
+    else:
+        assert len(steps.warnings) == 1 and words in steps.warnings[0], steps.warnings
+        assert '\n' not in steps.warnings[0]
