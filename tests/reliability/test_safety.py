@@ -275,3 +275,22 @@ def test_sizes_beyond_libvirt_are_refused(run_module, pool_path, volume, tmp_pat
     assert set(vol_names(POOL)) & {'huge-new.raw', 'huge-list.raw'} == set()
     assert image_info(pool_path + '/huge.qcow2')['virtual-size'] == 32 << 20
     intact(pool_path + '/huge.qcow2', 'qcow2', want, tmp_path)
+
+
+# --- import_from onto an existing volume keeps it, and says so when it differs ------------------
+
+def test_import_onto_existing_volume_is_kept_and_reported(run_module, pool_path, volume, tmp_path):
+    want = volume('kept.raw')
+    src = str(tmp_path / 'other.raw')
+    sh('qemu-img create -q -f raw %s 16M' % src)
+    write_pattern(src, 'raw', 'other', tmp_path)
+    digest = sh("sha256sum %s | cut -d' ' -f1" % src).strip()
+    for check in (True, False):
+        kept = run_module('volume', {'pool': POOL, 'name': 'kept.raw', 'import_from': src}, check=check)
+        assert not kept.get('failed') and not kept.get('changed') and kept['actions'] == [], kept
+        assert any('kept.raw of pool %s exists and was kept, and it differs from import_from %s (size 32 MiB, the '
+                   'image 16 MiB)' % (POOL, src) in w for w in kept.get('warnings', [])), kept
+        checked = run_module('volume', {'pool': POOL, 'name': 'kept.raw', 'import_from': src,
+                                        'checksum': 'sha256:' + digest}, check=check)
+        assert any('its sha256 is not the checksum given' in w for w in checked.get('warnings', [])), checked
+    intact(pool_path + '/kept.raw', 'raw', want, tmp_path)
