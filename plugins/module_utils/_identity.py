@@ -126,4 +126,3 @@ def lv_keys(vg, lv, uuid=None):
     if uuid:
         out.add(('lvuuid', uuid.replace('-', '')))
     return frozenset(out)
-

@@ -165,8 +165,8 @@ def is_local(conn):
     paths libvirt names are this machine's files and may be probed here."""
     try:
         uri = conn.getURI()
-    except Exception:  # pylint: disable=broad-except  a connection that cannot say its URI
-        return False
+    except Exception:  # pylint: disable=broad-except
+        return False  # a connection that cannot say its URI
     return '://' in uri and uri.split('://', 1)[1].startswith('/')
 
 

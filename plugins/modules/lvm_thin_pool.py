@@ -119,7 +119,9 @@ actions:
   returned: always
   type: list
   elements: str
-  sample: ["create thin pool thinpool in volume group vg_vms of 100 GiB", "attach profile kvmst_thin-vg_vms-thinpool to thin pool thinpool in volume group vg_vms"]
+  sample:
+    - create thin pool thinpool in volume group vg_vms of 100 GiB
+    - attach profile kvmst_thin-vg_vms-thinpool to thin pool thinpool in volume group vg_vms
 data_percent:
   description: How full the pool's data is, in percent (null when the pool does not exist).
   returned: success

@@ -9,8 +9,8 @@ import pytest
 
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
-from ansible_collections.kvm.storage.plugins.module_utils._pool import (DeviceProbe, PoolActual, build_refusal, plan,
-                                                                      probes_needed, refuse_build, request_from_params)
+from ansible_collections.kvm.storage.plugins.module_utils._pool import (
+    DeviceProbe, PoolActual, build_refusal, plan, probes_needed, refuse_build, request_from_params)
 
 UUID = '3e3fce45-4f53-4fa7-bb32-11f34168b82b'
 
