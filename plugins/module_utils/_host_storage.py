@@ -299,6 +299,7 @@ class Host(object):
         self.profiles = {}                          # (vg, thin pool) -> its autoextend profile's text
         self.domains = domains or {}                # name -> _disk.DomainView or None
         self.disk_facts = {}                        # disk node key -> _disk.SourceFacts of its source
+        self.imports = {}                           # (pool, volume) -> _volume.ImportFacts (import onto existing)
         self.secret_holders = {}                    # node key -> UUID of another secret with the usage
         self.pool_auths = []                        # <auth> of every pool (for secret removal)
         self.new_uuids = {}                         # node key -> UUID a new secret will get
@@ -360,6 +361,7 @@ class _Sim(object):
         self.usage = None if host.usage is None else SimUsage(host.usage, self)
         self.world = _volume.World(self.views, secrets=dict(host.volume_secrets), usage=self.usage,
                                    locked=host.locked)
+        self.world.imports = dict(host.imports)
         self.created = {}
         self.deleted = set()
         self.vgs = dict(host.vgs or {})

@@ -55,6 +55,9 @@ class HostAdapter(object):
         self._read_views(host, nodes, refresh)
         requests = [n.request for n in by_kind.get('volume', [])]
         thin_absent = [n for n in by_kind.get('thin_volume', []) if not n.present and not n.request['force']]
+        imports = _volume.World(host.views)
+        self.volumes.add_import_facts(requests, imports)
+        host.imports = imports.imports
         if with_usage or _volume.needs_usage(requests) or thin_absent:
             world = _volume.World(host.views)
             self.volumes.add_usage(world, requests)

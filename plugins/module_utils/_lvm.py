@@ -161,6 +161,23 @@ def read_vgs(module):
     return parse_vgs(run(module, vgs_args(), 'list the volume groups'))
 
 
+def profile_carriers_args():
+    return ['lvs'] + REPORT + ['-o', 'vg_name,lv_name,lv_profile']
+
+
+def parse_profile_carriers(text):
+    """lvs JSON report over every VG -> {profile name: ['vg/lv', ...]} (LVs with a profile)."""
+    out = {}
+    for row in _rows(text, 'lv', 'list the profiles of the logical volumes'):
+        if row.get('lv_profile'):
+            out.setdefault(row['lv_profile'], []).append(lv_path(row['vg_name'], row['lv_name']))
+    return dict((k, sorted(v)) for k, v in out.items())
+
+
+def read_profile_carriers(module):
+    return parse_profile_carriers(run(module, profile_carriers_args(), 'list the profiles of the logical volumes'))
+
+
 def read_lvs(module, vg):
     doing = 'list the logical volumes of volume group %s' % vg
     return parse_lvs(run(module, lvs_args(vg), doing), doing)

@@ -57,12 +57,39 @@ def volume_argument_spec():
     )
 
 
+def _escaped(name):
+    # device-mapper's rule: a dash in a name is doubled, so a single dash only separates.
+    return name.replace('-', '--')
+
+
 def profile_name(vg, pool):
+    """The autoextend profile of one thin pool: unambiguous (vg-x/tp and vg/x-tp differ),
+    and never equal to a legacy name (those all begin with 'kvmst-')."""
+    return 'kvmst_thin-%s-%s' % (_escaped(vg), _escaped(pool))
+
+
+def legacy_profile_name(vg, pool):
+    """The name releases before 0.2 gave the profile: VG and pool joined by a dash, which
+    two pools can share (vg-x/tp and vg/x-tp). Still recognised on a pool that carries it."""
     return 'kvmst-%s-%s' % (vg, pool)
 
 
+def profile_path_of(name):
+    return os.path.join(PROFILE_DIR, name + '.profile')
+
+
 def profile_path(vg, pool):
-    return os.path.join(PROFILE_DIR, profile_name(vg, pool) + '.profile')
+    return profile_path_of(profile_name(vg, pool))
+
+
+def profiles_to_read(vg, pool, lv):
+    """The profile names whose files the planner compares: this pool's own, and the one
+    the pool carries when it is one of its names (the legacy one)."""
+    names = [profile_name(vg, pool)]
+    carried = (lv or {}).get('lv_profile') or ''
+    if carried == legacy_profile_name(vg, pool):
+        names.append(carried)
+    return names
 
 
 def profile_text(threshold, percent):
@@ -105,14 +132,28 @@ def pool_model(lv, lvs):
             'volumes': sorted(n for n, v in lvs.items() if v.get('pool_lv') == lv['lv_name'])}
 
 
-def plan_pool(params, vgs, lvs, profile_content):
+def _carried_elsewhere(carriers, profile, vg_name, name):
+    """Whether an LV other than vg_name/name carries ``profile`` (``carriers``: profile name
+    -> ['vg/lv', ...] over every VG; None when LVM was not asked: then assume it may)."""
+    if carriers is None:
+        return True
+    return any(c != '%s/%s' % (vg_name, name) for c in carriers.get(profile, ()))
+
+
+def plan_pool(params, vgs, lvs, profiles, carriers=None):
     """Steps for one thin pool request.  ``vgs``/``lvs``: parsed reports (lvs of the
-    requested VG, empty when it does not exist); ``profile_content``: the text of the
-    pool's autoextend profile file, or None when there is none."""
+    requested VG, empty when it does not exist); ``profiles``: {profile name: the text of
+    its file, or None when there is none} for the names of ``profiles_to_read``;
+    ``carriers``: {profile name: ['vg/lv', ...]} as LVM reports over every VG.
+
+    Only a profile the pool carries (lv_profile) is rewritten or deleted, and a legacy name
+    only while no other LV carries it: two pools never share, or lose, one profile file."""
     steps = Plan()
     vg_name, name = params['vg'], params['name']
     label = 'thin pool %s in volume group %s' % (name, vg_name)
     lv = lvs.get(name)
+    own = profile_name(vg_name, name)
+    carried = (lv or {}).get('lv_profile') or ''
     if params['state'] == 'absent':
         if lv is None and vg_name not in vgs:
             return steps
@@ -125,16 +166,23 @@ def plan_pool(params, vgs, lvs, profile_content):
                                       'force: true to remove them with it' % (label, ', '.join(users)), volumes=users)
             steps.add('remove', 'remove %s%s' % (label, ' with its thin volumes %s' % ', '.join(users) if users else ''),
                       args=_lvm.lvremove_args(vg_name, name))
-        if profile_content is not None:
-            steps.add('delete_profile', 'delete autoextend profile %s' % profile_path(vg_name, name),
-                      path=profile_path(vg_name, name))
+            mine = carried in (own, legacy_profile_name(vg_name, name))
+            if mine and profiles.get(carried) is not None \
+                    and not (carried != own and _carried_elsewhere(carriers, carried, vg_name, name)):
+                steps.add('delete_profile', 'delete autoextend profile %s' % profile_path_of(carried),
+                          path=profile_path_of(carried))
+        elif profiles.get(own) is not None and carriers is not None and not carriers.get(own):
+            # This pool's own (unambiguous) profile, left behind and carried by nothing.
+            steps.add('delete_profile', 'delete autoextend profile %s' % profile_path_of(own), path=profile_path_of(own))
         return steps
 
-    vg = _vg(vg_name, vgs, label)
-    extent = vg['vg_extent_size']
+    # The request is checked before the host: a size LVM or libvirt cannot take is refused
+    # whatever state the VG is in.
     size = _size(params.get('size'), '%s: size' % label)
     metadata_size = _size(params.get('metadata_size'), '%s: metadata_size' % label)
     chunk_size = _size(params.get('chunk_size'), '%s: chunk_size' % label)
+    vg = _vg(vg_name, vgs, label)
+    extent = vg['vg_extent_size']
     autoextend = params.get('autoextend')
     if autoextend:
         if not 50 <= autoextend['threshold'] <= 100:
@@ -197,13 +245,20 @@ def plan_pool(params, vgs, lvs, profile_content):
     if autoextend:
         # lvm.conf is global; a profile attached to the pool keeps the setting to this pool.
         text = profile_text(autoextend['threshold'], autoextend['percent'])
-        path = profile_path(vg_name, name)
-        if profile_content != text:
+        legacy = legacy_profile_name(vg_name, name)
+        if current['lv_profile'] == legacy and profiles.get(legacy) == text:
+            return steps  # set up by an older release, and as asked: left as it is
+        path = profile_path_of(own)
+        if profiles.get(own) != text:
             steps.add('write_profile', 'write autoextend profile %s (threshold %d%%, grow by %d%%)'
                       % (path, autoextend['threshold'], autoextend['percent']), path=path, content=text)
-        if current['lv_profile'] != profile_name(vg_name, name):
-            steps.add('attach_profile', 'attach profile %s to %s' % (profile_name(vg_name, name), label),
-                      args=_lvm.lvchange_profile_args(vg_name, name, profile_name(vg_name, name)))
+        if current['lv_profile'] != own:
+            steps.add('attach_profile', 'attach profile %s to %s' % (own, label),
+                      args=_lvm.lvchange_profile_args(vg_name, name, own))
+            if current['lv_profile'] == legacy and profiles.get(legacy) is not None \
+                    and not _carried_elsewhere(carriers, legacy, vg_name, name):
+                steps.add('delete_profile', 'delete autoextend profile %s (its old name, now carried by no pool)'
+                          % profile_path_of(legacy), path=profile_path_of(legacy))
     return steps
 
 
@@ -261,8 +316,8 @@ def plan_volume(params, vgs, lvs, users, overlays=()):
         steps.add('remove', 'remove %s' % label, args=_lvm.lvremove_args(vg_name, name))
         return steps
 
-    _vg(vg_name, vgs, label)
     size = _size(params.get('size'), '%s: size' % label)
+    _vg(vg_name, vgs, label)
     extent = vgs[vg_name]['vg_extent_size']
     pool, origin = params.get('thin_pool'), params.get('snapshot_of')
     if lv is None:
@@ -375,8 +430,8 @@ def _write_temp(module, content):
     return path
 
 
-def _read_profile(vg, name):
-    path = profile_path(vg, name)
+def _read_profile(name):
+    path = profile_path_of(name)
     if not os.path.exists(path):
         return None
     with open(path) as handle:
@@ -388,7 +443,14 @@ def pool_work(module):
     check_name('volume group', p['vg'])
     check_name('thin pool', p['name'])
     vgs, lvs = _read(module, p['vg'])
-    steps = plan_pool(p, vgs, lvs, _read_profile(p['vg'], p['name']))
+    lv = lvs.get(p['name'])
+    profiles = dict((n, _read_profile(n)) for n in profiles_to_read(p['vg'], p['name'], lv))
+    carriers = None
+    if p['state'] == 'absent' or p.get('autoextend'):
+        # Which LVs carry which profile, over every VG: a profile file is deleted only when
+        # no other LV carries it.
+        carriers = _lvm.read_profile_carriers(module)
+    steps = plan_pool(p, vgs, lvs, profiles, carriers)
     before = pool_model(lvs.get(p['name']), lvs)
     if not module.check_mode:
         apply_plan(steps, lambda step: _apply(module, step))

@@ -28,6 +28,8 @@ class Step(object):
 class Plan(object):
     def __init__(self):
         self.steps = []
+        # What the planner found worth telling but changes nothing (module warnings).
+        self.warnings = []
 
     def add(self, verb, text, **args):
         self.steps.append(Step(verb, text, **args))

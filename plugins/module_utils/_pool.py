@@ -100,7 +100,7 @@ class PoolActual(object):
     """What the adapter read: ``element`` is the persistent (inactive) definition."""
 
     def __init__(self, pool_type, element, active, persistent=True, autostart=False, volumes=None,
-                 target_exists=None):
+                 target_exists=None, lvs=None, lvs_error=None):
         self.type = pool_type
         self.element = element
         self.active = active
@@ -108,6 +108,19 @@ class PoolActual(object):
         self.autostart = autostart
         self.volumes = volumes            # list of names when active, None when unknown
         self.target_exists = target_exists
+        # A logical pool's VG as LVM reports it (read only before delete_data): {LV name:
+        # kind} with kind 'thin pool', 'thin volume', 'inactive' or 'LV'; None when not read,
+        # and lvs_error says why LVM could not be asked.
+        self.lvs = lvs
+        self.lvs_error = lvs_error
+
+
+def lv_kind(lv):
+    """How an LV of an lvs report is named in a refusal (_lvm.parse_lvs model)."""
+    kind = {'thin-pool': 'thin pool', 'thin': 'thin volume'}.get(lv.get('type'), 'LV')
+    if not lv.get('active') and lv.get('type') != 'thin-pool':
+        kind = 'inactive ' + kind
+    return kind
 
 
 def normalize_mode(mode):
@@ -292,31 +305,93 @@ def plan(request, actual):
         pool_type = request.type or actual.type
         build_kind = POOL_TYPES[pool_type]['build']
         if request.build and build_kind and _needs_build(pool_type, created, actual, request, target_moved):
+            built = after if after is not None else request.element
+            fmt = built.find('source/format') if built is not None else None
             steps.add('build', 'build pool %s (%s)' % (name, _build_words(build_kind, request.overwrite)),
                       kind=build_kind, overwrite=request.overwrite and build_kind == 'format',
-                      new=created, type=pool_type)
+                      new=created, type=pool_type,
+                      devices=[d.get('path') for d in built.findall('source/device')] if built is not None else [],
+                      format=fmt.get('type') if fmt is not None else None)
         steps.add('start', 'start pool %s' % name)
     elif request.state == 'inactive' and active:
         steps.add('stop', 'stop pool %s' % name)
     return steps, after
 
 
-def build_refusal(pool_type, requested_format, device, signature):
-    """Why a no-overwrite build of ``device`` will be refused, or None.
+class DeviceProbe(object):
+    """What the adapter read of one device before a no-overwrite build: the signature
+    ``blkid -p`` finds (TYPE, PTTYPE; empty when none), the device size, and the offset of
+    the first non-zero byte it found in what it read (None: all zero), and whether it read
+    the whole device or a sample of it."""
+
+    def __init__(self, signature=None, data_at=None, size=None, whole=True):
+        self.signature = dict(signature or {})
+        self.data_at = data_at
+        self.size = size
+        self.whole = whole
+
+
+def probes_needed(steps):
+    """The devices a planned build formats without overwrite (fs, logical, disk): the
+    adapter reads a DeviceProbe of each, and ``refuse_build`` decides."""
+    out = []
+    for step in steps.steps:
+        if step.verb == 'build' and step.args.get('kind') == 'format' and not step.args.get('overwrite'):
+            out.extend(d for d in step.args.get('devices') or [] if d and d not in out)
+    return out
+
+
+def refuse_build(name, steps, probes):
+    """Raise for the first device of a planned no-overwrite build that is not empty.
+
+    ``probes``: {device path: DeviceProbe}; a device without a probe (a remote URI, where
+    the module cannot read the hypervisor's devices) is left to libvirt's own check."""
+    for step in steps.steps:
+        if step.verb != 'build' or step.args.get('kind') != 'format' or step.args.get('overwrite'):
+            continue
+        for device in step.args.get('devices') or []:
+            probe = probes.get(device)
+            if probe is None:
+                continue
+            why = build_refusal(step.args['type'], step.args.get('format'), device, probe.signature, probe.data_at,
+                                probe.whole)
+            if why:
+                raise KvmStorageError('refusing to build pool %s: %s' % (name, why), device=device,
+                                      signature=probe.signature or None, data_at=probe.data_at)
+
+
+def build_refusal(pool_type, requested_format, device, signature, data_at=None, whole=True):
+    """Why a no-overwrite build of ``device`` must be refused, or None.
 
     ``signature`` is what ``blkid -p`` finds on the device (TYPE, PTTYPE). libvirt probes
     the same way when it builds without overwrite and refuses a device that holds another
     filesystem, PV label or partition table; asking first lets check mode predict the
     refusal a real run meets, and a real run refuse before it defines anything.
+
+    libvirt looks only for signatures: a device whose data blkid does not recognise (a
+    wiped signature, an encrypted or raw-image disk) would be formatted. ``data_at`` is the
+    offset of the first non-zero byte the adapter found (None: every byte read was zero);
+    a device with no signature and data is refused too.
     """
+    if pool_type not in ('fs', 'logical', 'disk'):
+        return None
     found_type = signature.get('TYPE')
     found_table = signature.get('PTTYPE')
-    if pool_type == 'fs' and found_type and requested_format not in (None, 'auto') and found_type != requested_format:
+    if pool_type == 'fs' and found_table:
+        held = 'a %s partition table' % found_table
+    elif pool_type == 'fs' and found_type and requested_format not in (None, 'auto') and found_type != requested_format:
         held = 'a %s filesystem' % found_type
+    elif pool_type == 'logical' and found_table:
+        held = 'a %s partition table' % found_table
     elif pool_type == 'logical' and found_type and found_type != 'LVM2_member':
         held = 'a %s signature' % found_type
     elif pool_type == 'disk' and found_table and found_table != (requested_format or 'dos'):
         held = 'a %s partition table' % found_table
+    elif pool_type == 'disk' and found_type and not found_table:
+        held = 'a %s signature' % found_type
+    elif not found_type and not found_table and data_at is not None:
+        held = ('data that blkid does not recognise (no filesystem, PV or partition table signature, but non-zero '
+                'bytes %s, the first at offset %d)' % ('on it' if whole else 'in the blocks sampled', data_at))
     else:
         return None
     return ('device %s holds %s; building the pool would destroy it: set overwrite: true only if that data may '
@@ -369,18 +444,52 @@ def _plan_absent(steps, request, actual):
             raise KvmStorageError('pool %s is inactive, so its volumes cannot be counted before deleting its data: '
                                   'start it (state: active), then remove it with delete_data' % name)
         volumes = actual.volumes or []
-        if volumes and not request.force:
+        lvs = _lvs_to_count(request, actual)
+        if volumes and not request.force and not lvs:
             shown = ', '.join(sorted(volumes)[:5]) + (' and %d more' % (len(volumes) - 5) if len(volumes) > 5 else '')
             raise KvmStorageError('refusing to delete the data of pool %s: it holds %d volume(s) (%s); remove them '
                                   'first or set force: true' % (name, len(volumes), shown), volumes=sorted(volumes))
+        if lvs and not request.force:
+            # libvirt lists neither thin pools nor thin volumes, and inactive LVs only at
+            # times: LVM's own report is what vgremove would take with it.
+            names = sorted(lvs)
+            shown = ', '.join('%s (%s)' % (n, lvs[n]) for n in names[:5]) \
+                + (' and %d more' % (len(names) - 5) if len(names) > 5 else '')
+            raise KvmStorageError('refusing to delete the data of pool %s: its volume group %s holds %d logical '
+                                  'volume(s) that LVM reports (%s); remove them first or set force: true'
+                                  % (name, _vg_name(actual), len(names), shown), volumes=names)
         for vol in sorted(volumes):
             steps.add('delete_volume', 'delete volume %s of pool %s' % (vol, name), volume=vol)
     if actual.active:
         steps.add('stop', 'stop pool %s' % name)
     if request.delete_data:
-        steps.add('delete', 'delete the storage of pool %s' % name)
+        if actual.type == 'logical':
+            held = sorted(set(actual.lvs or {}) - set(actual.volumes or []))
+            steps.add('delete', 'delete the storage of pool %s (remove volume group %s%s)'
+                      % (name, _vg_name(actual), ' with LVs libvirt does not list: %s' % ', '.join(held) if held else ''))
+        else:
+            steps.add('delete', 'delete the storage of pool %s' % name)
     if actual.persistent:
         steps.add('undefine', 'undefine pool %s%s' % (name, '' if request.delete_data else ' (data kept)'))
+
+
+def _vg_name(actual):
+    return actual.element.findtext('source/name') or actual.element.findtext('name')
+
+
+def _lvs_to_count(request, actual):
+    """The LVs of a logical pool's VG, as LVM reports them, that delete_data would remove
+    ({} for other pool types). A VG that LVM could not be asked about is refused unless
+    force: deleting it blind is what this check is for."""
+    if actual.type != 'logical':
+        return {}
+    if actual.lvs is None:
+        if request.force:
+            return {}
+        raise KvmStorageError('refusing to delete the data of pool %s: cannot count the logical volumes of volume '
+                              'group %s (%s); run the module on the hypervisor itself (a local URI) or set force: '
+                              'true' % (request.name, _vg_name(actual), actual.lvs_error or 'LVM was not asked'))
+    return actual.lvs
 
 
 def _readable(path):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
+from ansible_collections.kvm.storage.plugins.module_utils import _lvm
 from ansible_collections.kvm.storage.plugins.module_utils import _pool
 from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
@@ -30,7 +31,9 @@ class PoolAdapter(object):
 
     # -- reading -------------------------------------------------------------------------
 
-    def read(self, name):
+    def read(self, name, refresh=False):
+        """The pool as libvirt has it; ``refresh``: rescan a running pool's volumes first
+        (libvirt lists what it saw at start or at the last refresh)."""
         self.pool = _libvirt.lookup_pool(self.conn, name)
         if self.pool is None:
             return None
@@ -43,6 +46,8 @@ class PoolAdapter(object):
         autostart = bool(_libvirt.call('read the autostart flag of pool %s' % name, pool.autostart)) if persistent else False
         volumes = None
         if active:
+            if refresh:
+                _libvirt.call('refresh pool %s to count its volumes' % name, pool.refresh, 0)
             volumes = [v.name() for v in _libvirt.call('list the volumes of pool %s' % name, pool.listAllVolumes, 0)]
         return PoolActual(FROM_LIBVIRT.get(element.get('type'), element.get('type')), element, active,
                           persistent=persistent, autostart=autostart, volumes=volumes,
@@ -59,6 +64,23 @@ class PoolAdapter(object):
         if not self._is_local():
             return None
         return os.path.isdir(path)
+
+    def read_lvs(self, module, actual):
+        """Before delete_data on a logical pool: every LV of its VG as LVM reports it (thin
+        pools, thin volumes and inactive LVs too, which libvirt does not list). Only on a local
+        URI, where LVM here is the hypervisor's."""
+        if actual is None or actual.type != 'logical':
+            return
+        vg = actual.element.findtext('source/name') or actual.element.findtext('name')
+        if not self._is_local():
+            actual.lvs_error = 'the URI is not local, so LVM on this host is not the hypervisor\'s'
+            return
+        try:
+            lvs = _lvm.read_lvs(module, vg)
+        except KvmStorageError as exc:
+            actual.lvs_error = exc.msg
+            return
+        actual.lvs = dict((lv_name, _pool.lv_kind(lv)) for lv_name, lv in lvs.items())
 
     def _is_local(self):
         return _libvirt.is_local(self.conn)
@@ -90,23 +112,14 @@ class PoolAdapter(object):
         if path and os.path.lexists(path) and not os.path.isdir(path) and request.type in ('dir', 'fs', 'netfs'):
             raise KvmStorageError('pool %s: target path %s exists and is not a directory' % (name, path))
 
-    def check_build(self, module, request, steps):
-        """Refuse, before anything is written and in check mode too, a no-overwrite build
-        that libvirt would refuse because a device holds other data (local URIs only)."""
-        build = [s for s in steps.steps if s.verb == 'build' and s.args.get('kind') == 'format']
-        if not build or build[0].args.get('overwrite') or request.element is None or not self._is_local():
-            return
-        pool_type = build[0].args.get('type')
-        fmt = request.element.find('source/format')
-        fmt = fmt.get('type') if fmt is not None else None
-        for device in request.element.findall('source/device'):
-            path = device.get('path')
-            # -p: probe the device itself, not blkid's cache; rc 2 means nothing found.
-            rc, out, dummy = module.run_command(['blkid', '-p', '-o', 'export', path])
-            signature = dict(line.split('=', 1) for line in out.splitlines() if '=' in line) if rc == 0 else {}
-            why = _pool.build_refusal(pool_type, fmt, path, signature)
-            if why:
-                raise KvmStorageError('refusing to build pool %s: %s' % (request.name, why))
+    def probe_devices(self, module, paths):
+        """{path: DeviceProbe} for each device a no-overwrite build would format: what
+        ``blkid -p`` finds, and whether the device holds any non-zero byte (all of it when it
+        is small, a sample when it is large). Local URIs only: over a remote URI the devices
+        are the hypervisor's, and libvirt's own signature check is all there is."""
+        if not paths or not self._is_local():
+            return {}
+        return dict((path, probe_device(module, path)) for path in paths)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -207,6 +220,47 @@ class PoolAdapter(object):
             'migratable': shared,
             'sharing': 'shared' if shared else 'local',
         }
+
+
+# A device up to this size is read whole; a larger one is sampled: its first and last MiB
+# and SAMPLES blocks spread evenly between them.
+WHOLE_LIMIT = 256 * 1024 * 1024
+EDGE = 1024 * 1024
+SAMPLES = 256
+SAMPLE_BLOCK = 64 * 1024
+
+
+def probe_device(module, path):
+    # -p: probe the device itself, not blkid's cache; rc 2 means nothing found.
+    rc, out, dummy = module.run_command(['blkid', '-p', '-o', 'export', path])
+    signature = dict(line.split('=', 1) for line in out.splitlines() if '=' in line) if rc == 0 else {}
+    signature = dict((k, v) for k, v in signature.items() if k in ('TYPE', 'PTTYPE'))
+    try:
+        size, data_at, whole = first_data(path)
+    except OSError as exc:
+        raise KvmStorageError('cannot read device %s to check that it is empty before building a pool on it: %s'
+                              % (path, exc.strerror or exc))
+    return _pool.DeviceProbe(signature, data_at, size, whole)
+
+
+def first_data(path, whole_limit=WHOLE_LIMIT):
+    """(size, offset of the first non-zero byte read or None, read whole) of a device."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.lseek(fd, 0, os.SEEK_END)
+        if size <= whole_limit:
+            spans = [(start, min(EDGE, size - start)) for start in range(0, size, EDGE)]
+        else:
+            step = (size - 2 * EDGE) // (SAMPLES + 1)
+            spans = [(0, EDGE)] + [(EDGE + step * (i + 1), SAMPLE_BLOCK) for i in range(SAMPLES)] \
+                + [(size - EDGE, EDGE)]
+        for start, length in spans:
+            data = os.pread(fd, length, start)
+            if data.count(0) != len(data):
+                return size, start + len(data) - len(data.lstrip(b'\0')), size <= whole_limit
+        return size, None, size <= whole_limit
+    finally:
+        os.close(fd)
 
 
 def _clean(source):

@@ -21,8 +21,11 @@ _PREFIXES = 'kmgtpe'
 
 _SIZE_RE = re.compile(r'^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[A-Za-z]*)\s*$')
 
-# A size above this cannot be stored by libvirt (unsigned long long); refuse it early.
-MAX_BYTES = 2 ** 64 - 1
+# The largest size libvirt takes: its capacity and allocation fields are parsed as a
+# signed 64-bit number ("numerical overflow: value too large" from 2^63 on), libvirt-python's
+# resize() cannot even convert 2^63 ("int too big to convert"), and a file's size is a
+# signed off_t. Refused here, for every caller, with a sentence that names the option.
+MAX_BYTES = 2 ** 63 - 1
 
 
 _UNKNOWN_UNIT = '%s has an unknown size unit %r: use bytes, KiB/MiB/GiB/TiB (1024) or KB/MB/GB/TB (1000)'
@@ -52,7 +55,8 @@ def unit_factor(unit, what='size'):
 def parse_size(value, what='size'):
     """Parse ``value`` (int or string such as ``"20GiB"``, ``"512M"``, ``"10 GB"``) to bytes.
 
-    Booleans, negatives, fractions of a byte and values beyond 2^64-1 are refused.
+    Booleans, negatives, fractions of a byte and values beyond 2^63-1 (8 EiB less one byte,
+    the most libvirt takes) are refused.
     """
     if isinstance(value, bool):
         raise SizeError('%s must be a size such as 20GiB, not a boolean' % what)
@@ -80,7 +84,8 @@ def parse_size(value, what='size'):
         raise SizeError('%s %r is not a whole number of bytes' % (what, value))
     total = int(total)
     if total > MAX_BYTES:
-        raise SizeError('%s %r is larger than libvirt can store (2^64-1 bytes)' % (what, value))
+        raise SizeError('%s %s is larger than libvirt accepts (at most 2^63-1 bytes, 8 EiB less one byte); give a '
+                        'smaller size' % (what, value))
     return total
 
 

@@ -252,6 +252,21 @@ class World(object):
             usage = Usage.from_tables(users, children, running)
         self.usage = usage
         self.secrets = secrets or {}   # secret usage id -> UUID (volume secrets)
+        # (pool, name) -> ImportFacts for an existing volume that a request imports into
+        self.imports = {}
+
+
+class ImportFacts(object):
+    """What the adapter could read cheaply of an import_from source and of the existing
+    volume it would have filled: the source image's format and virtual size (None when not
+    known without fetching it: a URL, a compressed file), and with ``checksum`` the digest
+    of the volume's own content (None when it cannot be read here) to compare with it."""
+
+    def __init__(self, fmt=None, size=None, volume_digest=None, why_not=None):
+        self.format = fmt
+        self.size = size
+        self.volume_digest = volume_digest
+        self.why_not = why_not   # why the content could not be compared (with checksum)
 
 
 # ---------------------------------------------------------------------------------------
@@ -289,8 +304,36 @@ def plan(requests, world, created=None, deleted=None):
             model = _plan_create(steps, req, pool, world, created)
             created[(req.pool, req.name)] = model
         else:
+            if req.import_from:
+                _note_import_kept(steps, req, actual, world.imports.get((req.pool, req.name)))
             _plan_existing(steps, req, actual, world, pool)
     return steps
+
+
+def _note_import_kept(steps, req, actual, facts):
+    """import_from fills only a missing volume: an existing one is kept as it is. Say so
+    when it differs from the source - size and format first (cheap), and with checksum
+    the volume's content against the checksum."""
+    if facts is None:
+        return
+    differs = []
+    if facts.format and not req.format and pool_format(actual) not in (None, facts.format) and actual.get('format') \
+            not in ('lvm2', 'none'):
+        differs.append('format %s, the image %s' % (pool_format(actual), facts.format))
+    if facts.size is not None and actual.get('capacity') is not None and facts.size != actual['capacity'] \
+            and not (req.capacity and req.capacity == actual['capacity']):
+        differs.append('size %s, the image %s' % (format_size(actual['capacity']), format_size(facts.size)))
+    if req.checksum:
+        want = req.checksum.split(':', 1)[1].strip().lower()
+        if facts.volume_digest is not None and facts.volume_digest != want:
+            differs.append('its %s is not the checksum given' % req.checksum.split(':', 1)[0].strip().lower())
+        elif facts.volume_digest is None and facts.why_not:
+            steps.warnings.append('%s exists and was kept; its content was not compared with checksum (%s)'
+                                  % (req.label, facts.why_not))
+    if differs:
+        steps.warnings.append('%s exists and was kept, and it differs from import_from %s (%s); import_from fills only '
+                              'a missing volume: delete it (state: absent) and run again to import the image anew'
+                              % (req.label, req.import_from, '; '.join(differs)))
 
 
 def _empty_leftover(pool, actual):

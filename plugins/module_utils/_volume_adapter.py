@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import os
+
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
 from ansible_collections.kvm.storage.plugins.module_utils import _lvm
 from ansible_collections.kvm.storage.plugins.module_utils import _qemu_img
@@ -19,7 +21,7 @@ from ansible_collections.kvm.storage.plugins.module_utils._size import format_si
 from ansible_collections.kvm.storage.plugins.module_utils._usage import disk_sources
 from ansible_collections.kvm.storage.plugins.module_utils._usage_adapter import read_usage
 from ansible_collections.kvm.storage.plugins.module_utils._inflight import Inflight, fingerprint
-from ansible_collections.kvm.storage.plugins.module_utils._volume import (PoolView, World, _predicted_path,
+from ansible_collections.kvm.storage.plugins.module_utils._volume import (ImportFacts, PoolView, World, _predicted_path,
                                                                            lock_probe_paths)
 
 libvirt = _libvirt.libvirt
@@ -92,6 +94,45 @@ class VolumeAdapter(object):
         if with_usage:
             self.add_usage(world, requests)
         return world
+
+    def add_import_facts(self, requests, world):
+        """For each import_from into a volume that already exists: the source image's format
+        and size when a local uncompressed file (qemu-img info), and with checksum the digest
+        of the volume's content when it is a file on this host. Nothing is downloaded."""
+        for req in requests:
+            pool = world.pools.get(req.pool)
+            actual = pool.volumes.get(req.name) if pool is not None else None
+            if not req.import_from or req.state != 'present' or actual is None:
+                continue
+            facts = ImportFacts()
+            source = req.import_from
+            if not _volume_import.is_url(source) and os.path.isfile(source) and not _volume_import.is_compressed(source):
+                try:
+                    info = _qemu_img.info(self.module, source, 'read the image %s' % source)
+                    facts.format, facts.size = info.get('format'), int(info.get('virtual-size'))
+                except (KvmStorageError, ValueError, TypeError):
+                    pass
+            if req.checksum:
+                facts.volume_digest, facts.why_not = self._volume_digest(req, actual, source)
+            world.imports[(req.pool, req.name)] = facts
+        return world
+
+    def _volume_digest(self, req, actual, source):
+        path = actual.get('path') or ''
+        if req.compress:
+            return None, 'it was stored compressed'
+        if req.capacity is not None:
+            return None, 'capacity may have grown it past the image'
+        if _volume_import.is_url(source) and source.split('?')[0].endswith(('.gz', '.xz')) \
+                or not _volume_import.is_url(source) and os.path.isfile(source) and _volume_import.is_compressed(source):
+            return None, 'the checksum is of the compressed source'
+        if not (path.startswith('/') and os.path.isfile(path)) or not _libvirt.is_local(self.conn):
+            return None, 'the volume is not a file on this host'
+        algorithm = req.checksum.split(':', 1)[0].strip().lower()
+        try:
+            return _volume_import.file_digest(path, algorithm), None
+        except (OSError, ValueError) as exc:
+            return None, 'cannot read %s: %s' % (path, exc)
 
     def add_usage(self, world, requests):
         """Who holds which image on this host, and the locks of shared images a request may

@@ -111,6 +111,22 @@ def fetch(module, source, workdir, checksum, label):
     return _unpack(raw, workdir, label, source)
 
 
+def is_compressed(path):
+    """Whether a local file is gzip or xz (unpacked on import)."""
+    with open(path, 'rb') as f:
+        magic = f.read(6)
+    return magic[:2] == b'\x1f\x8b' or magic == b'\xfd7zXZ\x00'
+
+
+def file_digest(path, algorithm):
+    """Hex digest of a file's content (sha256 or sha512)."""
+    hasher = hashlib.new(algorithm)
+    with open(path, 'rb') as f:
+        for chunk in iter(lambda: f.read(CHUNK), b''):
+            hasher.update(chunk)
+    return hasher.hexdigest()
+
+
 def _unpack(path, workdir, label, source):
     with open(path, 'rb') as f:
         magic = f.read(6)

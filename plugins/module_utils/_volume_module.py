@@ -56,6 +56,7 @@ def volume_work(module, conn):
     requests = _volume.requests_from_params(module.params, resolve_user, resolve_group)
     adapter = VolumeAdapter(conn, module)
     world = adapter.read_world(requests, with_usage=_volume.needs_usage(requests))
+    adapter.add_import_facts(requests, world)
     steps = _volume.plan(requests, world)
     stale = _volume.pools_to_refresh(steps)
     if stale:
@@ -68,6 +69,8 @@ def volume_work(module, conn):
     if not module.check_mode:
         apply_by_volume(steps, adapter.apply)
 
+    for warning in steps.warnings:
+        module.warn(warning)
     result = {'changed': steps.changed, 'actions': steps.actions}
     touched = set((s.args['request'].pool, s.args['request'].name) for s in steps.steps)
     if module._diff:

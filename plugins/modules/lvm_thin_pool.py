@@ -15,7 +15,11 @@ description:
     thin snapshots (M(kvm.storage.lvm_thin_volume)) take their blocks from.
   - The pool only grows; LVM cannot shrink thin pools, so a smaller O(size) or O(metadata_size) is refused.
   - Automatic growth (O(autoextend)) is set through an LVM metadata profile attached to this pool only
-    (C(/etc/lvm/profile/kvmst-<vg>-<name>.profile), C(lvchange --metadataprofile)), never in the global C(lvm.conf).
+    (C(/etc/lvm/profile/kvmst_thin-<vg>-<name>.profile) with every dash in the VG and pool names doubled, so that
+    no two pools share one file; C(lvchange --metadataprofile)), never in the global C(lvm.conf).
+  - Only the profile a pool carries (C(lvs -o lv_profile)) is rewritten or deleted. A pool that carries the name of
+    older releases (C(kvmst-<vg>-<name>), which C(vg-x)/C(tp) and C(vg)/C(x-tp) shared) keeps it while its settings
+    match; a change moves it to its own profile, and the old file is deleted only when no other LV carries it.
     It takes effect while the pool is monitored by C(dmeventd) (C(lvm2-monitor)).
   - Runs the LVM commands on the managed host (C(LANG=C), JSON reports); libvirt is not needed.
   - Returns how full the pool is (RV(data_percent), RV(metadata_percent)).
@@ -72,7 +76,8 @@ options:
         required: true
   state:
     description:
-      - V(present) creates or updates the pool; V(absent) removes it (and its autoextend profile).
+      - V(present) creates or updates the pool; V(absent) removes it (and the autoextend profile it carries, unless
+        another LV carries the same profile).
       - Removal is refused while the pool holds thin volumes, unless O(force=true).
     type: str
     default: present
@@ -114,7 +119,9 @@ actions:
   returned: always
   type: list
   elements: str
-  sample: ["create thin pool thinpool in volume group vg_vms of 100 GiB", "attach profile kvmst-vg_vms-thinpool to thin pool thinpool in volume group vg_vms"]
+  sample:
+    - create thin pool thinpool in volume group vg_vms of 100 GiB
+    - attach profile kvmst_thin-vg_vms-thinpool to thin pool thinpool in volume group vg_vms
 data_percent:
   description: How full the pool's data is, in percent (null when the pool does not exist).
   returned: success

@@ -67,13 +67,19 @@ options:
     description:
       - DESTRUCTIVE. Let the build format a device that already holds a filesystem, a volume group or a
         partition table, destroying what is on it. Never done in check mode.
+      - Without it, an C(fs), C(logical) or C(disk) build is also refused on a device that holds data blkid does not
+        recognise (any non-zero byte; the whole device up to 256 MiB is read, a sample of a larger one), on a local
+        URI, in check mode too. An empty device is all zeros (C(wipefs) alone does not empty it).
     type: bool
     default: false
   delete_data:
     description:
       - DESTRUCTIVE. With O(state=absent), also delete the pool's underlying storage (the directory, the
         volume group, the partition label).
-      - Refused while the pool holds volumes, unless O(force=true), which deletes the volumes first.
+      - Refused while the pool holds volumes, unless O(force=true), which deletes the volumes first. The pool is
+        refreshed before they are counted; for a C(logical) pool every LV that LVM reports in the volume group counts
+        (thin pools, thin volumes and inactive LVs, which libvirt does not list), and where LVM cannot be asked (a
+        remote URI) the delete is refused unless O(force=true).
       - Refused for a stopped pool, whose volumes cannot be counted; start it first.
     type: bool
     default: false

@@ -51,6 +51,7 @@ options:
         bytes, a bare number is bytes.
       - Needed to create a volume unless it comes from O(backing) or O(clone_from) (their size is the default).
       - A larger value grows an existing volume; a smaller one is refused unless O(allow_shrink=true).
+      - At most 2^63-1 bytes (8 EiB less one byte), the most libvirt accepts.
     type: str
   format:
     description:
@@ -114,13 +115,17 @@ options:
         C(https://) URL that the managed host downloads (not the controller).
       - C(.gz) and C(.xz) compressed images are unpacked on the way; the image's format and size are read with
         qemu-img, and its data is uploaded through libvirt with holes kept as holes.
-      - Only a missing volume is imported; an existing one is left as it is.
+      - Only a missing volume is imported; an existing one is left as it is, with a warning when it differs from the
+        source (format and virtual size of a local uncompressed image; with O(checksum), the volume's content).
       - Exclusive with O(backing) and O(clone_from). Not for native gluster pools (use a FUSE C(netfs) pool).
     type: str
   checksum:
     description:
       - Checksum of the O(import_from) source as given (compressed or not), V(sha256:<hex>) or V(sha512:<hex>).
         A mismatch fails before any volume is created.
+      - When the volume already exists, its content (a file volume on the host, imported uncompressed, without
+        O(compress) or O(capacity)) is hashed and compared with this checksum; a difference is a warning, the volume is
+        kept.
     type: str
   compress:
     description:

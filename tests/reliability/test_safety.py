@@ -334,3 +334,102 @@ def test_inflight_marker_replaces_only_an_unchanged_volume(run_module, marker_po
     assert read_sha(image, 'raw', tmp_path) == source
     again = run_module('volume', CLONE)
     assert not again.get('changed') and not again.get('failed'), again
+
+
+# --- a no-overwrite build refuses a device that is not empty, signature or not -----------------
+# libvirt's NO_OVERWRITE only looks for signatures (blkid): data without one (a wiped
+# signature, an encrypted or raw disk) was formatted. Check mode predicts the same refusal
+# (the same probe), and nothing is defined. Objects: kvmst-rel-ps-*, /var/lib/kvmst-rel-ps.
+
+PS = 'kvmst-rel-ps-'
+PS_BASE = '/var/lib/kvmst-rel-ps'
+
+
+def _loop_teardown(base, pool):
+    def teardown():
+        drop_pool(pool)
+        sh('umount {b}/mnt 2>/dev/null || true; for d in $(losetup -n -O NAME -j {b}/dev.img); do losetup -d $d || '
+           'true; done; rm -rf {b}'.format(b=base), check=False)
+    return teardown
+
+
+def _device_sha(dev, size=16 << 20):
+    """sha256 of the device's first ``size`` bytes (read straight from the block device)."""
+    import hashlib
+    with open(dev, 'rb') as f:
+        return hashlib.sha256(f.read(size)).hexdigest()
+
+
+@pytest.mark.parametrize('pool_type, layout, words', [
+    ('fs', 'data', 'holds data that blkid does not recognise'),
+    ('disk', 'data', 'holds data that blkid does not recognise'),
+    ('fs', 'dos', 'holds a dos partition table'),
+])
+def test_build_refuses_a_device_that_is_not_empty(run_module, tmp_path, request, pool_type, layout, words):
+    base = '%s/build-%s-%s' % (PS_BASE, pool_type, layout)
+    pool = '%sbuild-%s-%s' % (PS, pool_type, layout)
+    request.addfinalizer(_loop_teardown(base, pool))
+    sh('rm -rf {b}; mkdir -p {b} && truncate -s 64M {b}/dev.img'.format(b=base))
+    if layout == 'dos':
+        # A DOS label and data after it, in the first partition; blkid reports only PTTYPE.
+        sh('parted -s {b}/dev.img mklabel msdos mkpart primary 1MiB 100%'.format(b=base))
+    # Random data at 8 MiB (no signature anywhere); the first 8 MiB stay as they are.
+    sh('python3 -c "import random,sys; sys.stdout.buffer.write(random.Random(7).randbytes(4 << 20))" | '
+       'dd of={b}/dev.img bs=1M seek=8 conv=notrunc status=none'.format(b=base))
+    dev = sh('losetup -f --show %s/dev.img' % base).strip()
+    want = _device_sha(dev)
+    args = {'name': pool, 'type': pool_type, 'source': {'devices': [dev]}}
+    if pool_type == 'fs':
+        args['source']['format'] = 'ext4'
+        args['target'] = {'path': base + '/mnt'}
+    else:
+        args['source']['format'] = 'gpt'
+
+    for check in (True, False):
+        refused = run_module('pool', args, check=check)
+        assert_clean_failure(refused, 'refusing to build pool %s' % pool, dev, words, 'overwrite: true')
+    assert pool not in virsh('pool-list', '--all', '--name').stdout.split()
+    assert _device_sha(dev) == want, '%s lost its data' % dev
+
+
+# --- sizes libvirt cannot take are refused with one sentence, never a traceback ----------------
+# libvirt's capacity field stops at 2^63-1 ("numerical overflow"), and libvirt-python's
+# resize() cannot convert 2^63 ("int too big to convert"): the grow path raised a traceback.
+
+@pytest.mark.parametrize('size', ['18446744073709551615', '9223372036854775808', '8EiB'])
+def test_sizes_beyond_libvirt_are_refused(run_module, pool_path, volume, tmp_path, size):
+    want = volume('huge.qcow2', 'qcow2')
+    asks = [
+        ({'name': 'huge.qcow2', 'capacity': size}, 'capacity'),                   # grow: was a traceback
+        ({'name': 'huge-new.raw', 'capacity': size}, 'capacity'),                 # create
+        ({'name': 'huge-new.raw', 'capacity': '1MiB', 'allocation': size}, 'allocation'),
+        ({'volumes': [{'name': 'huge-list.raw', 'capacity': size}]}, 'capacity'),
+    ]
+    for extra, option in asks:
+        for check in (True, False):
+            refused = run_module('volume', dict({'pool': POOL}, **extra), check=check)
+            assert_clean_failure(refused, 'of pool %s: %s %s is larger than libvirt accepts' % (POOL, option, size))
+    thin = run_module('lvm_thin_pool', {'vg': 'kvmst_rel_ps_novg', 'name': 'tp', 'size': size})
+    assert_clean_failure(thin, 'thin pool tp in volume group kvmst_rel_ps_novg: size %s is larger' % size)
+    assert set(vol_names(POOL)) & {'huge-new.raw', 'huge-list.raw'} == set()
+    assert image_info(pool_path + '/huge.qcow2')['virtual-size'] == 32 << 20
+    intact(pool_path + '/huge.qcow2', 'qcow2', want, tmp_path)
+
+
+# --- import_from onto an existing volume keeps it, and says so when it differs ------------------
+
+def test_import_onto_existing_volume_is_kept_and_reported(run_module, pool_path, volume, tmp_path):
+    want = volume('kept.raw')
+    src = str(tmp_path / 'other.raw')
+    sh('qemu-img create -q -f raw %s 16M' % src)
+    write_pattern(src, 'raw', 'other', tmp_path)
+    digest = sh("sha256sum %s | cut -d' ' -f1" % src).strip()
+    for check in (True, False):
+        kept = run_module('volume', {'pool': POOL, 'name': 'kept.raw', 'import_from': src}, check=check)
+        assert not kept.get('failed') and not kept.get('changed') and kept['actions'] == [], kept
+        assert any('kept.raw of pool %s exists and was kept, and it differs from import_from %s (size 32 MiB, the '
+                   'image 16 MiB)' % (POOL, src) in w for w in kept.get('warnings', [])), kept
+        checked = run_module('volume', {'pool': POOL, 'name': 'kept.raw', 'import_from': src,
+                                        'checksum': 'sha256:' + digest}, check=check)
+        assert any('its sha256 is not the checksum given' in w for w in checked.get('warnings', [])), checked
+    intact(pool_path + '/kept.raw', 'raw', want, tmp_path)

@@ -9,13 +9,15 @@ import pytest
 
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._lvm_thin import (
-    plan_pool, plan_volume, pool_argument_spec, pool_model, predict_pool, predict_volume, profile_text,
-    volume_argument_spec, volume_model)
+    legacy_profile_name, plan_pool, plan_volume, pool_argument_spec, pool_model, predict_pool, predict_volume,
+    profile_name, profile_text, profiles_to_read, volume_argument_spec, volume_model)
+from ansible_collections.kvm.storage.plugins.module_utils._lvm import parse_profile_carriers
 
 MiB = 1024 ** 2
 GiB = 1024 ** 3
 EXTENT = 4 * MiB
-PROFILE = 'kvmst-vg-tp'
+PROFILE = 'kvmst_thin-vg-tp'
+LEGACY = 'kvmst-vg-tp'
 
 
 def vgs(free=3 * GiB):
@@ -85,21 +87,21 @@ POOL_CASES = [
     ('same chunk size, zero, discards', dict(chunk_size='64KiB', zero=False, discards='passdown'), lvs(tp()), None, [], None),
     ('autoextend on a new pool', dict(size='1GiB', autoextend=dict(threshold=80, percent=20)), {}, None,
      ['create thin pool tp in volume group vg of 1 GiB',
-      'write autoextend profile /etc/lvm/profile/kvmst-vg-tp.profile (threshold 80%, grow by 20%)',
-      'attach profile kvmst-vg-tp to thin pool tp in volume group vg'], None),
+      'write autoextend profile /etc/lvm/profile/kvmst_thin-vg-tp.profile (threshold 80%, grow by 20%)',
+      'attach profile kvmst_thin-vg-tp to thin pool tp in volume group vg'], None),
     ('autoextend already set', dict(autoextend=dict(threshold=80, percent=20)), lvs(tp(lv_profile=PROFILE)),
      profile_text(80, 20), [], None),
     ('autoextend changed: the file only', dict(autoextend=dict(threshold=90, percent=20)), lvs(tp(lv_profile=PROFILE)),
-     profile_text(80, 20), ['write autoextend profile /etc/lvm/profile/kvmst-vg-tp.profile (threshold 90%, grow by 20%)'], None),
+     profile_text(80, 20), ['write autoextend profile /etc/lvm/profile/kvmst_thin-vg-tp.profile (threshold 90%, grow by 20%)'], None),
     ('profile file there, not attached', dict(autoextend=dict(threshold=80, percent=20)), lvs(tp()), profile_text(80, 20),
-     ['attach profile kvmst-vg-tp to thin pool tp in volume group vg'], ['lvchange', '--metadataprofile', PROFILE, 'vg/tp']),
+     ['attach profile kvmst_thin-vg-tp to thin pool tp in volume group vg'], ['lvchange', '--metadataprofile', PROFILE, 'vg/tp']),
     ('absent, gone', dict(state='absent'), {}, None, [], None),
     ('absent, VG gone', dict(state='absent', vg='nosuch'), {}, None, [], None),
     ('absent, empty pool with profile', dict(state='absent'), lvs(tp(lv_profile=PROFILE)), profile_text(80, 20),
-     ['remove thin pool tp in volume group vg', 'delete autoextend profile /etc/lvm/profile/kvmst-vg-tp.profile'],
+     ['remove thin pool tp in volume group vg', 'delete autoextend profile /etc/lvm/profile/kvmst_thin-vg-tp.profile'],
      ['lvremove', '--yes', 'vg/tp']),
-    ('absent, stale profile only', dict(state='absent'), {}, 'x',
-     ['delete autoextend profile /etc/lvm/profile/kvmst-vg-tp.profile'], None),
+    ('absent, stale own profile carried by nothing', dict(state='absent'), {}, 'x',
+     ['delete autoextend profile /etc/lvm/profile/kvmst_thin-vg-tp.profile'], None),
     ('absent with volumes and force', dict(state='absent', force=True), WITH_VOLUMES, None,
      ['remove thin pool tp in volume group vg with its thin volumes snap, tv'], ['lvremove', '--yes', 'vg/tp']),
 ]
@@ -108,7 +110,8 @@ POOL_CASES = [
 @pytest.mark.parametrize('params, actual, profile, actions, first_args', [c[1:] for c in POOL_CASES],
                          ids=[c[0] for c in POOL_CASES])
 def test_plan_pool(params, actual, profile, actions, first_args):
-    steps = plan_pool(pool_params(**params), {} if params.get('vg') == 'nosuch' else vgs(), actual, profile)
+    steps = plan_pool(pool_params(**params), {} if params.get('vg') == 'nosuch' else vgs(), actual, {PROFILE: profile},
+                      {PROFILE: ['vg/tp']} if (actual.get('tp') or {}).get('lv_profile') == PROFILE else {})
     assert steps.actions == actions
     if first_args is not None:
         assert steps.steps[0].args['args'] == first_args
@@ -144,7 +147,7 @@ POOL_ERRORS = [
 @pytest.mark.parametrize('params, actual, error, message', [c[1:] for c in POOL_ERRORS], ids=[c[0] for c in POOL_ERRORS])
 def test_plan_pool_errors(params, actual, error, message):
     with pytest.raises(error) as info:
-        plan_pool(pool_params(**params), {} if params.get('vg') == 'nosuch' else vgs(), actual, None)
+        plan_pool(pool_params(**params), {} if params.get('vg') == 'nosuch' else vgs(), actual, {})
     assert message in info.value.msg
     assert '\n' not in info.value.msg
 
@@ -152,13 +155,103 @@ def test_plan_pool_errors(params, actual, error, message):
 def test_pool_model_and_prediction():
     before = pool_model(WITH_VOLUMES['tp'], WITH_VOLUMES)
     assert before['volumes'] == ['snap', 'tv'] and before['metadata_percent'] == 10.94
-    steps = plan_pool(pool_params(size='2GiB', zero=True, autoextend=dict(threshold=80, percent=20)), vgs(), WITH_VOLUMES, None)
+    steps = plan_pool(pool_params(size='2GiB', zero=True, autoextend=dict(threshold=80, percent=20)), vgs(), WITH_VOLUMES, {})
     after = predict_pool(before, steps)
     assert (after['size'], after['zero'], after['profile']) == (2 * GiB, True, PROFILE)
-    created = predict_pool(None, plan_pool(pool_params(size='1GiB'), vgs(), {}, None))
+    created = predict_pool(None, plan_pool(pool_params(size='1GiB'), vgs(), {}, {}))
     assert created['size'] == GiB
-    removed = plan_pool(pool_params(state='absent', force=True), vgs(), WITH_VOLUMES, None)
+    removed = plan_pool(pool_params(state='absent', force=True), vgs(), WITH_VOLUMES, {})
     assert predict_pool(before, removed) is None
+
+
+# ---------------------------------------------------------------------------------------
+# autoextend profiles: one per pool, unambiguous names; only the profile a pool carries is
+# touched, and a legacy name (VG-pool) only while no other LV carries it
+
+def test_profile_names_are_unambiguous():
+    assert profile_name('vg-x', 'tp') != profile_name('vg', 'x-tp')
+    assert (profile_name('vg-x', 'tp'), profile_name('vg', 'x-tp')) == ('kvmst_thin-vg--x-tp', 'kvmst_thin-vg-x--tp')
+    assert legacy_profile_name('vg-x', 'tp') == legacy_profile_name('vg', 'x-tp') == 'kvmst-vg-x-tp'
+    assert not profile_name('vg', 'tp').startswith('kvmst-')   # never equal to any legacy name
+
+
+def xtp(**kw):
+    return lv('x-tp', 'thin-pool', GiB, lv_metadata_size=4 * MiB, chunk_size=64 * 1024, **kw)
+
+
+SHARED = 'kvmst-vg-x-tp'   # the legacy name of both vg-x/tp and vg/x-tp
+AUTO80 = dict(autoextend=dict(threshold=80, percent=20))
+
+PROFILE_CASES = [
+    # (id, params, lvs of VG vg, profile files {name: text}, carriers, expected actions)
+    ('absent pool never deletes a profile it may share', dict(name='x-tp', state='absent'), {},
+     {SHARED: profile_text(90, 10)}, {SHARED: ['vg-x/tp']}, []),
+    ('absent pool, own stale profile carried by another LV', dict(name='x-tp', state='absent'), {},
+     {'kvmst_thin-vg-x--tp': 'x'}, {'kvmst_thin-vg-x--tp': ['other/lv']}, []),
+    ('absent pool, carriers unknown: own stale profile kept', dict(name='x-tp', state='absent'), {},
+     {'kvmst_thin-vg-x--tp': 'x'}, None, []),
+    ('remove a pool carrying a shared legacy profile: file kept', dict(name='x-tp', state='absent'),
+     lvs(xtp(lv_profile=SHARED)), {SHARED: profile_text(80, 20)}, {SHARED: ['vg-x/tp', 'vg/x-tp']},
+     ['remove thin pool x-tp in volume group vg']),
+    ('remove a pool carrying its legacy profile alone', dict(name='x-tp', state='absent'),
+     lvs(xtp(lv_profile=SHARED)), {SHARED: profile_text(80, 20)}, {SHARED: ['vg/x-tp']},
+     ['remove thin pool x-tp in volume group vg', 'delete autoextend profile /etc/lvm/profile/kvmst-vg-x-tp.profile']),
+    ('remove a pool carrying a profile not its own: file kept', dict(name='x-tp', state='absent'),
+     lvs(xtp(lv_profile='site-thin')), {}, {'site-thin': ['vg/x-tp']}, ['remove thin pool x-tp in volume group vg']),
+    ('configure the second pool: its own file, the first one untouched', dict(name='x-tp', **AUTO80), lvs(xtp()),
+     {'kvmst_thin-vg-x--tp': None}, {SHARED: ['vg-x/tp']},
+     ['write autoextend profile /etc/lvm/profile/kvmst_thin-vg-x--tp.profile (threshold 80%, grow by 20%)',
+      'attach profile kvmst_thin-vg-x--tp to thin pool x-tp in volume group vg']),
+    ('legacy profile carried and as asked: no change', dict(name='x-tp', **AUTO80), lvs(xtp(lv_profile=SHARED)),
+     {'kvmst_thin-vg-x--tp': None, SHARED: profile_text(80, 20)}, {SHARED: ['vg/x-tp']}, []),
+    ('legacy profile carried, settings changed, shared: move, keep the old file', dict(name='x-tp', **AUTO80),
+     lvs(xtp(lv_profile=SHARED)), {'kvmst_thin-vg-x--tp': None, SHARED: profile_text(90, 10)},
+     {SHARED: ['vg-x/tp', 'vg/x-tp']},
+     ['write autoextend profile /etc/lvm/profile/kvmst_thin-vg-x--tp.profile (threshold 80%, grow by 20%)',
+      'attach profile kvmst_thin-vg-x--tp to thin pool x-tp in volume group vg']),
+    ('legacy profile carried alone, settings changed: move and delete the old file', dict(name='x-tp', **AUTO80),
+     lvs(xtp(lv_profile=SHARED)), {'kvmst_thin-vg-x--tp': None, SHARED: profile_text(90, 10)},
+     {SHARED: ['vg/x-tp']},
+     ['write autoextend profile /etc/lvm/profile/kvmst_thin-vg-x--tp.profile (threshold 80%, grow by 20%)',
+      'attach profile kvmst_thin-vg-x--tp to thin pool x-tp in volume group vg',
+      'delete autoextend profile /etc/lvm/profile/kvmst-vg-x-tp.profile (its old name, now carried by no pool)']),
+]
+
+
+@pytest.mark.parametrize('params, actual, files, carriers, actions', [c[1:] for c in PROFILE_CASES],
+                         ids=[c[0] for c in PROFILE_CASES])
+def test_autoextend_profiles(params, actual, files, carriers, actions):
+    p = pool_params(**params)
+    wanted = profiles_to_read(p['vg'], p['name'], actual.get(p['name']))
+    profiles = dict((n, files.get(n)) for n in wanted)
+    steps = plan_pool(p, vgs(), actual, profiles, carriers)
+    assert steps.actions == actions
+    for step in steps.steps:
+        if step.verb in ('write_profile', 'delete_profile'):
+            assert SHARED not in step.args['path'] or 'delete' in step.verb
+
+
+def test_profile_carriers_report():
+    text = ('{"report": [{"lv": [{"vg_name": "vg-x", "lv_name": "tp", "lv_profile": "kvmst-vg-x-tp"}, '
+            '{"vg_name": "vg", "lv_name": "x-tp", "lv_profile": "kvmst-vg-x-tp"}, '
+            '{"vg_name": "vg", "lv_name": "data", "lv_profile": ""}]}]}')
+    assert parse_profile_carriers(text) == {'kvmst-vg-x-tp': ['vg-x/tp', 'vg/x-tp']}
+
+
+@pytest.mark.parametrize('params', [dict(size='8EiB'), dict(size='1GiB', metadata_size=str(2 ** 63)),
+                                    dict(size='1GiB', chunk_size='18446744073709551615')])
+def test_thin_pool_sizes_beyond_libvirt(params):
+    option = [k for k, v in params.items() if v != '1GiB'][0]
+    with pytest.raises(KvmStorageError) as exc:
+        plan_pool(pool_params(**params), vgs(), {}, {})
+    assert exc.value.msg.startswith('thin pool tp in volume group vg: %s ' % option), exc.value.msg
+    assert 'larger than libvirt accepts' in exc.value.msg and '\n' not in exc.value.msg
+
+
+def test_thin_volume_size_beyond_libvirt():
+    with pytest.raises(KvmStorageError) as exc:
+        plan_volume(volume_params(thin_pool='tp', size=str(2 ** 63)), vgs(), lvs(tp()), None)
+    assert exc.value.msg.startswith('thin volume tv in volume group vg: size 9223372036854775808 is larger than')
 
 
 def test_profile_text():

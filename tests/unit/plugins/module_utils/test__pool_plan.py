@@ -9,7 +9,8 @@ import pytest
 
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
-from ansible_collections.kvm.storage.plugins.module_utils._pool import PoolActual, build_refusal, plan, request_from_params
+from ansible_collections.kvm.storage.plugins.module_utils._pool import (
+    DeviceProbe, PoolActual, build_refusal, plan, probes_needed, refuse_build, request_from_params)
 
 UUID = '3e3fce45-4f53-4fa7-bb32-11f34168b82b'
 
@@ -303,7 +304,7 @@ PLAN_CASES = [
     ('delete_data, no volumes', params(state='absent', delete_data=True), A(),
      [STOP, ('delete', 'delete the storage of pool images'), ('undefine', 'undefine pool images')]),
     ('delete_data, force, no volumes', params(state='absent', delete_data=True, force=True), A('logical'),
-     [STOP, ('delete', 'delete the storage of pool images'), ('undefine', 'undefine pool images')]),
+     [STOP, ('delete', 'delete the storage of pool images (remove volume group vg_guests)'), ('undefine', 'undefine pool images')]),
     ('delete_data, force, volumes', params(state='absent', delete_data=True, force=True),
      A(volumes=['web.qcow2', 'db.qcow2']),
      [('delete_volume', 'delete volume db.qcow2 of pool images'),
@@ -329,12 +330,15 @@ def test_plan(case_id, p, spec, expected):
 def test_build_step_args():
     pl, _unused = run(typed('fs', overwrite=True), None)
     build = [s for s in pl.steps if s.verb == 'build'][0]
-    assert build.args == {'kind': 'format', 'overwrite': True, 'new': True, 'type': 'fs'}
+    assert build.args == {'kind': 'format', 'overwrite': True, 'new': True, 'type': 'fs', 'devices': ['/dev/vdb1'],
+                          'format': 'ext4'}
     pl, _unused = run(typed('dir', overwrite=True), None)
     build = [s for s in pl.steps if s.verb == 'build'][0]
-    assert build.args == {'kind': 'mkdir', 'overwrite': False, 'new': True, 'type': 'dir'}
+    assert build.args == {'kind': 'mkdir', 'overwrite': False, 'new': True, 'type': 'dir', 'devices': [],
+                          'format': None}
     pl, _unused = run(typed('fs'), A('fs', active=False, target_exists=False))
-    assert pl.steps[0].args == {'kind': 'format', 'overwrite': False, 'new': False, 'type': 'fs'}
+    assert pl.steps[0].args == {'kind': 'format', 'overwrite': False, 'new': False, 'type': 'fs',
+                                'devices': ['/dev/vdb1'], 'format': 'ext4'}
     pl, _unused = run(typed('dir', autostart=False), A(autostart=True))
     assert pl.steps[0].args == {'value': False}
 
@@ -694,28 +698,127 @@ def test_changed_target_path_is_built_before_start():
 # ---------------------------------------------------------------------------------------
 # build_refusal(): what blkid finds on a device that a no-overwrite build would destroy
 
+MiB = 1024 * 1024
+
 BUILD_REFUSAL = [
-    # (id, pool type, requested format, signature, words in the refusal or None)
-    ('fs on a blank device', 'fs', 'ext4', {}, None),
-    ('fs over the same filesystem (libvirt: already built)', 'fs', 'ext4', {'TYPE': 'ext4'}, None),
-    ('fs over another filesystem', 'fs', 'ext4', {'TYPE': 'ext2'}, 'holds a ext2 filesystem'),
-    ('fs over a PV label', 'fs', 'xfs', {'TYPE': 'LVM2_member'}, 'holds a LVM2_member filesystem'),
-    ('fs with format auto: nothing to compare', 'fs', 'auto', {'TYPE': 'ext2'}, None),
-    ('logical on a blank device', 'logical', 'lvm2', {}, None),
-    ('logical over a PV label (libvirt decides)', 'logical', 'lvm2', {'TYPE': 'LVM2_member'}, None),
-    ('logical over a filesystem', 'logical', 'lvm2', {'TYPE': 'xfs'}, 'holds a xfs signature'),
-    ('disk on a blank device', 'disk', 'gpt', {}, None),
-    ('disk over the same table', 'disk', 'gpt', {'PTTYPE': 'gpt'}, None),
-    ('disk over another table', 'disk', 'gpt', {'PTTYPE': 'dos'}, 'holds a dos partition table'),
-    ('disk, default dos, over dos', 'disk', None, {'PTTYPE': 'dos'}, None),
-    ('dir pools are never formatted', 'dir', None, {'TYPE': 'ext4'}, None),
+    # (id, pool type, requested format, signature, first non-zero byte, words in the refusal or None)
+    ('fs on a blank device', 'fs', 'ext4', {}, None, None),
+    ('fs over the same filesystem (libvirt: already built)', 'fs', 'ext4', {'TYPE': 'ext4'}, 1024, None),
+    ('fs over another filesystem', 'fs', 'ext4', {'TYPE': 'ext2'}, 1024, 'holds a ext2 filesystem'),
+    ('fs over a PV label', 'fs', 'xfs', {'TYPE': 'LVM2_member'}, 512, 'holds a LVM2_member filesystem'),
+    ('fs with format auto: nothing to compare', 'fs', 'auto', {'TYPE': 'ext2'}, 1024, None),
+    ('fs over a dos partition table', 'fs', 'ext4', {'PTTYPE': 'dos'}, 446, 'holds a dos partition table'),
+    ('fs, format auto, over a gpt table', 'fs', 'auto', {'PTTYPE': 'gpt'}, 446, 'holds a gpt partition table'),
+    ('fs over data without a signature', 'fs', 'ext4', {}, 8 * MiB, 'data that blkid does not recognise'),
+    ('fs, format auto, over data without a signature', 'fs', 'auto', {}, 0, 'offset 0'),
+    ('logical on a blank device', 'logical', 'lvm2', {}, None, None),
+    ('logical over a PV label (libvirt decides)', 'logical', 'lvm2', {'TYPE': 'LVM2_member'}, 512, None),
+    ('logical over a filesystem', 'logical', 'lvm2', {'TYPE': 'xfs'}, 0, 'holds a xfs signature'),
+    ('logical over a partition table', 'logical', 'lvm2', {'PTTYPE': 'gpt'}, 446, 'holds a gpt partition table'),
+    ('logical over data without a signature', 'logical', 'lvm2', {}, 3 * MiB, 'at offset 3145728'),
+    ('disk on a blank device', 'disk', 'gpt', {}, None, None),
+    ('disk over the same table', 'disk', 'gpt', {'PTTYPE': 'gpt'}, 446, None),
+    ('disk over another table', 'disk', 'gpt', {'PTTYPE': 'dos'}, 446, 'holds a dos partition table'),
+    ('disk, default dos, over dos', 'disk', None, {'PTTYPE': 'dos'}, 446, None),
+    ('disk over a whole-device filesystem', 'disk', 'gpt', {'TYPE': 'ext4'}, 1024, 'holds a ext4 signature'),
+    ('disk over data without a signature', 'disk', 'gpt', {}, 4096, 'data that blkid does not recognise'),
+    ('dir pools are never formatted', 'dir', None, {'TYPE': 'ext4'}, 0, None),
+    ('netfs pools are never formatted', 'netfs', None, {}, 0, None),
 ]
 
 
-@pytest.mark.parametrize('case_id, pool_type, fmt, signature, words', BUILD_REFUSAL, ids=[c[0] for c in BUILD_REFUSAL])
-def test_build_refusal(case_id, pool_type, fmt, signature, words):
-    why = build_refusal(pool_type, fmt, '/dev/vdz', signature)
+@pytest.mark.parametrize('case_id, pool_type, fmt, signature, data_at, words', BUILD_REFUSAL,
+                         ids=[c[0] for c in BUILD_REFUSAL])
+def test_build_refusal(case_id, pool_type, fmt, signature, data_at, words):
+    why = build_refusal(pool_type, fmt, '/dev/vdz', signature, data_at)
     if words is None:
         assert why is None, case_id
     else:
         assert words in why and '/dev/vdz' in why and 'overwrite: true' in why, (case_id, why)
+        assert '\n' not in why
+
+
+def test_build_refusal_says_when_it_sampled():
+    assert 'in the blocks sampled, the first at offset 5' in build_refusal('fs', 'ext4', '/dev/vdz', {}, 5, whole=False)
+    assert 'non-zero bytes on it, the first at offset 5' in build_refusal('fs', 'ext4', '/dev/vdz', {}, 5)
+
+
+# The plan names the devices a no-overwrite build formats; refuse_build decides from the
+# adapter's probes, in check mode and real runs alike (the same plan).
+
+REFUSE_BUILD = [
+    # (id, params, actual spec, probes {device: (signature, data_at)}, words or None, devices probed)
+    ('new fs pool over data', typed('fs'), None, {'/dev/vdb1': ({}, 4096)}, 'refusing to build pool images: device '
+     '/dev/vdb1 holds data that blkid does not recognise', ['/dev/vdb1']),
+    ('new fs pool over zeros', typed('fs'), None, {'/dev/vdb1': ({}, None)}, None, ['/dev/vdb1']),
+    ('new fs pool over a dos table', typed('fs'), None, {'/dev/vdb1': ({'PTTYPE': 'dos'}, 446)},
+     'holds a dos partition table', ['/dev/vdb1']),
+    ('overwrite: no probe, no refusal', typed('fs', overwrite=True), None, {'/dev/vdb1': ({}, 0)}, None, []),
+    ('new logical pool over data', typed('logical'), None, {'/dev/sdb': ({}, 0)}, 'device /dev/sdb', ['/dev/sdb']),
+    ('logical over an existing VG: no build', typed('logical-vg'), None, {}, None, []),
+    ('new disk pool over data', typed('disk'), None, {'/dev/sdd': ({}, 512)}, 'device /dev/sdd', ['/dev/sdd']),
+    ('remote URI: no probe, left to libvirt', typed('fs'), None, {}, None, ['/dev/vdb1']),
+    ('stopped fs pool whose target went: the stored device', params(), A('fs', active=False, target_exists=False),
+     {'/dev/vdb1': ({}, 0)}, 'device /dev/vdb1', ['/dev/vdb1']),
+    ('running pool: no build', typed('fs'), A('fs'), {'/dev/vdb1': ({}, 0)}, None, []),
+    ('dir pool: mkdir only', typed('dir'), None, {}, None, []),
+]
+
+
+@pytest.mark.parametrize('case_id, p, spec, probes, words, probed', REFUSE_BUILD, ids=[c[0] for c in REFUSE_BUILD])
+def test_refuse_build(case_id, p, spec, probes, words, probed):
+    pl, _unused = run(p, spec)
+    assert probes_needed(pl) == probed
+    facts = dict((dev, DeviceProbe(sig, data_at)) for dev, (sig, data_at) in probes.items())
+    if words is None:
+        refuse_build('images', pl, facts)
+        return
+    with pytest.raises(KvmStorageError) as exc:
+        refuse_build('images', pl, facts)
+    assert words in exc.value.msg and 'set overwrite: true' in exc.value.msg, exc.value.msg
+    assert '\n' not in exc.value.msg
+
+
+# ---------------------------------------------------------------------------------------
+# delete_data on a logical pool counts what LVM reports, not what libvirt lists
+
+def logical_actual(volumes=(), lvs=None, lvs_error=None):
+    return PoolActual('logical', _xml.parse(ACTUAL_XML['logical']), True, True, False, list(volumes), True,
+                      lvs=lvs, lvs_error=lvs_error)
+
+
+DELETE_LOGICAL = [
+    # (id, force, libvirt volumes, LVM's LVs, lvs error, words of the refusal or the delete step)
+    ('empty VG', False, [], {}, None, 'delete the storage of pool images (remove volume group vg_guests)'),
+    ('thin pool and thin volume libvirt does not list', False, [], {'tp': 'thin pool', 'thin1': 'thin volume'}, None,
+     "its volume group vg_guests holds 2 logical volume(s) that LVM reports (thin1 (thin volume), tp (thin pool))"),
+    ('inactive LV', False, [], {'old': 'inactive LV'}, None, 'holds 1 logical volume(s) that LVM reports (old (inactive LV))'),
+    ('LV made after the pool started', False, ['data'], {'data': 'LV', 'late': 'LV'}, None,
+     'holds 2 logical volume(s) that LVM reports (data (LV), late (LV))'),
+    ('LVM could not be asked', False, [], None, 'the URI is not local', 'cannot count the logical volumes of volume '
+     'group vg_guests (the URI is not local'),
+    ('force over LVs libvirt does not list', True, ['data'], {'data': 'LV', 'tp': 'thin pool'}, None,
+     'delete the storage of pool images (remove volume group vg_guests with LVs libvirt does not list: tp)'),
+    ('force when LVM could not be asked', True, [], None, 'lvs failed', 'delete the storage of pool images (remove '
+     'volume group vg_guests)'),
+]
+
+
+@pytest.mark.parametrize('case_id, force, volumes, lvs, error, words', DELETE_LOGICAL, ids=[c[0] for c in DELETE_LOGICAL])
+def test_delete_data_of_logical_pool(case_id, force, volumes, lvs, error, words):
+    request = request_from_params(params(state='absent', delete_data=True, force=force))
+    actual = logical_actual(volumes, lvs, error)
+    if words.startswith('delete the storage'):
+        pl, _unused = plan(request, actual)
+        assert words in pl.actions, pl.actions
+        assert pl.verbs()[-3:] == ['stop', 'delete', 'undefine']
+        return
+    with pytest.raises(KvmStorageError) as exc:
+        plan(request, actual)
+    assert words in exc.value.msg and 'force: true' in exc.value.msg, exc.value.msg
+    assert exc.value.msg.startswith('refusing to delete the data of pool images')
+
+
+def test_delete_data_of_other_pools_ignores_lvs():
+    pl, _unused = run(params(state='absent', delete_data=True), A())
+    assert pl.actions[-2:] == ['delete the storage of pool images', 'undefine pool images']

@@ -10,7 +10,8 @@ import pytest
 from ansible_collections.kvm.storage.plugins.module_utils import _volume
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._volume import (
-    PoolView, World, lock_probe_paths, needs_usage, plan, pools_to_refresh, requests_from_params, volume_options)
+    ImportFacts, PoolView, World, lock_probe_paths, needs_usage, plan, pools_to_refresh, requests_from_params,
+    volume_options)
 
 KiB = 1024
 MiB = 1024 ** 2
@@ -147,7 +148,8 @@ SIZES = [
     ('10 GiB', 10 * GiB), (' 10GiB ', 10 * GiB), ('512M', 512 * MiB), ('512MiB', 512 * MiB),
     ('512MB', 512 * 1000 ** 2), ('1k', KiB), ('1K', KiB), ('1KiB', KiB), ('1KB', 1000), ('1kb', 1000),
     ('2T', 2 * TiB), ('2TiB', 2 * TiB), ('2TB', 2 * 1000 ** 4), ('1P', 1024 ** 5), ('1PiB', 1024 ** 5),
-    ('1PB', 1000 ** 5), ('1E', 1024 ** 6), ('1EiB', 1024 ** 6), ('1EB', 1000 ** 6), ('15EiB', 15 * 1024 ** 6),
+    ('1PB', 1000 ** 5), ('1E', 1024 ** 6), ('1EiB', 1024 ** 6), ('1EB', 1000 ** 6), ('7EiB', 7 * 1024 ** 6),
+    ('9223372036854775807', 2 ** 63 - 1),
     ('1073741824', GiB), ('100b', 100), ('100B', 100), ('100 bytes', 100), ('1 byte', 1),
     ('1.5GiB', 3 * GiB // 2), ('0.5KiB', 512), ('2.5KB', 2500), ('1', 1),
 ]
@@ -157,7 +159,7 @@ SIZES = [
 def test_capacity_units(text, expected):
     req, = requests_from_params(vp(name='a.img', capacity=text))
     assert req.capacity == expected
-    req, = requests_from_params(vp(name='a.img', capacity=str(2 ** 64 - 1), allocation=text))
+    req, = requests_from_params(vp(name='a.img', capacity=str(2 ** 63 - 1), allocation=text))
     assert req.allocation == expected
 
 
@@ -176,8 +178,11 @@ BAD_SIZES = [
     ('', 'is not a size'),
     ('1.5', "capacity '1.5' is not a whole number of bytes"),
     ('0.1KiB', 'not a whole number of bytes'),
-    ('17EiB', 'larger than libvirt can store'),
-    ('16EiB', 'larger than libvirt can store'),
+    ('17EiB', 'larger than libvirt accepts'),
+    ('16EiB', 'larger than libvirt accepts'),
+    ('8EiB', 'capacity 8EiB is larger than libvirt accepts (at most 2^63-1 bytes'),
+    ('9223372036854775808', 'capacity 9223372036854775808 is larger than libvirt accepts'),
+    ('18446744073709551615', 'capacity 18446744073709551615 is larger than libvirt accepts'),
 ]
 
 
@@ -187,6 +192,23 @@ def test_bad_capacity(text, fragment):
         requests_from_params(vp(name='a.img', capacity=text))
     assert exc.value.msg.startswith('volume a.img of pool images: capacity')
     assert fragment in exc.value.msg
+
+
+@pytest.mark.parametrize('option', ['capacity', 'allocation'])
+def test_sizes_beyond_libvirt_name_the_option(option):
+    # 2^63 and more made libvirt-python's resize() raise OverflowError (a traceback).
+    p = vp(name='a.img', capacity='1GiB')
+    p[option] = str(2 ** 63)
+    with pytest.raises(KvmStorageError) as exc:
+        requests_from_params(p)
+    assert exc.value.msg == ('volume a.img of pool images: %s 9223372036854775808 is larger than libvirt accepts (at '
+                             'most 2^63-1 bytes, 8 EiB less one byte); give a smaller size' % option)
+    item = dict(name='b.img', capacity='1GiB')
+    item[option] = '9EiB'
+    listed = dict(vp(name=None, pool='images'), volumes=[item])
+    with pytest.raises(KvmStorageError) as exc:
+        requests_from_params(listed)
+    assert exc.value.msg.startswith('volume b.img of pool images: %s 9EiB is larger than libvirt accepts' % option)
 
 
 def test_bad_allocation_names_allocation():
@@ -1170,3 +1192,40 @@ def test_incomplete_volume(case_id, p, users, prints, expected):
         assert '\n' not in exc.value.msg
         for fragment in expected:
             assert fragment in exc.value.msg, exc.value.msg
+
+
+# ---------------------------------------------------------------------------------------
+# import_from onto an existing volume: kept, never changed, and a warning when it differs
+
+SHA = 'sha256:' + 'a' * 64
+
+IMPORT_KEPT = [
+    # (id, request options, facts (format, size, volume digest, why not), words of the warning or None)
+    ('same format and size', dict(), ('qcow2', 10 * GiB, None, None), None),
+    ('nothing known (a URL, no checksum)', dict(import_from='https://example.com/t.qcow2'),
+     (None, None, None, None), None),
+    ('size differs', dict(), ('qcow2', 2 * GiB, None, None),
+     'volume base.qcow2 of pool images exists and was kept, and it differs from import_from /srv/t.qcow2 (size '
+     '10 GiB, the image 2 GiB); import_from fills only a missing volume: delete it (state: absent)'),
+    ('format differs', dict(), ('raw', 10 * GiB, None, None), 'format qcow2, the image raw'),
+    ('size grown on purpose by capacity', dict(capacity='10GiB'), ('qcow2', 2 * GiB, None, None), None),
+    ('checksum matches the volume', dict(checksum=SHA), ('qcow2', 10 * GiB, 'a' * 64, None), None),
+    ('checksum does not match the volume', dict(checksum=SHA), ('qcow2', 10 * GiB, 'b' * 64, None),
+     'its sha256 is not the checksum given'),
+    ('checksum, content not comparable', dict(checksum=SHA), (None, None, None, 'the volume is not a file on this host'),
+     'its content was not compared with checksum (the volume is not a file on this host)'),
+]
+
+
+@pytest.mark.parametrize('case_id, options, facts, words', IMPORT_KEPT, ids=[c[0] for c in IMPORT_KEPT])
+def test_import_onto_existing_volume(case_id, options, facts, words):
+    options = dict(dict(name='base.qcow2', import_from='/srv/t.qcow2'), **options)
+    w = world()
+    w.imports[('images', 'base.qcow2')] = ImportFacts(*facts)
+    steps = plan(requests_from_params(vp(**options)), w)
+    assert steps.actions == [] and not steps.changed
+    if words is None:
+        assert steps.warnings == []
+    else:
+        assert len(steps.warnings) == 1 and words in steps.warnings[0], steps.warnings
+        assert '\n' not in steps.warnings[0]
