@@ -63,6 +63,13 @@ def direct(command, *args):
     return wall, json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def json_file(data):
+    """``data`` as a JSON file in this run's temp dir; returns its path."""
+    with tempfile.NamedTemporaryFile('w', suffix='.json', dir=_tmp, delete=False) as f:
+        json.dump(data, f)
+    return f.name
+
+
 def playbook(name, extra_vars, env=None):
     """Run bench/<name> with ansible-playbook; returns (wall seconds, stdout).
     Fails on a failed task: a benchmark of a failing run means nothing."""

@@ -12,6 +12,15 @@ Runs with the host's Python and its python3-libvirt, as the modules do:
                                                             in JSON ([{name, capacity, format}]); list once
     /usr/bin/python3 bench/direct.py fill POOL COUNT        raw 1 MiB sparse volumes kvmst-bench-00000.raw...
                                                             up to COUNT volumes in all
+    /usr/bin/python3 bench/direct.py guests PREFIX FILE     define the guests of FILE (JSON: {xml: a domain XML
+                                                            with NAME for its name, names: [...]}), not started
+    /usr/bin/python3 bench/direct.py drop PREFIX            undefine every guest and remove every pool (volumes,
+                                                            target directory) whose name starts with PREFIX
+    /usr/bin/python3 bench/direct.py floor - FILE           the floor of a no-op: read what FILE (JSON: {pools:
+                                                            [names], volumes: [[pool, name]], guests: [names]})
+                                                            declares - one pool listing, one volume listing per
+                                                            pool, each declared volume's XML, each guest's live
+                                                            and persistent XML - and compare nothing more
 
 Each command prints one JSON line; ``seconds`` is the time spent after connecting.
 """
@@ -105,6 +114,56 @@ def fill(conn, name, count):
     return {'created': created, 'volumes': count}
 
 
+def guests(conn, prefix, spec):
+    made = 0
+    for name in spec['names']:
+        assert name.startswith(prefix)
+        conn.defineXML(spec['xml'].replace('NAME', name))
+        made += 1
+    return {'defined': made}
+
+
+def drop(conn, prefix):
+    """Every guest and pool of ``prefix`` gone (the bench's own objects only)."""
+    assert prefix.startswith('kvmst-bench')
+    dropped = {'guests': 0, 'pools': 0}
+    for dom in conn.listAllDomains(0):
+        if dom.name().startswith(prefix):
+            if dom.isActive():
+                dom.destroy()
+            dom.undefine()
+            dropped['guests'] += 1
+    for pool in conn.listAllStoragePools(0):
+        if pool.name().startswith(prefix):
+            if not pool.isActive():
+                pool.create(0)
+            teardown(conn, pool.name())
+            dropped['pools'] += 1
+    return dropped
+
+
+def floor(conn, spec):
+    """What any tool must read to know that nothing needs doing: one listing per kind, the
+    XML of each declared volume and guest."""
+    pools = dict((p.name(), p) for p in conn.listAllStoragePools(0))
+    wanted = {}
+    for pool, name in spec.get('volumes', []):
+        wanted.setdefault(pool, set()).add(name)
+    seen = 0
+    for name in spec.get('pools', []):
+        pool = pools[name]
+        pool.XMLDesc(0)
+        for vol in pool.listAllVolumes(0):
+            if vol.name() in wanted.get(name, ()):
+                ET.fromstring(vol.XMLDesc(0))
+                seen += 1
+    for name in spec.get('guests', []):
+        dom = conn.lookupByName(name)
+        ET.fromstring(dom.XMLDesc(0))
+        ET.fromstring(dom.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    return {'volumes_read': seen, 'guests_read': len(spec.get('guests', []))}
+
+
 def main(argv):
     command, pool = argv[1], argv[2]
     libvirt.registerErrorHandler(lambda _ctx, _err: None, None)  # errors are raised, not printed
@@ -120,6 +179,14 @@ def main(argv):
         out = apply(conn, pool, json.loads(argv[3]))
     elif command == 'fill':
         out = fill(conn, pool, int(argv[3]))
+    elif command == 'guests':
+        with open(argv[3]) as f:
+            out = guests(conn, pool, json.load(f))
+    elif command == 'drop':
+        out = drop(conn, pool)
+    elif command == 'floor':
+        with open(argv[3]) as f:
+            out = floor(conn, json.load(f))
     else:
         raise SystemExit('unknown command %s' % command)
     out['seconds'] = round(time.perf_counter() - start, 4)

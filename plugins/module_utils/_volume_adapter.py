@@ -21,8 +21,8 @@ from ansible_collections.kvm.storage.plugins.module_utils._size import format_si
 from ansible_collections.kvm.storage.plugins.module_utils._usage import disk_sources
 from ansible_collections.kvm.storage.plugins.module_utils._usage_adapter import read_usage
 from ansible_collections.kvm.storage.plugins.module_utils._inflight import Inflight, fingerprint
-from ansible_collections.kvm.storage.plugins.module_utils._volume import (ImportFacts, PoolView, World, _predicted_path,
-                                                                           lock_probe_paths)
+from ansible_collections.kvm.storage.plugins.module_utils._volume import (
+    ImportFacts, PoolView, World, _predicted_path, lock_probe_paths)
 
 libvirt = _libvirt.libvirt
 

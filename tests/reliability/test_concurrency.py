@@ -99,8 +99,8 @@ def _disk_list(volumes, n):
     return names if n == 2 else [names[0]] + names[2:]
 
 
-def _guest_disks(flags):
-    dom = objects.connect().lookupByName(GUEST)
+def _guest_disks(flags, guest=GUEST):
+    dom = objects.connect().lookupByName(guest)
     disks = ElementTree.fromstring(dom.XMLDesc(flags)).findall('./devices/disk')
     sources = [os.path.basename(d.find('source').get('volume') or d.find('source').get('file')) for d in disks]
     return sources, [d.find('target').get('dev') for d in disks]
@@ -235,3 +235,69 @@ def test_disks_raced_forked_live(conn):
     for flags in (0, libvirt.VIR_DOMAIN_XML_INACTIVE):
         assert sorted(_guest_disks(flags)[0]) == ['d0.raw', 'd1.raw', 'd2.raw'], flags
     print('\n8 forked live disk runs raced: %d ok, %d lost with a retryable error' % (8 - len(failed), len(failed)))
+
+
+# --- two host_storage plans at once on overlapping objects -----------------------------
+
+HS_POOL = objects.PREFIX + 'hs2cc'
+HS_POOL_DIR = objects.BASE + '-hs2cc'
+HS_GUEST = objects.PREFIX + 'hs2ccguest'
+
+
+@pytest.fixture
+def hs_conn(lab_env):
+    conn = objects.connect()
+    objects.remove_guest(conn, HS_GUEST)
+    objects.remove_pool(conn, HS_POOL)
+    yield conn
+    conn.close()
+    conn = objects.connect()
+    objects.remove_guest(conn, HS_GUEST)
+    objects.remove_pool(conn, HS_POOL)
+    assert HS_POOL not in objects.our_pools(conn)
+    conn.close()
+
+
+def _hs_spec(own):
+    """One run's plan: the pool both declare, two shared volumes and one of its own, and as
+    disks of the guest one shared volume and its own."""
+    volumes = [{'pool': HS_POOL, 'name': 'shared0.raw', 'capacity': '4MiB'},
+               {'pool': HS_POOL, 'name': 'shared1.qcow2', 'format': 'qcow2', 'capacity': '4MiB'},
+               {'pool': HS_POOL, 'name': own, 'capacity': '2MiB'}]
+    disks = [{'domain': HS_GUEST, 'source': {'volume': {'pool': HS_POOL, 'name': name}}}
+             for name in ('shared0.raw', own)]
+    return {'pools': [{'name': HS_POOL, 'type': 'dir', 'target': {'path': HS_POOL_DIR}}],
+            'volumes': volumes, 'disks': disks}
+
+
+def test_host_storage_raced_forked(hs_conn):
+    """Two host_storage runs released together behind a barrier, declaring the same new pool,
+    two of the same volumes and one disk of the same guest: each ends ok or with an error
+    that says to re-run; nothing is defined, created or attached twice; re-running the
+    losers converges to the union, and then neither plan changes anything."""
+    objects.define_guest(hs_conn, HS_GUEST, root_ports=12)   # defined, not running: persistent attach
+    args = [_hs_spec('a0.raw'), _hs_spec('b0.raw')]
+    results = _forked('host_storage', args)
+    failed = _judge(results)
+    actions = [a for r in results for a in r.get('actions') or []]
+    made = Counter(a for a in actions if a.startswith(('define pool', 'create volume')))
+    assert all(c == 1 for c in made.values()), 'made twice: %r' % made
+    attached = Counter(re.sub(r'^attach disk \w+ ', 'attach ', a) for a in actions if a.startswith('attach'))
+    assert all(c == 1 for c in attached.values()), 'attached twice: %r' % attached
+    sources, targets = _guest_disks(libvirt.VIR_DOMAIN_XML_INACTIVE, HS_GUEST)
+    assert len(sources) == len(set(sources)) and len(targets) == len(set(targets)), (sources, targets)
+
+    for a, r in zip(args, results):
+        if r.get('failed'):
+            again = _forked('host_storage', [a])[0]
+            assert not again.get('failed'), again
+    pool = objects.connect().storagePoolLookupByName(HS_POOL)
+    pool.refresh(0)
+    assert sorted(pool.listVolumes()) == ['a0.raw', 'b0.raw', 'shared0.raw', 'shared1.qcow2']
+    sources, targets = _guest_disks(libvirt.VIR_DOMAIN_XML_INACTIVE, HS_GUEST)
+    assert sorted(sources) == ['a0.raw', 'b0.raw', 'shared0.raw'] and len(set(targets)) == 3, (sources, targets)
+    for a in args:
+        rerun = _forked('host_storage', [a])[0]
+        assert not rerun.get('failed') and rerun['changed'] is False and rerun['actions'] == [], rerun
+    print('\n2 forked host_storage plans raced: %d lost with a retryable error: %r'
+          % (len(failed), [r['msg'] for r in failed]))

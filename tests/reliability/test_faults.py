@@ -330,3 +330,81 @@ def test_guest_that_never_releases_a_disk(run_module, base, tmp_path, request):
     assert 'vdb' in virsh('domblklist', guest).stdout
     assert vol_names(pool) == ['data.raw']
     assert read_sha(base + '/pool/data.raw', 'raw', tmp_path) == want
+
+
+# --- libvirtd killed in the middle of a host_storage plan -------------------------------
+
+def test_libvirtd_killed_mid_host_storage_plan(ansible_run, base, tmp_path, request):
+    """One plan: a pool, a template imported into it and 20 full clones of the template.
+    libvirtd is frozen when the sixth file appears in the pool folder (the template and at
+    least five clones begun), then killed. The run fails with the plan's own account (what
+    finished, what was not reached); check mode afterwards predicts exactly what the re-run
+    does; the re-run converges to exactly the requested volumes, every clone a whole copy
+    (sha256); a third run changes nothing."""
+    pool = P + 'hs2-kill'
+    pool_path = base + '/pool'
+    request.addfinalizer(lambda: drop_pool(pool))
+    request.addfinalizer(restart_libvirtd)  # runs first: the teardown needs libvirtd
+    sh('head -c 16M /dev/urandom > %s/src.raw' % base)
+    with open(base + '/src.raw', 'rb') as f:
+        source_sum = hashlib.sha256(f.read()).hexdigest()
+    spec = {'pools': [{'name': pool, 'type': 'dir', 'target': {'path': pool_path}}],
+            # clones listed before their source: the plan orders them
+            'volumes': [{'pool': pool, 'name': n, 'clone_from': {'name': 'tpl.raw'}} for n in CLONES]
+            + [{'pool': pool, 'name': 'tpl.raw', 'import_from': base + '/src.raw', 'format': 'raw'}]}
+    playbook = os.path.join(FILES, 'host_storage.yml')
+    wanted = sorted(CLONES + ['tpl.raw'])
+
+    play = ansible_run(playbook, {'spec': spec}, background=True)
+    pids = libvirtd_pid()
+    assert len(pids) == 1, pids
+    # Frozen at a known point: the module makes one volume at a time inside libvirtd.
+    wait_until(lambda: play.poll() is not None or
+               (os.path.isdir(pool_path) and len(files_in(pool_path)) >= 6), 'six files in the pool',
+               tries=60000, pause=0.002)
+    os.kill(int(pids[0]), signal.SIGSTOP)
+    assert play.poll() is None, 'the play ended before libvirtd could be stopped:\n' + play.stdout.read()
+    begun = [n for n in files_in(pool_path) if n in CLONES]
+    os.kill(int(pids[0]), signal.SIGKILL)
+    out, err = play.communicate()
+    (tmp_path / 'killed-play.log').write_text(out + '\n--- stderr ---\n' + err)
+    restart_libvirtd(pids[0])
+
+    assert play.returncode != 0, out
+    assert 'connection to libvirt was lost' in out, out[-3000:]
+    assert 'Traceback' not in out
+    failure = re.search(r'fatal: \[localhost\]: FAILED! => (\{.*\})', out)
+    assert failure, out[-3000:]
+    result = json.loads(failure.group(1))
+    # The plan's account: the pool and the template made, the clones that finished listed as
+    # actions, the clone in flight and the later ones as not reached; a re-run goes on.
+    assert result['changed'] is True, result
+    assert 'a re-run goes on from here' in result['msg'], result['msg']
+    assert result['failed_element'].startswith('volumes['), result
+    reported = sorted(n for n in CLONES if any(n in action for action in result['actions']))
+    not_reached = sorted(n for n in CLONES if any(n in action for action in result['not_reached']))
+    assert set(reported) <= set(begun) and len(begun) - len(reported) <= 1 and len(reported) >= 4, (begun, result)
+    assert sorted(reported + not_reached) == sorted(CLONES), result
+    assert any('tpl.raw' in action for action in result['actions']), result
+
+    # Check mode after the cut tells the truth about the re-run.
+    ansible_run(playbook, {'spec': spec, 'out': str(tmp_path / 'check.json')}, args=['--check'])
+    predicted = json.loads((tmp_path / 'check.json').read_text())
+    again = ansible_run(playbook, {'spec': spec, 'out': str(tmp_path / 'again.json')})
+    assert again.returncode == 0, again.stdout[-3000:]
+    done = json.loads((tmp_path / 'again.json').read_text())
+    assert sorted(set(predicted['actions'])) == sorted(set(done['actions'])), (predicted['actions'], done['actions'])
+    assert set(n for n in CLONES if any(n in a for a in done['actions'])) >= set(not_reached), done['actions']
+    # No duplicate or orphan: exactly the 21 volumes and their files.
+    assert vol_names(pool) == wanted
+    assert files_in(pool_path) == wanted
+    third = ansible_run(playbook, {'spec': spec})
+    assert third.returncode == 0 and re.search(r'changed=0\s', third.stdout), third.stdout[-2000:]
+    # Every clone whole: the one in flight was replaced (its in-flight marker outlived the
+    # killed run), none is half-written.
+    partial = []
+    for name in wanted:
+        with open(os.path.join(pool_path, name), 'rb') as f:
+            if hashlib.sha256(f.read()).hexdigest() != source_sum:
+                partial.append(name)
+    assert partial == [], 'half-written volumes: %s' % partial

@@ -12,6 +12,7 @@ from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
 
 class _FakeLibvirt(object):
     VIR_ERR_OPERATION_INVALID = 55
+    VIR_ERR_OPERATION_FAILED = 9
     VIR_ERR_XML_ERROR = 27
     VIR_ERR_STORAGE_VOL_EXIST = 90
     VIR_ERR_NO_CONNECT = 5
@@ -49,6 +50,8 @@ RACE = 'another run changed the same object at the same time; re-run'
     (55, 10, 'Requested operation is not valid: target vdb already exists', RACE),
     # ... or the live attach won and the persistent one found the target taken.
     (27, 20, "XML error: target 'vda' duplicated for disk sources '/p/d0.raw' and '/p/d0.raw'", RACE),
+    # Two runs define the same new pool.
+    (9, 18, "operation failed: pool 'p1' already exists with uuid 6503fac0-57ef-4f12-8db7-da03b9a35ea4", RACE),
     # A volume another run is still allocating (grown, read or deleted meanwhile).
     (55, 18, "Requested operation is not valid: volume 'shared1.qcow2' is still being allocated",
      'another run is creating it at the same time; re-run'),
@@ -57,6 +60,7 @@ RACE = 'another run changed the same object at the same time; re-run'
     (55, 10, 'Requested operation is not valid: domain is not running', None),
     (1, 7, 'Cannot write data: Broken pipe', 'connection to libvirt was lost'),
     (38, 18, 'cannot open directory: No such file or directory', None),
+    (9, 18, 'operation failed: storage pool is already active', None),
 ])
 def test_translate_hints(code, domain, message, hint):
     err = _libvirt.translate(_FakeLibvirt.libvirtError(code, domain, message), 'create volume x')
