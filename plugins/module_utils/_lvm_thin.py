@@ -474,7 +474,7 @@ def volume_work(module):
         if p.get(key) is not None:
             check_name(key, p[key])
     vgs, lvs = _read(module, p['vg'])
-    users = None
+    users, overlays = None, ()
     if p['state'] == 'absent' and p['name'] in lvs and not p['force']:
         users, overlays, warning = guest_users(p['vg'], p['name'], p.get('uri'), p.get('allow_insecure'))
         if warning:
