@@ -483,13 +483,15 @@ def _plan_create(steps, req, pool, world, created):
     if source:
         steps.add('clone', 'clone volume %s of pool %s to %s (%s)' % (source['name'], source['pool'], req.label, what),
                   request=req, element=element, source=source, grow_to=req.capacity
-                  if req.capacity and source['capacity'] and req.capacity > source['capacity'] else None)
+                  if req.capacity and source['capacity'] and req.capacity > source['capacity'] else None,
+                  path=_predicted_path(pool, req.name))
     elif pool.type == 'gluster':
         steps.add('create_gluster', 'create %s with qemu-img over gluster (%s)' % (req.label, what),
-                  request=req, format=fmt, capacity=capacity, backing=model['backing'], url=gluster_url(pool, req.name))
+                  request=req, format=fmt, capacity=capacity, backing=model['backing'], url=gluster_url(pool, req.name),
+                  path=_predicted_path(pool, req.name))
     else:
         steps.add('create', 'create %s (%s)' % (req.label, what), request=req, element=element,
-                  metadata=req.preallocation == 'metadata')
+                  metadata=req.preallocation == 'metadata', path=_predicted_path(pool, req.name))
     return {'name': req.name, 'path': _predicted_path(pool, req.name), 'format': fmt, 'capacity': capacity,
             'sized_at_run': capacity is None}
 
@@ -516,7 +518,7 @@ def _plan_import(steps, req, pool):
     notes = [n for n in ('%s checked' % req.checksum.split(':')[0] if req.checksum else None,
                          'compressed' if req.compress else None) if n]
     steps.add('import', 'import %s from %s%s' % (req.label, req.import_from, ' (%s)' % ', '.join(notes) if notes else ''),
-              request=req, pool_type=pool.type)
+              request=req, pool_type=pool.type, path=_predicted_path(pool, req.name))
     return {'name': req.name, 'path': _predicted_path(pool, req.name), 'format': req.format, 'capacity': req.capacity,
             'sized_at_run': req.capacity is None}
 

@@ -222,7 +222,7 @@ class VolumeAdapter(object):
         try:
             undo = getattr(self, '_do_' + step.verb)(step, step.text)
         except BaseException as exc:  # KeyboardInterrupt and SystemExit too: this process still runs
-            path = False if _lost_race(exc) else self._left_path(req)
+            path = False if _lost_race(exc) else self._left_path(req, step)
             if path is False:
                 # Nothing of this run's is left (or what is there is another run's): no marker.
                 self.inflight.clear(req.pool, req.name)
@@ -234,16 +234,19 @@ class VolumeAdapter(object):
         self.inflight.clear(req.pool, req.name, dead_too=True)  # made anew: older markers are void
         return undo
 
-    def _left_path(self, req):
+    def _left_path(self, req, step):
         """The path of the volume a failed create left: False when there is none, the
-        predicted path when libvirt cannot say (libvirtd gone), None when unknown."""
+        planned path when libvirt cannot say (libvirtd gone; also for a pool the same plan
+        defined, which this adapter never read), None when unknown."""
         try:
             return self.pools[req.pool].storageVolLookupByName(req.name).path()
         except libvirt.libvirtError as exc:
             if _libvirt.is_not_found(exc):
                 return False
+        except KeyError:
+            pass
         view = self.views.get(req.pool)
-        return _predicted_path(view, req.name) if view is not None else None
+        return step.args.get('path') or (_predicted_path(view, req.name) if view is not None else None)
 
     def _vol(self, req):
         vol = self.vol_objects.get((req.pool, req.name))

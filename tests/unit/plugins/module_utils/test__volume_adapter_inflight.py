@@ -164,6 +164,21 @@ def test_libvirtd_dies_mid_clone_the_next_run_replaces_the_untouched_volume(tmp_
     assert os.listdir(adapter.inflight.dir) == []
 
 
+def test_libvirtd_dies_mid_clone_into_a_pool_this_adapter_never_read(tmp_path):
+    """A pool the same plan defined (host_storage) was never read by this adapter: when
+    libvirtd dies, the planned path still says which file to fingerprint."""
+    adapter, view, folder = _setup(tmp_path, _half_copy_then_libvirtd_dies, _libvirtd_gone)
+    step = _clone_step(view)
+    del adapter.views['images']
+    assert step.args['path'] == os.path.join(folder, 'disk.raw')
+    with pytest.raises(KvmStorageError):
+        adapter.apply(step)
+    _as_a_dead_run_left_it(adapter)
+    [record] = adapter.inflight.incomplete('images')['disk.raw']
+    assert record['left'] == fingerprint(os.path.join(folder, 'disk.raw'))
+    assert [s.verb for s in _next_plan(adapter, view, folder).steps] == ['delete', 'clone']
+
+
 def test_libvirtd_dies_mid_clone_then_the_volume_is_written_the_next_run_asks(tmp_path):
     adapter, view, folder = _setup(tmp_path, _half_copy_then_libvirtd_dies, _libvirtd_gone)
     with pytest.raises(KvmStorageError):
