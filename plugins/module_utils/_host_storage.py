@@ -354,7 +354,8 @@ class _Sim(object):
         for name, view in host.views.items():
             copied = copy.copy(view)
             copied.volumes = dict(view.volumes)
-            copied.incomplete = set(getattr(view, 'incomplete', ()))
+            # main's in-flight markers: {volume name: markers and fingerprints} (_volume.PoolView)
+            copied.incomplete = dict(getattr(view, 'incomplete', None) or {})
             self.views[name] = copied
         self.listed = dict((k, set(v)) for k, v in host.listed.items())
         self.usage = None if host.usage is None else SimUsage(host.usage, self)
