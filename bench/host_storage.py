@@ -99,7 +99,7 @@ def guest_disks_bench(repeat):
     apply('guest_disks.yml', extra, False)      # warm-up of the no-op, not counted
     return {
         'role': paired('guest_disks re-run (20 guests x 3 disks)', lambda: apply('guest_disks.yml', extra, False),
-                      repeat),
+                       repeat),
         'floor': timed('direct API: read the 20 guests', lambda: floor({'guests': guests}), repeat),
     }
 
@@ -118,9 +118,9 @@ def host_profile_bench(repeat):
     volumes = [[prefix + 'images', 'tpl.qcow2']] + [[prefix + 'images', c['name']] for c in extra['bench_clones']]
     return {
         'role': paired('host_profile local re-run (2 pools, template, 50 clones)',
-                      lambda: apply('host_profile_local.yml', extra, False), repeat),
+                       lambda: apply('host_profile_local.yml', extra, False), repeat),
         'role_no_report': paired('  the same without the report (host_profile_report: false)',
-                                lambda: apply('host_profile_local.yml', quiet, False), repeat),
+                                 lambda: apply('host_profile_local.yml', quiet, False), repeat),
         'floor': timed('direct API: read the 2 pools and 51 volumes',
                        lambda: floor({'pools': [prefix + 'images', prefix + 'isos'], 'volumes': volumes}), repeat),
     }
@@ -152,7 +152,7 @@ def scale_bench(sizes, repeat):
         apply('host_storage.yml', extra, False)
         out[total] = {
             'noop': paired('host_storage no-op, %d objects' % total, lambda: apply('host_storage.yml', extra, False),
-                          repeat),
+                           repeat),
             'floor': timed('direct API: read the same %d objects' % total, lambda: floor({
                 'pools': [p['name'] for p in spec['pools']],
                 'volumes': [[v['pool'], v['name']] for v in spec['volumes']], 'guests': guests}), repeat),
