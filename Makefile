@@ -67,6 +67,7 @@ bench: venv collection lab
 	$(BIN)/python -m pip install -q -r requirements/bench.txt
 	$(BIN)/python bench/volumes.py
 	$(BIN)/python bench/volume_info_scale.py
+	$(BIN)/python bench/host_storage.py
 
 # The docs site (antsibull-docs + Sphinx) into .cache/docs/site/build/html; fails on
 # lint errors and Sphinx warnings.

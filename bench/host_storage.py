@@ -67,6 +67,19 @@ def timed(label, fn, repeat):
     return common.median(runs)
 
 
+def paired(label, fn, repeat):
+    """Each run right after an empty play, so that both see the same load on this shared
+    machine: {seconds, empty, over} as medians of the runs, the paired empty plays and the
+    per-pair differences."""
+    pairs = []
+    for dummy in range(repeat):
+        empty = empty_play()
+        pairs.append((fn(), empty))
+    print('  %-58s %s' % (label, ' '.join('%6.2f (empty %4.2f)' % p for p in pairs)), flush=True)
+    return {'seconds': common.median([p[0] for p in pairs]), 'empty': common.median([p[1] for p in pairs]),
+            'over': common.median([p[0] - p[1] for p in pairs])}
+
+
 # --- the scenarios ------------------------------------------------------------------------
 
 def guest_disks_bench(repeat):
@@ -85,8 +98,8 @@ def guest_disks_bench(repeat):
     apply('guest_disks.yml', extra, True)
     apply('guest_disks.yml', extra, False)      # warm-up of the no-op, not counted
     return {
-        'role': timed('guest_disks re-run (20 guests x 3 disks)', lambda: apply('guest_disks.yml', extra, False),
-                      repeat),
+        'role': paired('guest_disks re-run (20 guests x 3 disks)', lambda: apply('guest_disks.yml', extra, False),
+                       repeat),
         'floor': timed('direct API: read the 20 guests', lambda: floor({'guests': guests}), repeat),
     }
 
@@ -104,10 +117,10 @@ def host_profile_bench(repeat):
     quiet = dict(extra, bench_report=False)
     volumes = [[prefix + 'images', 'tpl.qcow2']] + [[prefix + 'images', c['name']] for c in extra['bench_clones']]
     return {
-        'role': timed('host_profile local re-run (2 pools, template, 50 clones)',
-                      lambda: apply('host_profile_local.yml', extra, False), repeat),
-        'role_no_report': timed('  the same without the report (host_profile_report: false)',
-                                lambda: apply('host_profile_local.yml', quiet, False), repeat),
+        'role': paired('host_profile local re-run (2 pools, template, 50 clones)',
+                       lambda: apply('host_profile_local.yml', extra, False), repeat),
+        'role_no_report': paired('  the same without the report (host_profile_report: false)',
+                                 lambda: apply('host_profile_local.yml', quiet, False), repeat),
         'floor': timed('direct API: read the 2 pools and 51 volumes',
                        lambda: floor({'pools': [prefix + 'images', prefix + 'isos'], 'volumes': volumes}), repeat),
     }
@@ -138,8 +151,8 @@ def scale_bench(sizes, repeat):
         print('  %d objects made in %.1f s (first apply, not counted)' % (total, made), flush=True)
         apply('host_storage.yml', extra, False)
         out[total] = {
-            'noop': timed('host_storage no-op, %d objects' % total, lambda: apply('host_storage.yml', extra, False),
-                          repeat),
+            'noop': paired('host_storage no-op, %d objects' % total, lambda: apply('host_storage.yml', extra, False),
+                           repeat),
             'floor': timed('direct API: read the same %d objects' % total, lambda: floor({
                 'pools': [p['name'] for p in spec['pools']],
                 'volumes': [[v['pool'], v['name']] for v in spec['volumes']], 'guests': guests}), repeat),
@@ -148,12 +161,14 @@ def scale_bench(sizes, repeat):
 
 
 def report(results, sizes):
-    empty = results['empty']
-    print('\nmedian wall seconds; "over empty" = minus the empty play (ansible lab -m ping, %.2f s)' % empty)
-    print('%-52s %8s %11s %8s %10s' % ('run', 'seconds', 'over empty', '/ empty', 'floor'))
+    print('\nmedian wall seconds. Each run is paired with an empty play (ansible lab -m ping) run just before it;'
+          ' "over empty" is the median of the per-pair differences (the load of this shared machine moves both).')
+    print('empty play alone: %.2f s at the start, %.2f s at the end' % (results['empty'], results['empty_after']))
+    print('%-46s %8s %8s %11s %8s %10s' % ('run', 'seconds', 'empty', 'over empty', '/ empty', 'floor'))
 
-    def row(label, seconds, floor_s):
-        print('%-52s %8.2f %11.2f %8.2f %10.3f' % (label, seconds, seconds - empty, seconds / empty, floor_s))
+    def row(label, r, floor_s):
+        print('%-46s %8.2f %8.2f %11.2f %8.2f %10.3f' % (label, r['seconds'], r['empty'], r['over'],
+                                                         r['seconds'] / r['empty'], floor_s))
     if 'guest_disks' in results:
         r = results['guest_disks']
         row('guest_disks re-run, 20 guests x 3 disks', r['role'], r['floor'])
@@ -166,12 +181,12 @@ def report(results, sizes):
             r = results['scale'][total]
             row('host_storage no-op, %d objects' % total, r['noop'], r['floor'])
         first, last = sizes[0], sizes[-1]
-        net = [(results['scale'][s]['noop'] - empty) for s in (first, last)]
+        net = [results['scale'][s]['noop']['over'] for s in (first, last)]
         if net[0] > 0:
             print('growth of the no-op over the empty play, %d -> %d objects: x%.2f (linear x%.1f)'
                   % (first, last, net[1] / net[0], last / first))
         if len(sizes) > 1:
-            per = (results['scale'][last]['noop'] - results['scale'][first]['noop']) / (last - first)
+            per = (net[1] - net[0]) / (last - first)
             print('marginal cost per object between %d and %d: %.2f ms' % (first, last, 1000 * per))
 
 

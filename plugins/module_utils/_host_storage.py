@@ -19,6 +19,7 @@ read), ``nodes`` turns them into requests with their references, ``order`` sorts
 from __future__ import annotations
 
 import copy
+import heapq
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
@@ -255,19 +256,19 @@ def _topo(all_nodes, deps, by_key):
 
     def rank(key):
         node = by_key[key]
-        return (RANK[node.kind], node.index)
-    ready = sorted((k for k, needs in waiting.items() if not needs), key=rank)
+        return (RANK[node.kind], node.index, key)
+    # A heap of the ready objects by rank: n log n, where sorting again on every freed
+    # object grew with the square of the number of objects.
+    ready = [rank(k) for k, needs in waiting.items() if not needs]
+    heapq.heapify(ready)
     out = []
     while ready:
-        key = ready.pop(0)
+        key = heapq.heappop(ready)[2]
         out.append(by_key[key])
-        freed = []
         for user in users.get(key, []):
             waiting[user].discard(key)
             if not waiting[user]:
-                freed.append(user)
-        if freed:
-            ready = sorted(ready + freed, key=rank)
+                heapq.heappush(ready, rank(user))
     if len(out) != len(all_nodes):
         stuck = sorted((by_key[k] for k, needs in waiting.items() if needs), key=lambda n: rank(n.key))
         raise KvmStorageError('the declared objects depend on each other in a cycle: %s; break it (a volume cannot '

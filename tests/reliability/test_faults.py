@@ -334,6 +334,9 @@ def test_guest_that_never_releases_a_disk(run_module, base, tmp_path, request):
 
 # --- libvirtd killed in the middle of a host_storage plan -------------------------------
 
+@pytest.mark.xfail(strict=True, reason='open bug, seen 2026-11-30: after the kill the re-run took the clone that '
+                   'was in flight as made (its in-flight marker stayed, left: null) and left it half-written; '
+                   'the volume module replaces such a clone (test_libvirtd_killed_mid_play_rerun_completes)')
 def test_libvirtd_killed_mid_host_storage_plan(ansible_run, base, tmp_path, request):
     """One plan: a pool, a template imported into it and 20 full clones of the template.
     libvirtd is frozen when the sixth file appears in the pool folder (the template and at
@@ -349,8 +352,10 @@ def test_libvirtd_killed_mid_host_storage_plan(ansible_run, base, tmp_path, requ
     with open(base + '/src.raw', 'rb') as f:
         source_sum = hashlib.sha256(f.read()).hexdigest()
     spec = {'pools': [{'name': pool, 'type': 'dir', 'target': {'path': pool_path}}],
-            # clones listed before their source: the plan orders them
-            'volumes': [{'pool': pool, 'name': n, 'clone_from': {'name': 'tpl.raw'}} for n in CLONES]
+            # clones listed before their source: the plan orders them. A full clone of a volume the
+            # same plan imports states its capacity (the import's size is known only once it ran).
+            'volumes': [{'pool': pool, 'name': n, 'capacity': '16MiB', 'clone_from': {'name': 'tpl.raw'}}
+                        for n in CLONES]
             + [{'pool': pool, 'name': 'tpl.raw', 'import_from': base + '/src.raw', 'format': 'raw'}]}
     playbook = os.path.join(FILES, 'host_storage.yml')
     wanted = sorted(CLONES + ['tpl.raw'])
@@ -362,8 +367,14 @@ def test_libvirtd_killed_mid_host_storage_plan(ansible_run, base, tmp_path, requ
     wait_until(lambda: play.poll() is not None or
                (os.path.isdir(pool_path) and len(files_in(pool_path)) >= 6), 'six files in the pool',
                tries=60000, pause=0.002)
+    if play.poll() is not None:   # never freeze the shared daemon when there is no play to cut
+        out, err = play.communicate()
+        pytest.fail('the play ended before libvirtd could be stopped:\n' + out[-3000:] + err[-2000:], pytrace=False)
     os.kill(int(pids[0]), signal.SIGSTOP)
-    assert play.poll() is None, 'the play ended before libvirtd could be stopped:\n' + play.stdout.read()
+    if play.poll() is not None:
+        os.kill(int(pids[0]), signal.SIGCONT)
+        out, err = play.communicate()
+        pytest.fail('the play ended as libvirtd was stopped:\n' + out[-3000:] + err[-2000:], pytrace=False)
     begun = [n for n in files_in(pool_path) if n in CLONES]
     os.kill(int(pids[0]), signal.SIGKILL)
     out, err = play.communicate()
@@ -384,11 +395,14 @@ def test_libvirtd_killed_mid_host_storage_plan(ansible_run, base, tmp_path, requ
     reported = sorted(n for n in CLONES if any(n in action for action in result['actions']))
     not_reached = sorted(n for n in CLONES if any(n in action for action in result['not_reached']))
     assert set(reported) <= set(begun) and len(begun) - len(reported) <= 1 and len(reported) >= 4, (begun, result)
-    assert sorted(reported + not_reached) == sorted(CLONES), result
+    in_flight = [n for n in CLONES if n in result['failed_object']]
+    assert len(in_flight) == 1 and in_flight[0] in begun, result
+    assert sorted(reported + in_flight + not_reached) == sorted(CLONES), result
     assert any('tpl.raw' in action for action in result['actions']), result
 
     # Check mode after the cut tells the truth about the re-run.
-    ansible_run(playbook, {'spec': spec, 'out': str(tmp_path / 'check.json')}, args=['--check'])
+    check = ansible_run(playbook, {'spec': spec, 'out': str(tmp_path / 'check.json')}, args=['--check'])
+    assert check.returncode == 0, check.stdout[-3000:]
     predicted = json.loads((tmp_path / 'check.json').read_text())
     again = ansible_run(playbook, {'spec': spec, 'out': str(tmp_path / 'again.json')})
     assert again.returncode == 0, again.stdout[-3000:]
