@@ -297,7 +297,8 @@ class Host(object):
         self.vgs = vgs                              # None: LVM not read
         self.lvs = lvs or {}                        # vg -> {lv name: model}
         self.thin_keys = thin_keys or {}            # (vg, lv) -> identity keys of a thin volume to remove
-        self.profiles = {}                          # (vg, thin pool) -> its autoextend profile's text
+        self.profiles = {}                          # (vg, thin pool) -> {profile name: its file's text or None}
+        self.profile_carriers = None                # {profile name: ['vg/lv', ...]} when read
         self.domains = domains or {}                # name -> _disk.DomainView or None
         self.disk_facts = {}                        # disk node key -> _disk.SourceFacts of its source
         self.imports = {}                           # (pool, volume) -> _volume.ImportFacts (import onto existing)
@@ -504,8 +505,8 @@ def _lv_entry(name, kind, size, pool_lv='', origin=''):
 def _plan_thin_pool(node, sim):
     p = node.request
     lvs = sim.lvs.get(p['vg'], {})
-    content = sim.host.profiles.get((p['vg'], p['name']))
-    steps = _lvm_thin.plan_pool(p, sim.vgs, lvs, content)
+    profiles = sim.host.profiles.get((p['vg'], p['name'])) or {}
+    steps = _lvm_thin.plan_pool(p, sim.vgs, lvs, profiles, sim.host.profile_carriers)
     before = _lvm_thin.pool_model(lvs.get(p['name']), lvs)
     after = _lvm_thin.predict_pool(before, steps)
     if after is None:

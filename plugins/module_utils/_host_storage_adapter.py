@@ -15,6 +15,7 @@ from ansible_collections.kvm.storage.plugins.module_utils import _identity
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
 from ansible_collections.kvm.storage.plugins.module_utils import _lvm
 from ansible_collections.kvm.storage.plugins.module_utils import _lvm_thin
+from ansible_collections.kvm.storage.plugins.module_utils import _pool
 from ansible_collections.kvm.storage.plugins.module_utils import _secret
 from ansible_collections.kvm.storage.plugins.module_utils import _volume
 from ansible_collections.kvm.storage.plugins.module_utils._disk_adapter import DiskAdapter
@@ -49,7 +50,10 @@ class HostAdapter(object):
             req = node.request
             adapter = self.pools.setdefault(req.name, PoolAdapter(self.conn))
             adapter.resolve_devices(req)
-            actual = adapter.read(req.name) if req.name in self.pool_objects else None
+            # delete_data counts afresh, and for a logical pool every LV LVM reports (as pool does)
+            actual = adapter.read(req.name, refresh=req.delete_data) if req.name in self.pool_objects else None
+            if req.delete_data:
+                adapter.read_lvs(self.module, actual)
             adapter.preflight(req, actual)
             host.pools[req.name] = actual
         self._read_views(host, nodes, refresh)
@@ -122,10 +126,14 @@ class HostAdapter(object):
         host.vgs = _lvm.read_vgs(self.module)
         for vg in sorted(set(n.request['vg'] for n in nodes)):
             host.lvs[vg] = _lvm.read_lvs(self.module, vg) if vg in host.vgs else {}
-        for node in nodes:
-            p = node.request
-            if node.kind == 'thin_pool':
-                host.profiles[(p['vg'], p['name'])] = _lvm_thin._read_profile(p['vg'], p['name'])
+        pools = [node.request for node in nodes if node.kind == 'thin_pool']
+        for p in pools:
+            # as lvm_thin_pool reads them: this pool's own profile and a legacy one it carries
+            lv = host.lvs.get(p['vg'], {}).get(p['name'])
+            host.profiles[(p['vg'], p['name'])] = dict(
+                (n, _lvm_thin._read_profile(n)) for n in _lvm_thin.profiles_to_read(p['vg'], p['name'], lv))
+        if any(p['state'] == 'absent' or p.get('autoextend') for p in pools):
+            host.profile_carriers = _lvm.read_profile_carriers(self.module)
         for node in thin_absent:
             p = node.request
             if p['name'] in host.lvs.get(p['vg'], {}) and host.usage is not None:
@@ -147,7 +155,9 @@ class HostAdapter(object):
         no-overwrite build of a device that holds data."""
         for item in host_plan.items:
             if item.node.kind == 'pool':
-                self.pools[item.node.request.name].check_build(self.module, item.node.request, item.steps)
+                adapter = self.pools[item.node.request.name]
+                _pool.refuse_build(item.node.request.name, item.steps,
+                                   adapter.probe_devices(self.module, _pool.probes_needed(item.steps)))
 
     # -- writing -------------------------------------------------------------------------
 
