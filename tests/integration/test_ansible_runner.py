@@ -22,7 +22,7 @@ from conftest import COLLECTIONS, REPO
 
 GUEST = 'kvmst-roles-runner'
 BASE = '/var/tmp/kvmst-roles-runner'
-TASK = "Attach or detach each guest's disks"
+TASK = "Attach or detach every guest's disks (one plan)"
 
 
 def _virsh(*args, check=True):
@@ -73,9 +73,9 @@ def job(tmp_path):
 
 
 def _task_results(runner, task=TASK):
-    """The per-item module results of ``task``, from the job events."""
+    """The module results of ``task`` (the role's one host_storage call), from the job events."""
     return [e['event_data']['res'] for e in runner.events
-            if e['event'] in ('runner_item_on_ok', 'runner_item_on_failed') and e['event_data'].get('task') == task]
+            if e['event'] in ('runner_on_ok', 'runner_on_failed') and e['event_data'].get('task') == task]
 
 
 def _disks(state='present'):
@@ -89,20 +89,20 @@ def _disks(state='present'):
 def test_guest_disks_job(guest, job):
     attach = job(_disks())
     assert (attach.status, attach.rc) == ('successful', 0)
-    # stats count tasks (one looped disk task changed); the events carry each disk's result
+    # stats count tasks (the one host_storage call changed); its event carries every disk's actions
     assert attach.stats['changed'] == {'localhost': 1} and not attach.stats['failures']
     results = _task_results(attach)
-    assert [r['actions'] for r in results] == [
-        ['attach disk vdb (virtio, %s/data.qcow2) to guest %s (persistent)' % (BASE, GUEST)],
-        ['add a virtio-scsi controller to guest %s (persistent)' % GUEST,
-         'attach disk sda (scsi, %s/scsi.raw) to guest %s (persistent)' % (BASE, GUEST)],
-    ], results
+    assert [r['actions'] for r in results] == [[
+        'attach disk vdb (virtio, %s/data.qcow2) to guest %s (persistent)' % (BASE, GUEST),
+        'add a virtio-scsi controller to guest %s (persistent)' % GUEST,
+        'attach disk sda (scsi, %s/scsi.raw) to guest %s (persistent)' % (BASE, GUEST),
+    ]], results
     assert _config_targets() == ['sda', 'vdb']
 
     again = job(_disks())
     assert (again.status, again.rc) == ('successful', 0)
     assert not again.stats['changed'], again.stats
-    assert [r['changed'] for r in _task_results(again)] == [False, False]
+    assert [(r['changed'], r['actions']) for r in _task_results(again)] == [(False, [])]
 
     # A typo in a disk key fails the job in the role's validation, before any disk call.
     typo = _disks('absent')
@@ -118,5 +118,6 @@ def test_guest_disks_job(guest, job):
     detach = job(_disks('absent'))
     assert (detach.status, detach.rc) == ('successful', 0)
     assert detach.stats['changed'] == {'localhost': 1}
-    assert all(r['changed'] and r['actions'][0].startswith('detach ') for r in _task_results(detach))
+    [detached] = _task_results(detach)
+    assert detached['changed'] and detached['actions'] and all(a.startswith('detach ') for a in detached['actions'])
     assert _config_targets() == []
