@@ -87,7 +87,7 @@ disks:
       type: list
       elements: str
     live_target:
-      description: The target the running guest has this storage at, when it differs (see RV(disks.live_differs_in)).
+      description: The target the running guest has this storage at, when it differs (see RV(disks[].live_differs_in)).
       type: str
       returned: when the storage sits at another target in the running guest
     persistent_target:
