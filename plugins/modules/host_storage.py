@@ -9,7 +9,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 module: host_storage
 short_description: The desired storage of one host in one call, planned as one graph
-version_added: 0.2.0
+version_added: 0.1.0
 description:
   - Takes secrets, storage pools, LVM thin pools and thin volumes, volumes and guest disks of one host and plans them
     as one graph against a simulated host - each object is planned against the host as the earlier steps of the
