@@ -24,6 +24,7 @@ import heapq
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.kvm.storage.plugins.module_utils import _disk
+from ansible_collections.kvm.storage.plugins.module_utils import _identity
 from ansible_collections.kvm.storage.plugins.module_utils import _lvm_thin
 from ansible_collections.kvm.storage.plugins.module_utils import _pool
 from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
@@ -607,10 +608,17 @@ def disk_request(req, sim_views):
 
 def disk_facts(node, sim):
     """What the disk planner knows of the source (_disk.SourceFacts): as read, or, for a
-    volume the plan makes, as the plan leaves it (it will exist, in the planned format)."""
+    volume or thin volume the plan makes, as the plan leaves it (it will exist, in the
+    planned format; a new LV reads as raw)."""
     facts = sim.disk_facts.get(node.key)
     source = node.request.model['source'] or {}
-    if not source.get('volume') or node.request.state == 'absent' or facts is not None and facts.exists:
+    if node.request.state == 'absent' or facts is not None and facts.exists:
+        return facts
+    lv = _identity.lv_of_name(source['block']) if source.get('block') else None
+    if lv is not None and lv[1] in sim.lvs.get(lv[0], {}):
+        return _disk.SourceFacts(keys=(facts.keys if facts is not None else frozenset()) | _identity.lv_keys(*lv),
+                                 exists=True, volume_format='raw', path=source['block'])
+    if not source.get('volume'):
         return facts
     view = sim.views.get(source['volume']['pool'])
     volume = view.volumes.get(source['volume']['name']) if view is not None else None

@@ -235,6 +235,31 @@ def test_thin_snapshot_of_a_thin_volume_the_plan_creates():
     ]
 
 
+def test_block_disk_on_a_thin_snapshot_the_plan_creates():
+    """The disk planner refuses a block source that does not exist; a thin volume the same
+    plan creates will exist (raw, a new LV), as the profile lvm_thin attaches its snapshots."""
+    from ansible_collections.kvm.storage.plugins.module_utils._disk import SourceFacts
+    host = hs.Host(vgs={'vg0': {'vg_name': 'vg0', 'vg_size': 8 * GiB, 'vg_free': 8 * GiB,
+                                'vg_extent_size': 4 * MiB}}, lvs={'vg0': {}},
+                   domains={'g1': guest(active=False)})
+    lists = dict(thin_pools=[{'vg': 'vg0', 'name': 'tp', 'size': '4G'}],
+                 thin_volumes=[{'vg': 'vg0', 'name': 'base', 'thin_pool': 'tp', 'size': '1G'},
+                               {'vg': 'vg0', 'name': 'snap', 'snapshot_of': 'base'}],
+                 disks=[{'domain': 'g1', 'source': {'block': '/dev/vg0/snap'}}])
+    validated = hs.validate(lists)
+    nodes = hs.order(hs.nodes(validated))
+    for node in nodes:
+        if node.kind == 'disk':   # as the adapter reads it: the device is not there yet
+            host.disk_facts[node.key] = SourceFacts(keys=frozenset([('path', '/dev/vg0/snap')]), exists=False)
+    result = hs.plan(nodes, host, True)
+    assert result.actions[-1] == 'attach disk vda (virtio, /dev/vg0/snap) to guest g1 (persistent)'
+    # without the thin volume in the plan the same disk is refused: the device never appears
+    nodes = [n for n in nodes if n.kind != 'thin_volume' or n.request['name'] != 'snap']
+    with pytest.raises(KvmStorageError) as exc:
+        hs.plan(nodes, host, True)
+    assert '/dev/vg0/snap does not exist' in exc.value.msg
+
+
 def test_thin_pool_in_the_vg_a_logical_pool_builds():
     host = hs.Host(vgs={}, lvs={})
     got = actions(host, pools=[{'name': 'lvm', 'type': 'logical', 'source': {'name': 'vg0', 'devices': ['/dev/vdb']}}],
