@@ -94,7 +94,7 @@ def test_guest_disks_job(guest, job):
     results = _task_results(attach)
     assert [r['actions'] for r in results] == [[
         'attach disk vdb (virtio, %s/data.qcow2) to guest %s (persistent)' % (BASE, GUEST),
-        'add a virtio-scsi controller to guest %s (persistent)' % GUEST,
+        'add virtio-scsi controller 0 to guest %s (persistent)' % GUEST,
         'attach disk sda (scsi, %s/scsi.raw) to guest %s (persistent)' % (BASE, GUEST),
     ]], results
     assert _config_targets() == ['sda', 'vdb']
