@@ -445,17 +445,8 @@ def _plan_secret(node, sim):
             sim.world.secrets.pop(req.usage_id, None)
         elif model_after.get('uuid'):
             sim.world.secrets[req.usage_id] = model_after['uuid']
-    return Item(node, steps, _secret_form(None if actual is None else actual.element),
-                _secret_form(after, 'set_value' in steps.verbs()), extra={'request': req})
-
-
-def _secret_form(element, value_set=False):
-    if element is None:
-        return {'state': 'absent'}
-    out = {'state': 'present', 'definition': _secret.canonical(element)}
-    if value_set:
-        out['value_set'] = True
-    return out
+    return Item(node, steps, _secret.diff_form(None if actual is None else actual.element),
+                _secret.diff_form(after, 'set_value' in steps.verbs()), extra={'request': req})
 
 
 def _plan_pool(node, sim):
@@ -561,16 +552,7 @@ def _plan_volume(node, sim):
         elif 'resize' in verbs:
             after = dict(actual, capacity=req.capacity)
             view.volumes[req.name] = after
-    return Item(node, steps, _volume_form(actual), _volume_form(after))
-
-
-def _volume_form(model):
-    if model is None:
-        return {'state': 'absent'}
-    out = {'state': 'present', 'format': model.get('format'), 'capacity': model.get('capacity')}
-    if model.get('backing'):
-        out['backing'] = model['backing']
-    return out
+    return Item(node, steps, _volume.diff_form(actual), _volume.diff_form(after))
 
 
 def disk_request(req, sim_views):

@@ -346,3 +346,13 @@ def _value_reason(request, actual):
     if request.update_value == 'always':
         return ' (private: cannot be compared, written every run)'
     return None
+
+
+def diff_form(element, value_set=False):
+    """A secret as diff mode shows it: its canonical definition, never a value."""
+    if element is None:
+        return {'state': 'absent'}
+    out = {'state': 'present', 'definition': canonical(element)}
+    if value_set:
+        out['value_set'] = True
+    return out

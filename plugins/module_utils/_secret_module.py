@@ -35,8 +35,8 @@ def secret_work(module, conn):
     result = {'changed': steps.changed, 'actions': steps.actions}
     if module._diff:
         result['diff'] = {
-            'before': _diff_form(None if actual is None else actual.element),
-            'after': _diff_form(after, 'set_value' in steps.verbs()),
+            'before': _secret.diff_form(None if actual is None else actual.element),
+            'after': _secret.diff_form(after, 'set_value' in steps.verbs()),
         }
     if request.state != 'absent':
         if not module.check_mode and adapter.secret is not None:
@@ -46,10 +46,3 @@ def secret_work(module, conn):
     return result
 
 
-def _diff_form(element, value_set=False):
-    if element is None:
-        return {'state': 'absent'}
-    out = {'state': 'present', 'definition': _secret.canonical(element)}
-    if value_set:
-        out['value_set'] = True
-    return out

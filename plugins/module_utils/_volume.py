@@ -636,6 +636,16 @@ def _plan_delete(steps, req, actual, world, deleted):
     steps.add('delete', 'delete %s' % req.label, request=req)
 
 
+def diff_form(model):
+    """A volume as diff mode shows it (the volume module and host_storage alike)."""
+    if model is None:
+        return {'state': 'absent'}
+    out = {'state': 'present', 'format': model.get('format'), 'capacity': model.get('capacity')}
+    if model.get('backing'):
+        out['backing'] = model['backing']
+    return out
+
+
 def pools_to_refresh(steps):
     """Gluster pools in which the plan creates a volume. libvirt lists a gluster pool as of
     its last refresh, other gluster clients add images behind its back, and qemu-img create

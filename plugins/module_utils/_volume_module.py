@@ -43,15 +43,6 @@ def apply_by_volume(steps, apply_step):
     return done
 
 
-def _brief(model):
-    if model is None:
-        return {'state': 'absent'}
-    out = {'state': 'present', 'format': model.get('format'), 'capacity': model.get('capacity')}
-    if model.get('backing'):
-        out['backing'] = model['backing']
-    return out
-
-
 def volume_work(module, conn):
     requests = _volume.requests_from_params(module.params, resolve_user, resolve_group)
     adapter = VolumeAdapter(conn, module)
@@ -79,13 +70,13 @@ def volume_work(module, conn):
             key = '%s/%s' % (req.pool, req.name)
             pool = world.pools.get(req.pool)
             actual = pool.volumes.get(req.name) if pool else None
-            before[key] = _brief(actual)
+            before[key] = _volume.diff_form(actual)
             if (req.pool, req.name) not in touched:
-                after[key] = _brief(actual)
+                after[key] = _volume.diff_form(actual)
             elif req.state == 'absent':
                 after[key] = {'state': 'absent'}
             else:
-                predicted = dict(_brief(actual) if actual else {'state': 'present', 'format': req.format})
+                predicted = dict(_volume.diff_form(actual) if actual else {'state': 'present', 'format': req.format})
                 predicted['capacity'] = req.capacity if req.capacity else predicted.get('capacity')
                 after[key] = predicted
         result['diff'] = {'before': before, 'after': after}
