@@ -44,5 +44,3 @@ def secret_work(module, conn):
         elif after is not None:
             result['secret'] = _secret.parse(after)
     return result
-
-
