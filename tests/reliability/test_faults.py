@@ -133,6 +133,39 @@ def restart_libvirtd(old_pid=None):
     wait_until(lambda: virsh('uri').returncode == 0, 'libvirtd to answer')
 
 
+def kill_libvirtd_at_sixth_file(play, pool_path, tmp_path):
+    """Freeze libvirtd (SIGSTOP) as soon as the sixth file shows up in the pool folder, then
+    kill it and start it again; (the clones begun before the freeze, the failed play's
+    result). The module clones one volume at a time inside libvirtd, so a frozen daemon
+    stops the play where it stands: nothing races the counts. Six files are the source and
+    at least five clones begun, of which the last may still be copying. The shared daemon
+    is never left frozen when the play ended first."""
+    pids = libvirtd_pid()
+    assert len(pids) == 1, pids
+    wait_until(lambda: play.poll() is not None or
+               (os.path.isdir(pool_path) and len(files_in(pool_path)) >= 6), 'six files in the pool',
+               tries=60000, pause=0.002)
+    if play.poll() is not None:
+        out, err = play.communicate()
+        pytest.fail('the play ended before libvirtd could be stopped:\n' + out[-3000:] + err[-2000:], pytrace=False)
+    os.kill(int(pids[0]), signal.SIGSTOP)
+    if play.poll() is not None:
+        os.kill(int(pids[0]), signal.SIGCONT)
+        out, err = play.communicate()
+        pytest.fail('the play ended as libvirtd was stopped:\n' + out[-3000:] + err[-2000:], pytrace=False)
+    begun = [n for n in files_in(pool_path) if n in CLONES]
+    os.kill(int(pids[0]), signal.SIGKILL)
+    out, err = play.communicate()
+    (tmp_path / 'killed-play.log').write_text(out + '\n--- stderr ---\n' + err)
+    restart_libvirtd(pids[0])
+    assert play.returncode != 0, out
+    assert 'connection to libvirt was lost' in out, out[-3000:]
+    assert 'Traceback' not in out
+    failure = re.search(r'fatal: \[localhost\]: FAILED! => (\{.*\})', out)
+    assert failure, out[-3000:]
+    return begun, json.loads(failure.group(1))
+
+
 def test_libvirtd_killed_mid_play_rerun_completes(ansible_run, base, tmp_path, request):
     pool = P + 'kill'
     pool_path = base + '/pool'
@@ -147,31 +180,9 @@ def test_libvirtd_killed_mid_play_rerun_completes(ansible_run, base, tmp_path, r
     playbook = os.path.join(FILES, 'pool_and_volumes.yml')
 
     play = ansible_run(playbook, extra, background=True)
-    # Freeze libvirtd (SIGSTOP) as soon as the sixth file shows up in the pool folder, then
-    # kill it. The module clones one volume at a time inside libvirtd, so a frozen daemon
-    # stops the play where it stands: nothing races the counts below. Six files are the
-    # source and at least five clones begun, of which the last may still be copying.
-    pids = libvirtd_pid()
-    assert len(pids) == 1, pids
-    wait_until(lambda: play.poll() is not None or
-               (os.path.isdir(pool_path) and len(files_in(pool_path)) >= 6), 'six files in the pool',
-               tries=60000, pause=0.002)
-    os.kill(int(pids[0]), signal.SIGSTOP)
-    assert play.poll() is None, 'the play ended before libvirtd could be stopped:\n' + play.stdout.read()
-    begun = [n for n in files_in(pool_path) if n in CLONES]
-    os.kill(int(pids[0]), signal.SIGKILL)
-    out, err = play.communicate()
-    (tmp_path / 'killed-play.log').write_text(out + '\n--- stderr ---\n' + err)
-    restart_libvirtd(pids[0])
-
-    assert play.returncode != 0, out
-    assert 'connection to libvirt was lost' in out, out[-3000:]
-    assert 'Traceback' not in out
-    failure = re.search(r'fatal: \[localhost\]: FAILED! => (\{.*\})', out)
-    assert failure, out[-3000:]
+    begun, result = kill_libvirtd_at_sixth_file(play, pool_path, tmp_path)
     # The clones made before the loss stay made, and the result says so: every clone begun
     # before the freeze but the one in flight finished, and each finished one is an action.
-    result = json.loads(failure.group(1))
     reported = sorted(n for n in CLONES if any(n in action for action in result['actions']))
     assert result['changed'] is True, result
     assert set(reported) <= set(begun) and len(begun) - len(reported) <= 1 and len(reported) >= 4, (begun, result)
@@ -361,32 +372,8 @@ def test_libvirtd_killed_mid_host_storage_plan(ansible_run, base, tmp_path, requ
     wanted = sorted(CLONES + ['tpl.raw'])
 
     play = ansible_run(playbook, {'spec': spec}, background=True)
-    pids = libvirtd_pid()
-    assert len(pids) == 1, pids
     # Frozen at a known point: the module makes one volume at a time inside libvirtd.
-    wait_until(lambda: play.poll() is not None or
-               (os.path.isdir(pool_path) and len(files_in(pool_path)) >= 6), 'six files in the pool',
-               tries=60000, pause=0.002)
-    if play.poll() is not None:   # never freeze the shared daemon when there is no play to cut
-        out, err = play.communicate()
-        pytest.fail('the play ended before libvirtd could be stopped:\n' + out[-3000:] + err[-2000:], pytrace=False)
-    os.kill(int(pids[0]), signal.SIGSTOP)
-    if play.poll() is not None:
-        os.kill(int(pids[0]), signal.SIGCONT)
-        out, err = play.communicate()
-        pytest.fail('the play ended as libvirtd was stopped:\n' + out[-3000:] + err[-2000:], pytrace=False)
-    begun = [n for n in files_in(pool_path) if n in CLONES]
-    os.kill(int(pids[0]), signal.SIGKILL)
-    out, err = play.communicate()
-    (tmp_path / 'killed-play.log').write_text(out + '\n--- stderr ---\n' + err)
-    restart_libvirtd(pids[0])
-
-    assert play.returncode != 0, out
-    assert 'connection to libvirt was lost' in out, out[-3000:]
-    assert 'Traceback' not in out
-    failure = re.search(r'fatal: \[localhost\]: FAILED! => (\{.*\})', out)
-    assert failure, out[-3000:]
-    result = json.loads(failure.group(1))
+    begun, result = kill_libvirtd_at_sixth_file(play, pool_path, tmp_path)
     # The plan's account: the pool and the template made, the clones that finished listed as
     # actions, the clone in flight and the later ones as not reached; a re-run goes on.
     assert result['changed'] is True, result
