@@ -51,8 +51,10 @@ sanity: venv
 unit: venv collection
 	$(PYTEST) tests/unit
 
+# Two xdist workers: scenarios that share one lab backend stay on one of them, in turn
+# (SHARED_BACKENDS in tests/integration/conftest.py); the rest run beside them.
 integration: venv collection lab
-	$(PYTEST) tests/integration
+	$(PYTEST) -n 2 --dist loadgroup tests/integration
 
 # Faults, concurrency, hostile input, secrets and the safety rules against the real lab.
 reliability: venv collection lab

@@ -13,6 +13,7 @@ a missing component fails the run, it is never skipped.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
@@ -50,13 +51,88 @@ def lab_env():
     return env
 
 
+# Scenarios that share one lab backend run one after another on one xdist worker
+# (`make integration` runs two): libvirt refuses a second pool on a source that another
+# pool already uses ("Storage source conflict"), and these all define pools on the one
+# gluster volume or the one iSCSI target. Everything else runs beside them.
+SHARED_BACKENDS = pytest.mark.xdist_group('shared-backends')
+
+# kvmst- words that name no object of one scenario (folders, the lab's own names).
+_NOT_OWNED = {'kvmst-', 'kvmst-it', 'kvmst-lab', 'kvmst-prof'}
+
+
+def owned_names(*paths):
+    """The ``kvmst-`` names and name prefixes a scenario's files spell: what it makes is
+    named from these, so its leftovers are told apart from those of a scenario running
+    beside it."""
+    words = set()
+    for path in paths:
+        files = [path] if os.path.isfile(path) else [
+            os.path.join(d, f) for d, dummy, fs in os.walk(path) for f in fs if f.endswith(('.yml', '.yaml'))]
+        for name in files:
+            with open(name, encoding='utf-8') as handle:
+                words.update(re.findall(r'kvmst-[A-Za-z0-9_.-]*[A-Za-z0-9_-]', handle.read()))
+    return sorted(words - _NOT_OWNED)
+
+
+def left_behind(kind, before, owned):
+    """``kind`` objects that are new since ``before`` and carry one of the ``owned`` names
+    (a word ending in a dash is a prefix: ``kvmst-prof-local-`` owns ``kvmst-prof-local-images``)."""
+    return sorted(n for n in set(libvirt_objects(kind)) - set(before)
+                  if any(n == w or (w.endswith('-') and n.startswith(w)) for w in owned))
+
+
+def pytest_sessionstart(session):
+    if not hasattr(session.config, 'workerinput'):   # the xdist controller, or a plain run
+        try:
+            session.config.kvmst_before = {k: set(libvirt_objects(k)) for k in ('pool', 'domain', 'secret')}
+        except (OSError, subprocess.CalledProcessError):
+            pass   # libvirtd does not answer: every test fails on the lab_env fixture instead
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """The tier as a whole left no kvmst- pool, guest or secret (the per-test checks see
+    only the names a scenario spells; this sees every name)."""
+    before = getattr(session.config, 'kvmst_before', None)
+    if before is None:
+        return
+    left = {k: sorted(set(libvirt_objects(k)) - names) for k, names in before.items()}
+    left = {k: v for k, v in left.items() if v}
+    if left:
+        session.config.get_terminal_writer().line('the integration tier left kvmst- objects behind: %s' % left, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _recap(stdout):
+    m = re.search(r'localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', stdout)
+    return None if m is None else dict(zip(('ok', 'changed', 'unreachable', 'failed'), map(int, m.groups())))
+
+
+def assert_scenario_passed(playbook, proc, before):
+    """The play recap shows no failure, no traceback, and the scenario removed every
+    pool it made (``before``: the pools before it ran)."""
+    tail = '\n'.join(proc.stdout.splitlines()[-60:] + ['--- stderr (last lines) ---'] + proc.stderr.splitlines()[-8:])
+    recap = _recap(proc.stdout)
+    assert recap is not None, 'no play recap:\n' + tail
+    assert proc.returncode == 0 and recap['failed'] == 0 and recap['unreachable'] == 0, tail
+    assert recap['ok'] > 0
+    # Teardown check: what the scenario made, it removed (its own names only: another
+    # scenario may be running beside it).
+    leftover = left_behind('pool', before, owned_names(os.path.join(HERE, 'playbooks', playbook)))
+    assert not leftover, 'scenario %s left pools behind: %s' % (playbook, leftover)
+    assert 'Traceback' not in proc.stdout, tail
+
+
 def libvirt_objects(kind):
     """Names of this test suite's libvirt objects of ``kind`` (pool, vol-less listing)."""
     cmd = {'pool': ['virsh', '-q', 'pool-list', '--all', '--name'],
            'domain': ['virsh', '-q', 'list', '--all', '--name'],
            'secret': ['virsh', '-q', 'secret-list']}[kind]
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
-    return sorted(n.strip() for n in out.splitlines() if n.strip().startswith(PREFIX))
+    lines = [n.strip() for n in out.splitlines() if n.strip()]
+    if kind == 'secret':   # "<uuid>  <usage type>  <usage id>": ours name a kvmst- path or id
+        return sorted(n for n in lines if PREFIX in n)
+    return sorted(n for n in lines if n.startswith(PREFIX))
 
 
 def ansible_env(lab, tmp_path, extra=None):

@@ -103,13 +103,17 @@ def run_module(lab_env, tmp_path):  # noqa: F811  pylint: disable=redefined-oute
     against the lab inventory, JSON callback). ``module`` is the short name (``volume``)."""
     counter = {'n': 0}
 
-    def run(module, args, check=False):
+    def run(module, args, check=False, keep_tmp=None):
+        """keep_tmp: a folder for the module's remote temp files, kept after the run
+        (ANSIBLE_KEEP_REMOTE_FILES), so a test sees what the module itself left there."""
         counter['n'] += 1
         cmd = [os.path.join(BIN, 'ansible'), 'lab', '-m', 'kvm.storage.' + module, '-a', json.dumps(args)]
         if check:
             cmd.append('--check')
-        env = ansible_env(lab_env, tmp_path, {'ANSIBLE_STDOUT_CALLBACK': 'ansible.posix.json',
-                                              'ANSIBLE_LOAD_CALLBACK_PLUGINS': '1'})
+        extra = {'ANSIBLE_STDOUT_CALLBACK': 'ansible.posix.json', 'ANSIBLE_LOAD_CALLBACK_PLUGINS': '1'}
+        if keep_tmp:
+            extra.update({'ANSIBLE_KEEP_REMOTE_FILES': '1', 'ANSIBLE_REMOTE_TMP': str(keep_tmp)})
+        env = ansible_env(lab_env, tmp_path, extra)
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO, check=False)
         (tmp_path / ('%02d-module-%s.log' % (counter['n'], module))).write_text(
             json.dumps(args) + '\n' + proc.stdout + '\n--- stderr ---\n' + proc.stderr)

@@ -10,6 +10,7 @@ under /var/lib/kvmst-rel-f; each test removes its own in a finalizer.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -98,13 +99,20 @@ def test_broken_download_and_bad_checksum_leave_nothing(run_module, base, drop_s
     made = run_module('pool', {'name': pool, 'type': 'dir', 'target': {'path': base + '/pool'}})
     assert made.get('changed'), made
 
-    dropped = run_module('volume', {'pool': pool, 'name': 'dropped.raw', 'import_from': url + '/drop/img.raw'})
+    # ansible-core removes the module's temp folder at exit by itself; keeping it
+    # (keep_tmp) shows whether the module removed its own download folder.
+    kept = tmp_path / 'module-tmp'
+    dropped = run_module('volume', {'pool': pool, 'name': 'dropped.raw', 'import_from': url + '/drop/img.raw'},
+                         keep_tmp=kept)
     assert_clean_failure(dropped, 'dropped.raw', 'broke off')
     bad = run_module('volume', {'pool': pool, 'name': 'badsum.raw', 'import_from': url + '/img.raw',
-                                'checksum': 'sha256:' + 'ab' * 32})
+                                'checksum': 'sha256:' + 'ab' * 32}, keep_tmp=kept)
     assert_clean_failure(bad, 'badsum.raw', 'checksum', good_sum)
     assert vol_names(pool) == [] and files_in(base + '/pool') == []
-    leftovers = sh('ls -d /tmp/kvm-storage-import-* ~/.ansible/tmp/*/kvm-storage-import-* 2>/dev/null || true')
+    module_tmps = glob.glob('%s/*/ansible-moduletmp-*' % kept) + glob.glob('%s/ansible-moduletmp-*' % kept)
+    assert len(module_tmps) == 2, 'the kept module temp folders: %s' % os.listdir(kept)
+    leftovers = sh('ls -d /tmp/kvm-storage-import-* %s/*/kvm-storage-import-* %s/*/*/kvm-storage-import-* '
+                   '2>/dev/null || true' % (kept, kept))
     assert leftovers.strip() == '', 'the import left its download behind: %s' % leftovers
 
     # The same server and file import fine when nothing goes wrong.
