@@ -105,7 +105,7 @@ class SnapshotFacts(object):
 
 class GuestFacts(object):
     def __init__(self, name, active, disks=None, snapshots=None, agent=False, pool_paths=None, existing=None,
-                 dirty=None, sharing=None):
+                 dirty=None, sharing=None, folders=None):
         self.name = name
         self.active = active
         self.disks = disks or []
@@ -115,6 +115,7 @@ class GuestFacts(object):
         self.existing = existing or set()    # paths (overlays to be) that exist already
         self.dirty = dirty or {}             # overlay path -> holds data (for reverted)
         self.sharing = sharing or {}         # image path -> who else holds it (words)
+        self.folders = folders               # folders of new overlays that exist (None: not asked)
 
     def disk(self, target):
         for disk in self.disks:
@@ -212,6 +213,11 @@ def _plan_create(steps, req, guest, snap):
                               'and start qemu-guest-agent there (with an org.qemu.guest_agent.0 channel) or set '
                               'quiesce: false' % req.label)
     paths = overlay_paths(req, guest)
+    missing = sorted(set(os.path.dirname(p) for p in paths.values()) - guest.folders) \
+        if guest.folders is not None else []
+    if missing:
+        raise KvmStorageError('%s: cannot take snapshot %s: folder %s for the overlays does not exist; create it '
+                              'first' % (req.label, req.name, ', '.join(missing)))
     taken = sorted(p for p in paths.values() if p in guest.existing)
     if taken:
         raise KvmStorageError('%s: cannot take snapshot %s: overlay file %s exists already; remove it or choose '

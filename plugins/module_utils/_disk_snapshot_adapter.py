@@ -66,6 +66,8 @@ class DiskSnapshotAdapter(object):
         elif snap is not None:
             paths = [p for p in snap.disks.values() if p]
         facts.existing = set(p for p in paths if os.path.lexists(p))
+        if req.state == 'present' and snap is None:
+            facts.folders = set(f for f in set(os.path.dirname(p) for p in paths) if os.path.isdir(f))
         if req.state == 'reverted' and snap is not None and not guest.active:
             for path in facts.existing:
                 facts.dirty[path] = self._holds_data(path)
@@ -83,7 +85,9 @@ class DiskSnapshotAdapter(object):
         """Whether an overlay holds any data of its own (qemu-img map: depth 0)."""
         _rc, out, _err = _qemu_img.run(self.module, ['map', '--output=json', '-U', '-f', 'qcow2', path],
                                        'read overlay %s' % path)
-        return any(extent.get('depth') == 0 and (extent.get('data') or extent.get('zero'))
+        # qemu 6+ reports unallocated areas at the depth below the whole chain, with
+        # present false; older ones at depth 0 with data false.
+        return any(extent.get('depth') == 0 and extent.get('present', extent.get('data'))
                    for extent in json.loads(out))
 
     def _sharing(self, facts, snap):

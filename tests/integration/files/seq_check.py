@@ -5,7 +5,9 @@
 """Check the records a lab guest booted with ``kvmst.seq=<disk>`` wrote (lab/guest/initrd.sh):
 record N is ``kvmst-seq <N, 8 digits>`` at byte N*4096.
 
-    seq_check.py IMAGE CONSOLE_LOG
+    seq_check.py IMAGE CONSOLE_LOG      check the records on IMAGE
+    seq_check.py --where GUEST TARGET  print the image disk TARGET of GUEST uses now (running
+                                       guest) or names in its definition (stopped guest)
 
 IMAGE is what the guest's disk is now (any format, its whole backing chain is read through
 qemu-img); CONSOLE_LOG holds the guest's ``kvmst-guest: seq N`` lines, each saying records
@@ -20,6 +22,24 @@ import sys
 import tempfile
 
 RECORD = 4096
+
+
+def where(guest, target):
+    import libvirt
+    import xml.etree.ElementTree as ET
+    conn = libvirt.open('qemu:///system')
+    root = ET.fromstring(conn.lookupByName(guest).XMLDesc(0))
+    for disk in root.findall('devices/disk'):
+        if disk.find('target').get('dev') != target:
+            continue
+        src = disk.find('source')
+        if disk.get('type') == 'volume':
+            return conn.storagePoolLookupByName(src.get('pool')).storageVolLookupByName(src.get('volume')).path()
+        if disk.get('type') == 'network':
+            host = src.find('host').get('name')
+            return '%s://%s/%s' % (src.get('protocol'), host, src.get('name'))
+        return src.get('file') or src.get('dev')
+    raise SystemExit('guest %s has no disk %s' % (guest, target))
 
 
 def main(image, console):
@@ -52,4 +72,7 @@ def main(image, console):
 
 
 if __name__ == '__main__':
+    if sys.argv[1] == '--where':
+        print(where(sys.argv[2], sys.argv[3]))
+        sys.exit(0)
     sys.exit(main(sys.argv[1], sys.argv[2]))

@@ -119,6 +119,8 @@ REFUSALS = [
     ('quiesce-no-agent', params(quiesce=True), guest(), KvmStorageError, 'needs the QEMU guest agent'),
     ('overlay-exists', params(), guest(existing={OV_A}), KvmStorageError, 'overlay file /img/g.vda.s1.qcow2 exists'),
     ('pool-unknown', params(pool='nope'), guest(), KvmStorageError, 'pool nope does not exist'),
+    ('folder-missing', params(path='/nope'), guest(folders={'/img'}), KvmStorageError,
+     'folder /nope for the overlays does not exist; create it first'),
     ('other-disks', params(disks=['vda']), guest(ON_S1, snapshots=[S1]), ConflictError,
      'exists already with disks vda, vdb'),
     ('merge-into-shared', params(state='absent'),
