@@ -79,7 +79,7 @@ class PoolFacts(object):
 
 class MoveFacts(object):
     def __init__(self, name, active, disk=None, persistent=True, config_top=None, capacity=None, job=False,
-                 pool=None, existing=None, sharing=None, disk_names=None):
+                 pool=None, existing=None, sharing=None, disk_names=None, folders=None):
         self.name = name
         self.active = active
         self.disk = disk              # _disk_snapshot.DiskFacts of the live disk
@@ -91,6 +91,7 @@ class MoveFacts(object):
         self.existing = existing or set()
         self.sharing = sharing or {}  # path -> who else uses it (words)
         self.disk_names = disk_names or []
+        self.folders = folders        # the destination's folder when it exists (None: not asked)
 
 
 def _folder(path):
@@ -169,6 +170,9 @@ def plan(req, facts):
     if backing and not req.flatten and fmt != 'qcow2':
         raise KvmStorageError('%s: disk %s has a backing chain, which a %s image cannot keep; set flatten: true or '
                               'format qcow2' % (req.label, req.target, fmt))
+    if kind == 'file' and facts.folders is not None and os.path.dirname(where) not in facts.folders:
+        raise KvmStorageError('%s: cannot move disk %s to %s: folder %s does not exist; create it first'
+                              % (req.label, req.target, where, os.path.dirname(where)))
     if where in facts.existing:
         raise KvmStorageError('%s: cannot move disk %s to %s: that file exists already; remove it or name another'
                               % (req.label, req.target, where))

@@ -57,6 +57,8 @@ class DiskMoveAdapter(object):
                                        req.target, 0))
         if req.pool is None or facts.pool.type in ('dir', 'fs', 'netfs', 'gluster'):
             kind, where, _source = destination(req, facts)
+            if kind == 'file':
+                facts.folders = set([os.path.dirname(where)]) if os.path.isdir(os.path.dirname(where)) else set()
             if kind == 'file' and os.path.lexists(where):
                 facts.existing.add(_blockjob.real(where, self.local))
                 facts.existing.add(where)

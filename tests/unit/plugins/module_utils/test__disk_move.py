@@ -110,6 +110,8 @@ REFUSALS = [
     ('raw-keeps-no-chain', params({'pool': 'shared', 'format': 'raw'}), facts(CLONE), KvmStorageError,
      'set flatten: true or format qcow2'),
     ('exists', params(), facts(existing={'/mnt/shared/g.qcow2'}), KvmStorageError, 'that file exists already'),
+    ('folder-missing', params({'path': '/nope/x.qcow2'}), facts(pool=None, folders={'/mnt/shared'}), KvmStorageError,
+     'folder /nope does not exist; create it first'),
     ('job-running', params(), facts(job=True), KvmStorageError, 'a block job runs on disk vda already'),
     ('in-pool-other-format', params({'pool': 'shared', 'format': 'raw'}),
      facts(DiskFacts('vda', chain=[{'path': '/mnt/shared/g.qcow2', 'format': 'qcow2'}])), ConflictError,
