@@ -190,7 +190,11 @@ def set_config_source(conn, dom, target, new_disk, doing):
     disk = disk_element(config, target)
     if disk is None:
         return False
-    new_src = new_disk.find('source')
+    # a copy of the source without what libvirt adds to a running guest's XML
+    new_src = _xml.parse(_xml.to_string(new_disk.find('source'), pretty=False))
+    new_src.attrib.pop('index', None)
+    for child in new_src.findall('privateData'):
+        new_src.remove(child)
     new_driver = new_disk.find('driver')
     old_src = disk.find('source')
     same = (disk.get('type') == new_disk.get('type') and old_src is not None
@@ -202,9 +206,7 @@ def set_config_source(conn, dom, target, new_disk, doing):
     disk.set('type', new_disk.get('type'))
     for child in disk.findall('source') + disk.findall('backingStore'):
         disk.remove(child)
-    source = _xml.parse(_xml.to_string(new_src, pretty=False))
-    for child in source.findall('privateData'):
-        source.remove(child)
+    source = new_src
     driver = disk.find('driver')
     if driver is not None and new_driver is not None and new_driver.get('type'):
         driver.set('type', new_driver.get('type'))
