@@ -79,7 +79,7 @@ class PoolFacts(object):
 
 class MoveFacts(object):
     def __init__(self, name, active, disk=None, persistent=True, config_top=None, capacity=None, job=False,
-                 pool=None, existing=None, sharing=None, disk_names=None, folders=None):
+                 pool=None, existing=None, sharing=None, disk_names=None, folders=None, owner=None):
         self.name = name
         self.active = active
         self.disk = disk              # _disk_snapshot.DiskFacts of the live disk
@@ -92,6 +92,7 @@ class MoveFacts(object):
         self.sharing = sharing or {}  # path -> who else uses it (words)
         self.disk_names = disk_names or []
         self.folders = folders        # the destination's folder when it exists (None: not asked)
+        self.owner = owner            # (uid, gid) the guest's qemu runs as (libvirt's dac label)
 
 
 def _folder(path):
@@ -174,11 +175,12 @@ def plan(req, facts):
         raise KvmStorageError('%s: cannot move disk %s to %s: folder %s does not exist; create it first'
                               % (req.label, req.target, where, os.path.dirname(where)))
     if where in facts.existing:
-        raise KvmStorageError('%s: cannot move disk %s to %s: that file exists already; remove it or name another'
+        raise KvmStorageError('%s: cannot move disk %s to %s: that image exists already; remove it or name another'
                               % (req.label, req.target, where))
     if kind == 'network':
         steps.add('create_network', 'create image %s (%s, %d bytes) for the copy' % (where, fmt, facts.capacity or 0),
-                  url=where, format=fmt, capacity=facts.capacity,
+                  url=where, format=fmt, capacity=facts.capacity, owner=facts.owner, pool=req.pool,
+                  name=where.rsplit('/', 1)[-1],
                   backing=disk.chain[1] if backing and not req.flatten else None)
     steps.add('copy', 'copy disk %s of guest %s to %s (%s, %s) and switch the guest to it once the copy is in step' % (
         req.target, req.domain, where, fmt, 'flattened: whole backing chain copied' if req.flatten or not backing

@@ -62,6 +62,15 @@ class DiskMoveAdapter(object):
             if kind == 'file' and os.path.lexists(where):
                 facts.existing.add(_blockjob.real(where, self.local))
                 facts.existing.add(where)
+            if kind == 'network' and facts.pool.active and self._in_pool(req.pool, where.rsplit('/', 1)[-1]):
+                # qemu-img create would truncate an image of that name
+                facts.existing.add(where)
+        label = guest.element.findtext("seclabel[@model='dac']/label")
+        if label and ':' in label:
+            try:
+                facts.owner = tuple(int(part.lstrip('+')) for part in label.split(':', 1))
+            except ValueError:
+                facts.owner = None
         if req.remove_source and disk.top and '://' not in disk.top:
             usage = read_usage(self.conn)
             who = [h for h in usage.holders(usage.keys(disk.top)) if h.split(' ')[0] != req.domain]
@@ -69,6 +78,19 @@ class DiskMoveAdapter(object):
             if who:
                 facts.sharing[disk.top] = ', '.join(who)
         return facts
+
+    def _in_pool(self, pool_name, name):
+        """Whether the pool holds a volume ``name`` (listed afresh: a gluster pool only sees
+        images made by others after a refresh)."""
+        pool = _libvirt.lookup_pool(self.conn, pool_name)
+        _libvirt.call('refresh pool %s' % pool_name, pool.refresh, 0)
+        try:
+            pool.storageVolLookupByName(name)
+        except libvirt.libvirtError as exc:
+            if _libvirt.is_not_found(exc):
+                return False
+            raise _libvirt.translate(exc, 'look up volume %s of pool %s' % (name, pool_name))
+        return True
 
     def _pool(self, name):
         pool = _libvirt.lookup_pool(self.conn, name)
@@ -88,12 +110,28 @@ class DiskMoveAdapter(object):
         return getattr(self, '_do_' + step.verb)(step, step.text)
 
     def _do_create_network(self, step, text):
-        args = ['create', '-q', '-f', step.args['format']]
+        # libvirt does not relabel network disks, and gluster keeps the creator as owner (root,
+        # mode 0600, which the guest's qemu could not open): the image is made as the user the
+        # guest's qemu runs as (libvirt's dac label), through setpriv.
+        cmd = []
+        if step.args.get('owner') and step.args['owner'] != (0, 0):
+            uid, gid = step.args['owner']
+            cmd = ['setpriv', '--reuid=%d' % uid, '--regid=%d' % gid, '--clear-groups']
+        cmd += ['qemu-img', 'create', '-q', '-f', step.args['format']]
         if step.args.get('backing'):
-            args += ['-b', step.args['backing']['path'], '-F', step.args['backing']['format'] or 'raw']
-        args += [step.args['url'], str(step.args['capacity'])]
-        _qemu_img.run(self.module, args, text)
-        return None
+            cmd += ['-b', step.args['backing']['path'], '-F', step.args['backing']['format'] or 'raw']
+        cmd += [step.args['url'], str(step.args['capacity'])]
+        rc, out, err = self.module.run_command(cmd, environ_update=_qemu_img.ENV)
+        if rc != 0:
+            raise KvmStorageError('cannot %s: %s' % (text, _qemu_img.error_text(err, out)))
+        words = 'delete image %s made by this run' % step.args['url']
+
+        def undo():
+            # a copy that failed leaves the guest where it was; the image made for it goes
+            pool = _libvirt.lookup_pool(self.conn, step.args['pool'])
+            _libvirt.call(words, pool.refresh, 0)
+            _libvirt.call(words, _libvirt.call(words, pool.storageVolLookupByName, step.args['name']).delete, 0)
+        return (words, undo)
 
     def _dest_element(self, args):
         return _disk_xml.build({'device': 'disk', 'format': args['format'], 'source': args['source'],

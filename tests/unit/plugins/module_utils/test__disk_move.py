@@ -109,7 +109,7 @@ REFUSALS = [
     ('iscsi-pool', params(), facts(pool=PoolFacts('shared', 'iscsi')), KvmStorageError, 'of type iscsi'),
     ('raw-keeps-no-chain', params({'pool': 'shared', 'format': 'raw'}), facts(CLONE), KvmStorageError,
      'set flatten: true or format qcow2'),
-    ('exists', params(), facts(existing={'/mnt/shared/g.qcow2'}), KvmStorageError, 'that file exists already'),
+    ('exists', params(), facts(existing={'/mnt/shared/g.qcow2'}), KvmStorageError, 'that image exists already'),
     ('folder-missing', params({'path': '/nope/x.qcow2'}), facts(pool=None, folders={'/mnt/shared'}), KvmStorageError,
      'folder /nope does not exist; create it first'),
     ('job-running', params(), facts(job=True), KvmStorageError, 'a block job runs on disk vda already'),
