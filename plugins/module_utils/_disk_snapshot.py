@@ -222,6 +222,14 @@ def _plan_create(steps, req, guest, snap):
     if taken:
         raise KvmStorageError('%s: cannot take snapshot %s: overlay file %s exists already; remove it or choose '
                               'another snapshot name' % (req.label, req.name, ', '.join(taken)))
+    if not guest.active:
+        for disk in guest.disks:
+            if disk.target in paths and disk.kind == 'volume':
+                # libvirt 9.0 takes external snapshots of a stopped guest only on disks
+                # named by path ("not supported on 'volume' disks")
+                steps.add('repoint', 'name disk %s of guest %s by its path %s (libvirt snapshots a stopped guest\'s '
+                          'pool volume disks only so)' % (disk.target, req.domain, disk.top),
+                          target=disk.target, path=disk.top, format=disk.chain[0]['format'])
     disks = [(d.target, paths.get(d.target)) for d in guest.disks]
     words = ', '.join('%s -> %s' % (t, p) for t, p in disks if p)
     steps.add('create', 'take external snapshot %s of guest %s%s (%s)' % (
