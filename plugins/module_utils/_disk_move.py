@@ -124,7 +124,7 @@ def destination(req, facts):
                           'or to.path' % (req.label, pool.name, pool.type))
 
 
-def _in_place(req, facts, kind, where):
+def in_place(req, facts, kind, where):
     """Whether the disk is there already: in the pool (any name) or at the path."""
     top = facts.disk.top
     if req.path is not None:
@@ -155,7 +155,7 @@ def plan(req, facts):
     kind, where, source = destination(req, facts)
     current = disk.chain[0]['format']
     fmt = req.format or current
-    if _in_place(req, facts, kind, where):
+    if in_place(req, facts, kind, where):
         if req.format is not None and req.format != current:
             raise ConflictError('%s: disk %s is in %s already, as %s; a move does not convert it in place (move it '
                                 'elsewhere as %s)' % (req.label, req.target, req.pool or where, current, req.format))

@@ -16,7 +16,7 @@ from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _qemu_img
 from ansible_collections.kvm.storage.plugins.module_utils import _volume
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
-from ansible_collections.kvm.storage.plugins.module_utils._disk_move import MoveFacts, PoolFacts, destination
+from ansible_collections.kvm.storage.plugins.module_utils._disk_move import MoveFacts, PoolFacts, destination, in_place
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._usage_adapter import read_usage
 
@@ -57,6 +57,8 @@ class DiskMoveAdapter(object):
                                        req.target, 0))
         if req.pool is None or facts.pool.type in ('dir', 'fs', 'netfs', 'gluster'):
             kind, where, _source = destination(req, facts)
+            if disk.top and in_place(req, facts, kind, where):
+                return facts   # nothing to copy: the probes below (a gluster pool refresh: seconds) are not needed
             if kind == 'file':
                 facts.folders = set([os.path.dirname(where)]) if os.path.isdir(os.path.dirname(where)) else set()
             if kind == 'file' and os.path.lexists(where):
