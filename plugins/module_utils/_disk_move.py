@@ -143,8 +143,8 @@ def plan(req, facts):
                               'copy the volume (volume clone_from) and attach the copy (disk)' % req.label)
     disk = facts.disk
     if disk is None:
-        raise KvmStorageError('%s has no disk %s (it has %s)' % (req.label, req.target,
-                                                                   ', '.join(facts.disk_names) or 'none'))
+        raise KvmStorageError('%s has no disk %s (it has %s)'
+                              % (req.label, req.target, ', '.join(facts.disk_names) or 'none'))
     if disk.device != 'disk' or not disk.top:
         raise KvmStorageError('%s: %s is a %s without an image; only disks with an image can be moved'
                               % (req.label, req.target, disk.device))

@@ -181,9 +181,9 @@ class DiskMoveAdapter(object):
             live = _xml.parse(_libvirt.call(text, self.guest.dom.XMLDesc, 0))
             element = _blockjob.disk_element(live, args['target'])
         elif args.get('pool') and args.get('name'):
+            volume = {'pool': args['pool'], 'name': args['name']}
             element = _disk_xml.build({'device': 'disk', 'format': args['format'], 'target': args['target'],
-                                       'bus': 'virtio', 'source': {'volume': {'pool': args['pool'],
-                                                                             'name': args['name']}}})
+                                       'bus': 'virtio', 'source': {'volume': volume}})
         else:
             element = self._dest_element(args)
         _blockjob.set_config_source(self.conn, self.guest.dom, args['target'], element, text)

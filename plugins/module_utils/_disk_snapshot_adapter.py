@@ -228,8 +228,8 @@ class DiskSnapshotAdapter(object):
                 if not pool.isActive():
                     continue
                 folder = _xml.parse(pool.XMLDesc(0)).findtext('target/path')
-                if folder and _blockjob.real(folder, self.local) in [_blockjob.real(f, self.local)
-                                                                    for f in self.folders]:
+                folders = [_blockjob.real(f, self.local) for f in self.folders]
+                if folder and _blockjob.real(folder, self.local) in folders:
                     pool.refresh(0)
             except libvirt.libvirtError:
                 pass  # a pool that went away or cannot refresh is no reason to fail the snapshot

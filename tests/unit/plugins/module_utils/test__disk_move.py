@@ -29,8 +29,10 @@ def params(to=None, **kw):
 LOCAL = DiskFacts('vda', chain=[{'path': '/local/g.qcow2', 'format': 'qcow2'}])
 CLONE = DiskFacts('vda', chain=[{'path': '/local/g.qcow2', 'format': 'qcow2'}, {'path': '/local/tpl.raw', 'format': 'raw'}])
 SHARED = PoolFacts('shared', 'netfs', folder='/mnt/shared')
-GFAPI = PoolFacts('gv', 'gluster', view=PoolView('gv', 'gluster', True, source_hosts=['gl1'], source_name='gv0',
-                                                   source_dir='/vm'))
+GFAPI = PoolFacts('gv', 'gluster',
+                  view=PoolView('gv', 'gluster', True, source_hosts=['gl1'], source_name='gv0', source_dir='/vm'))
+IN_POOL = {'path': '/mnt/shared/g.qcow2', 'format': 'qcow2'}
+IN_POOL_OTHER = {'path': '/mnt/shared/other.qcow2', 'format': 'qcow2'}
 
 
 def facts(disk=LOCAL, pool=SHARED, **kw):
@@ -53,13 +55,11 @@ CASES = [
     ('remove-source', params(remove_source=True), facts(), ['copy', 'persist', 'remove_source'], 'copy disk'),
     ('to-gluster', params({'pool': 'gv'}), facts(pool=GFAPI), ['create_network', 'copy', 'persist'],
      'create image gluster://gl1/gv0/vm/g.qcow2 (qcow2, 67108864 bytes)'),
-    ('in-pool-already', params(), facts(DiskFacts('vda', chain=[{'path': '/mnt/shared/other.qcow2',
-                                                                  'format': 'qcow2'}])), [], None),
+    ('in-pool-already', params(), facts(DiskFacts('vda', chain=[IN_POOL_OTHER])), [], None),
     ('at-path-already', params({'path': '/local/g.qcow2'}), facts(pool=None), [], None),
     ('in-gluster-already', params({'pool': 'gv'}), facts(DiskFacts('vda', kind='network', chain=[
         {'path': 'gluster://gl1/gv0/vm/g.qcow2', 'format': 'qcow2'}]), pool=GFAPI), [], None),
-    ('in-pool-definition-behind', params(), facts(DiskFacts('vda', chain=[{'path': '/mnt/shared/g.qcow2',
-                                                                            'format': 'qcow2'}]),
+    ('in-pool-definition-behind', params(), facts(DiskFacts('vda', chain=[IN_POOL]),
                                                   config_top='/local/g.qcow2'), ['persist'],
      'point the persistent definition of disk vda of guest g at /mnt/shared/g.qcow2'),
 ]

@@ -67,11 +67,11 @@ CASES = [
     ('delete-missing-is-noop', params(state='absent'), guest(), [], None),
     ('delete-already-merged', params(state='absent'), guest(snapshots=[S1], existing={OV_A}),
      ['forget', 'remove'], "delete libvirt's record of snapshot s1"),
-    ('revert-dirty', params(state='reverted'), guest(ON_S1, active=False, snapshots=[S1], existing={OV_A, OV_B},
-                                                      dirty={OV_A: True, OV_B: False}),
+    ('revert-dirty', params(state='reverted'),
+     guest(ON_S1, active=False, snapshots=[S1], existing={OV_A, OV_B}, dirty={OV_A: True, OV_B: False}),
      ['revert'], 'discard what disk vda wrote since snapshot s1'),
-    ('revert-clean-is-noop', params(state='reverted'), guest(ON_S1, active=False, snapshots=[S1],
-                                                              existing={OV_A, OV_B}), [], None),
+    ('revert-clean-is-noop', params(state='reverted'),
+     guest(ON_S1, active=False, snapshots=[S1], existing={OV_A, OV_B}), [], None),
     ('listed', params(state='listed', name=None), guest(snapshots=[S1]), [], None),
 ]
 
