@@ -10,7 +10,9 @@
 # kvmst.write=vdb[,sdc...] on the kernel command line it also writes 1 MiB of random data
 # at offset 0 of each named disk when it appears, printing
 #   kvmst-guest: wrote 1 MiB to <name>
-# (a guest that writes to its disks, for the data-safety tests).
+# (a guest that writes to its disks, for the data-safety tests). With kvmst.seq=vda it
+# writes numbered 4 KiB records to that disk in order until it is full (see below): a guest
+# that writes while a block job runs.
 #
 # Prints on stdout (eval-able): the kernel.sh lines plus
 #   KVMST_INITRD=/var/cache/kvmst-lab/guest/<hash>/initrd.cgz
@@ -115,6 +117,28 @@ echo "$MARKER kernel=\$(uname -r) modules=\$ok/\$total uptime=\$(cut -d' ' -f1 /
 # named disk gets 1 MiB of random data at offset 0 (fsync'ed) as soon as it appears, and
 # again after it was unplugged and plugged back: what a guest that formats its new disk
 # does to the image under it.
+# kvmst.seq=vda: a guest that keeps writing while block jobs run. Record N is the line
+# "kvmst-seq <N, 8 digits>" at byte N*4096 of the disk, written and fsync'ed in order from
+# N=0 up to the end of the disk; "kvmst-guest: seq N" on the console (every 16th record)
+# says records 0..N are on the disk.
+seqdev="\$(sed -n 's/.*kvmst[.]seq=\([^ ]*\).*/\1/p' /proc/cmdline)"
+if [ -n "\$seqdev" ]; then
+    (
+        while [ ! -b "/dev/\$seqdev" ]; do sleep 1; done
+        last=\$((\$(cat "/sys/block/\$seqdev/size") / 8 - 1))
+        n=0
+        while [ "\$n" -le "\$last" ]; do
+            if printf 'kvmst-seq %08d\n' "\$n" | dd of="/dev/\$seqdev" bs=4096 seek="\$n" conv=notrunc,fsync 2>/dev/null; then
+                [ \$((n % 16)) -eq 15 ] && echo "kvmst-guest: seq \$n"
+                n=\$((n + 1))
+            else
+                echo "kvmst-guest: seq write \$n failed"
+                sleep 1
+            fi
+        done
+        echo "kvmst-guest: seq done \$last"
+    ) &
+fi
 writes="\$(sed -n 's/.*kvmst[.]write=\([^ ]*\).*/\1/p' /proc/cmdline | tr ',' ' ')"
 written=""
 last=""
