@@ -16,7 +16,7 @@ from conftest import HERE, SHARED_BACKENDS, assert_scenario_passed, libvirt_obje
 # secret.yml runs in test_secret_leaks.py, at -vvvv, with these same checks.
 RUN_ELSEWHERE = {'secret.yml'}
 # Pools on the lab's one gluster volume or one iSCSI target (see SHARED_BACKENDS).
-ON_SHARED_BACKENDS = {'disk_guest.yml', 'pool_gluster.yml', 'pool_iscsi_direct.yml', 'volume_edges.yml',
+ON_SHARED_BACKENDS = {'disk_guest.yml', 'disk_live.yml', 'pool_gluster.yml', 'pool_iscsi_direct.yml', 'volume_edges.yml',
                       'volume_gluster.yml'}
 PLAYBOOKS = [pytest.param(name, marks=[SHARED_BACKENDS] if name in ON_SHARED_BACKENDS else [])
              for name in sorted(os.path.basename(p) for p in glob.glob(os.path.join(HERE, 'playbooks', '*.yml')))
