@@ -289,6 +289,7 @@ class Host(object):
                  usage=None, locked=None, vgs=None, lvs=None, thin_keys=None, domains=None):
         self.secrets = secrets or {}                # node key -> SecretActual or None
         self.pools = pools or {}                    # name -> PoolActual or None (declared pools)
+        self.pool_facts = {}                        # name -> _pool.PoolFacts (declared pools)
         self.pool_names = list(pool_names)          # every pool on the host
         self.views = views or {}                    # name -> _volume.PoolView (pools volumes live in)
         self.listed = listed or {}                  # name -> every volume name libvirt lists in it
@@ -452,7 +453,7 @@ def _plan_secret(node, sim):
 def _plan_pool(node, sim):
     req = node.request
     actual = sim.host.pools.get(req.name)
-    steps, after = _pool.plan(req, actual)
+    steps, after = _pool.plan(req, actual, sim.host.pool_facts.get(req.name))
     verbs = steps.verbs()
     if after is None:
         sim.views.pop(req.name, None)

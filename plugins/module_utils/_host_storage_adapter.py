@@ -15,7 +15,6 @@ from ansible_collections.kvm.storage.plugins.module_utils import _identity
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
 from ansible_collections.kvm.storage.plugins.module_utils import _lvm
 from ansible_collections.kvm.storage.plugins.module_utils import _lvm_thin
-from ansible_collections.kvm.storage.plugins.module_utils import _pool
 from ansible_collections.kvm.storage.plugins.module_utils import _secret
 from ansible_collections.kvm.storage.plugins.module_utils import _volume
 from ansible_collections.kvm.storage.plugins.module_utils._disk_adapter import DiskAdapter
@@ -49,13 +48,12 @@ class HostAdapter(object):
         for node in by_kind.get('pool', []):
             req = node.request
             adapter = self.pools.setdefault(req.name, PoolAdapter(self.conn))
-            adapter.resolve_devices(req)
             # delete_data counts afresh, and for a logical pool every LV LVM reports (as pool does)
             actual = adapter.read(req.name, refresh=req.delete_data) if req.name in self.pool_objects else None
             if req.delete_data:
                 adapter.read_lvs(self.module, actual)
-            adapter.preflight(req, actual)
             host.pools[req.name] = actual
+            host.pool_facts[req.name] = adapter.read_facts(self.module, req, actual)
         self._read_views(host, nodes, refresh)
         requests = [n.request for n in by_kind.get('volume', [])]
         thin_absent = [n for n in by_kind.get('thin_volume', []) if not n.present and not n.request['force']]
@@ -149,15 +147,6 @@ class HostAdapter(object):
                 if node.request.domain == domain and host.domains[domain] is not None:
                     host.disk_facts[node.key] = adapter.source_facts(node.request.model['source'], node.request.label,
                                                                      need_volume=False)
-
-    def check(self, host_plan):
-        """Refusals that need the host before anything is written (check mode too): a
-        no-overwrite build of a device that holds data."""
-        for item in host_plan.items:
-            if item.node.kind == 'pool':
-                adapter = self.pools[item.node.request.name]
-                _pool.refuse_build(item.node.request.name, item.steps,
-                                   adapter.probe_devices(self.module, _pool.probes_needed(item.steps)))
 
     # -- writing -------------------------------------------------------------------------
 

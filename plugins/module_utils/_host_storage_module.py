@@ -68,7 +68,6 @@ def host_storage_work(module, conn):
     ordered = _host_storage.order(nodes)
     adapter = HostAdapter(module, conn)
     host_plan = plan_host(adapter, ordered, module.params.get('unmanaged', True))
-    adapter.check(host_plan)
     if not module.check_mode:
         apply_host(host_plan, adapter)
     result = {'changed': host_plan.changed, 'actions': host_plan.actions,
