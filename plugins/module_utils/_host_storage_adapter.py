@@ -35,7 +35,7 @@ class HostAdapter(object):
 
     # -- reading -------------------------------------------------------------------------
 
-    def read(self, nodes, with_usage=False, refresh=()):
+    def read(self, nodes):
         """The Host the planner simulates: each kind read once, by its family's adapter."""
         host = _host_storage.Host()
         by_kind = {}
@@ -54,13 +54,16 @@ class HostAdapter(object):
                 adapter.read_lvs(self.module, actual)
             host.pools[req.name] = actual
             host.pool_facts[req.name] = adapter.read_facts(self.module, req, actual)
-        self._read_views(host, nodes, refresh)
         requests = [n.request for n in by_kind.get('volume', [])]
+        self._read_views(host, nodes)
+        stale = _volume.pools_to_refresh(requests, _volume.World(host.views))
+        if stale:
+            self._read_views(host, nodes, refresh=stale)
         thin_absent = [n for n in by_kind.get('thin_volume', []) if not n.present and not n.request['force']]
         imports = _volume.World(host.views)
         self.volumes.add_import_facts(requests, imports)
         host.imports = imports.imports
-        if with_usage or _volume.needs_usage(requests) or thin_absent:
+        if _volume.needs_usage(requests, _volume.World(host.views)) or thin_absent:
             world = _volume.World(host.views)
             self.volumes.add_usage(world, requests)
             host.usage, host.locked = world.usage, world.locked
@@ -90,9 +93,10 @@ class HostAdapter(object):
         for text in _secret.secret_strings(value):
             self.module.no_log_values.add(text)
 
-    def _read_views(self, host, nodes, refresh):
+    def _read_views(self, host, nodes, refresh=()):
         """Each pool that a declared volume or disk lives in, or that backs or is cloned
-        from, read once: one listing, the definitions of the volumes of interest."""
+        from, read once: one listing, the definitions of the volumes of interest. With
+        ``refresh``: only those pools again, listed afresh."""
         wanted = {}
         for node in nodes:
             if node.kind == 'pool':
@@ -111,9 +115,9 @@ class HostAdapter(object):
                 if source.get('volume'):
                     wanted.setdefault(source['volume']['pool'], set()).add(source['volume']['name'])
         for name, names in sorted(wanted.items()):
-            if name not in self.pool_objects:
+            if name not in self.pool_objects or refresh and name not in refresh:
                 continue
-            view = self.volumes.read_pool(name, names, refresh=name in refresh)
+            view = self.volumes.read_pool(name, names, refresh=bool(refresh))
             if view is None:
                 continue
             host.views[name] = view
@@ -146,7 +150,7 @@ class HostAdapter(object):
             for node in nodes:
                 if node.request.domain == domain and host.domains[domain] is not None:
                     host.disk_facts[node.key] = adapter.source_facts(node.request.model['source'], node.request.label,
-                                                                     need_volume=False)
+                                                                     need_volume=False, with_pool=False)
 
     # -- writing -------------------------------------------------------------------------
 

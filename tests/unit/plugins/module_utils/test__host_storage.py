@@ -180,7 +180,7 @@ def test_fresh_host_lists_every_step():
     ]
     # the disk's format comes from the volume the plan creates; the LUKS volume gets the new secret's UUID
     web = [i for i in result.items if i.node.kind == 'disk'][0]
-    assert web.extra['request'].model['format'] == 'qcow2'
+    assert web.extra['model']['format'] == 'qcow2'
     luks = [s for i in result.items for s in i.steps.steps if s.verb == 'create' and 'luks' in s.text][0]
     assert luks.args['element'].find('target/encryption/secret').get('uuid') == '11111111-2222-3333-4444-555555555555'
     assert result.diff()['before']['pool images'] == {'state': 'absent'}
@@ -297,7 +297,7 @@ def test_gluster_volume_becomes_a_gluster_network_disk():
                  disks=[{'domain': 'g1', 'source': {'volume': {'pool': 'gfs', 'name': 'img.qcow2'}}}])
     assert result.actions[-2] == ('create volume img.qcow2 of pool gfs with qemu-img over gluster (qcow2, 16 MiB)')
     assert result.actions[-1] == 'attach disk vda (virtio, gluster gv0/img.qcow2) to guest g1 (live and persistent)'
-    model = [i for i in result.items if i.node.kind == 'disk'][0].extra['request'].model
+    model = [i for i in result.items if i.node.kind == 'disk'][0].extra['model']
     assert model['source'] == {'network': {'protocol': 'gluster', 'name': 'gv0/img.qcow2', 'auth': None,
                                            'hosts': [{'name': '127.0.0.1', 'port': None, 'transport': None}]}}
     assert model['format'] == 'qcow2'
