@@ -32,7 +32,6 @@ from ansible_collections.kvm.storage.plugins.module_utils import _secret
 from ansible_collections.kvm.storage.plugins.module_utils import _volume
 from ansible_collections.kvm.storage.plugins.module_utils import _volume_xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
-from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
 from ansible_collections.kvm.storage.plugins.module_utils._usage import Usage
 
 # The lists of the module, their kind, and the order of kinds when nothing else decides.
@@ -188,17 +187,12 @@ def nodes(validated, resolve_user=None, resolve_group=None):
             vgs[vg] = node.key
         add(node)
     for index, p in enumerate(validated.get('thin_pools') or []):
-        check_name('volume group', p['vg'])
-        check_name('thin pool', p['name'])
+        _lvm_thin.check_pool_names(p)
         refs = [vgs[p['vg']]] if p['vg'] in vgs else []
         add(Node('thin_pool', index, ('thin_pool', p['vg'], p['name']), 'thin pool %s in volume group %s'
                  % (p['name'], p['vg']), p['state'], p, refs, where='thin_pools[%d]' % index))
     for index, p in enumerate(validated.get('thin_volumes') or []):
-        check_name('volume group', p['vg'])
-        check_name('thin volume', p['name'])
-        for key in ('thin_pool', 'snapshot_of'):
-            if p.get(key) is not None:
-                check_name(key, p[key])
+        _lvm_thin.check_volume_names(p)
         refs = [vgs[p['vg']]] if p['vg'] in vgs else []
         if p.get('thin_pool'):
             refs.append(('thin_pool', p['vg'], p['thin_pool']))
@@ -505,7 +499,7 @@ def _plan_thin_pool(node, sim):
         sim.lvs.get(p['vg'], {}).pop(p['name'], None)
     elif p['name'] not in lvs:
         sim.lvs.setdefault(p['vg'], {})[p['name']] = _lv_entry(p['name'], 'thin-pool', after['size'])
-    return Item(node, steps, _lvm_thin._diffable(before), _lvm_thin._diffable(after))
+    return Item(node, steps, _lvm_thin.diff_form(before), _lvm_thin.diff_form(after))
 
 
 def _plan_thin_volume(node, sim):
@@ -523,7 +517,7 @@ def _plan_thin_volume(node, sim):
     elif p['name'] not in lvs:
         sim.lvs.setdefault(p['vg'], {})[p['name']] = _lv_entry(
             p['name'], 'thin', after['size'], after.get('thin_pool') or '', after.get('origin') or '')
-    return Item(node, steps, _lvm_thin._diffable(before), _lvm_thin._diffable(after))
+    return Item(node, steps, _lvm_thin.diff_form(before), _lvm_thin.diff_form(after))
 
 
 def _plan_volume(node, sim):

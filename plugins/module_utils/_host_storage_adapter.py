@@ -11,13 +11,12 @@ from __future__ import annotations
 import uuid
 
 from ansible_collections.kvm.storage.plugins.module_utils import _host_storage
-from ansible_collections.kvm.storage.plugins.module_utils import _identity
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
 from ansible_collections.kvm.storage.plugins.module_utils import _lvm
-from ansible_collections.kvm.storage.plugins.module_utils import _lvm_thin
 from ansible_collections.kvm.storage.plugins.module_utils import _secret
 from ansible_collections.kvm.storage.plugins.module_utils import _volume
 from ansible_collections.kvm.storage.plugins.module_utils._disk_adapter import DiskAdapter
+from ansible_collections.kvm.storage.plugins.module_utils._lvm_thin_adapter import LvmThinAdapter, thin_volume_keys
 from ansible_collections.kvm.storage.plugins.module_utils._pool_adapter import PoolAdapter
 from ansible_collections.kvm.storage.plugins.module_utils._secret_adapter import SecretAdapter
 from ansible_collections.kvm.storage.plugins.module_utils._volume_adapter import VolumeAdapter
@@ -32,6 +31,7 @@ class HostAdapter(object):
         self.volumes = VolumeAdapter(conn, module)
         self.disks = {}         # guest -> DiskAdapter
         self.pool_objects = {}  # every pool on the host by name (one listing)
+        self.lvm_thin = LvmThinAdapter(module)
 
     # -- reading -------------------------------------------------------------------------
 
@@ -132,14 +132,13 @@ class HostAdapter(object):
         for p in pools:
             # as lvm_thin_pool reads them: this pool's own profile and a legacy one it carries
             lv = host.lvs.get(p['vg'], {}).get(p['name'])
-            host.profiles[(p['vg'], p['name'])] = dict(
-                (n, _lvm_thin._read_profile(n)) for n in _lvm_thin.profiles_to_read(p['vg'], p['name'], lv))
+            host.profiles[(p['vg'], p['name'])] = self.lvm_thin.read_profiles(p['vg'], p['name'], lv)
         if any(p['state'] == 'absent' or p.get('autoextend') for p in pools):
             host.profile_carriers = _lvm.read_profile_carriers(self.module)
         for node in thin_absent:
             p = node.request
             if p['name'] in host.lvs.get(p['vg'], {}) and host.usage is not None:
-                keys = _identity.lv_keys(p['vg'], p['name']) | _identity.keys('/dev/%s/%s' % (p['vg'], p['name']))
+                keys = thin_volume_keys(p['vg'], p['name'])
                 host.thin_keys[(p['vg'], p['name'])] = keys
 
     def _read_guests(self, host, nodes):
@@ -178,5 +177,5 @@ class HostAdapter(object):
                         self.volumes.pools[name] = pool
             return self.volumes.apply
         if node.kind in ('thin_pool', 'thin_volume'):
-            return lambda step: _lvm_thin._apply(self.module, step)
+            return self.lvm_thin.apply
         return self.disks[node.request.domain].apply
