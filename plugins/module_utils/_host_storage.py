@@ -77,7 +77,8 @@ def argument_spec():
 def _element_name(kind, item):
     item = item if isinstance(item, dict) else {}
     if kind == 'secret':
-        return ' (%s)' % (item.get('usage_id') or item.get('uuid')) if item.get('usage_id') or item.get('uuid') else ''
+        named = item.get('secret_usage') or item.get('usage_id') or item.get('uuid')
+        return ' (%s)' % named if named else ''
     if kind == 'disk':
         what = item.get('target') or ''
         return ' (guest %s%s)' % (item.get('domain'), ' ' + what if what else '') if item.get('domain') else ''

@@ -67,7 +67,7 @@ DIR_POOL = {'name': 'images', 'type': 'dir', 'target': {'path': BASE}}
     ({'disks': [{'domain': 'g', 'bus': 'pci'}]}, 'disks[0] (guest g): value of bus must be one of'),
     ({'thin_volumes': [{'vg': 'vg0', 'name': 't', 'size': 3}]}, None),   # ints become strings, as in the module
     ({'thin_pools': [{'vg': 'vg0'}]}, 'thin_pools[0]: missing required arguments: name'),
-    ({'secrets': [{'usage': 'volume'}]}, 'secrets[0]: parameters are required together: usage, usage_id'),
+    ({'secrets': [{'usage': 'volume'}]}, 'secrets[0]: parameters are required together: usage, secret_usage'),
     ({'pools': ['images']}, 'pools[0]: each element must be a dictionary of pool options'),
     ({'volumes': [{'name': 'a', 'pool': 'p', 'backing': {'name': 'b'}, 'clone_from': {'name': 'c'}}]},
      'mutually exclusive: backing|clone_from'),
@@ -106,7 +106,7 @@ def test_backing_and_clone_chains_in_any_list_order():
         {'name': 'b', 'pool': 'images', 'backing': {'name': 'a'}},
         {'name': 'a', 'pool': 'images', 'capacity': '1G', 'format': 'qcow2'},
     ], 'pools': [DIR_POOL], 'disks': [{'domain': 'g', 'source': {'volume': {'pool': 'images', 'name': 'c'}}}],
-        'secrets': [{'usage': 'iscsi', 'usage_id': 'iqn.x'}]})
+        'secrets': [{'usage': 'iscsi', 'secret_usage': 'iqn.x'}]})
     assert keys == [('secret', 'iscsi', 'iqn.x'), ('pool', 'images'), ('volume', 'images', 'a'),
                     ('volume', 'images', 'b'), ('volume', 'images', 'c'), ('disk', 'g', 0)]
 
@@ -152,7 +152,7 @@ FRESH = {
         {'name': 'luks.qcow2', 'pool': 'images', 'format': 'qcow2', 'capacity': '16MiB',
          'encryption': {'secret_usage': BASE + '/luks.qcow2'}},
     ],
-    'secrets': [{'usage': 'volume', 'usage_id': BASE + '/luks.qcow2', 'value': 'pw'}],
+    'secrets': [{'usage': 'volume', 'secret_usage': BASE + '/luks.qcow2', 'value': 'pw'}],
     # (a LUKS qcow2 volume is not handed to a guest: qemu would need its secret, and as raw the
     # guest would overwrite the qcow2 header)
     'disks': [{'domain': 'g1', 'source': {'volume': {'pool': 'images', 'name': 'web.qcow2'}}}],
@@ -206,7 +206,7 @@ def test_second_run_over_the_made_host_changes_nothing():
                    domains={'g1': guest(disks=[disk('vda', {'file': '/boot.qcow2'}),
                                                disk('vdb', {'volume': {'pool': 'images', 'name': 'web.qcow2'}})])})
     lists = dict(FRESH)
-    lists['secrets'] = [{'usage': 'volume', 'usage_id': BASE + '/luks.qcow2'}]
+    lists['secrets'] = [{'usage': 'volume', 'usage_id': BASE + '/luks.qcow2'}]   # the alias, deprecated
     result = run(host, **lists)
     assert result.actions == []
     assert not result.changed
