@@ -17,6 +17,7 @@ from ansible_collections.kvm.storage.plugins.module_utils import _volume_disk
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError, ConflictError
 from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
+from ansible_collections.kvm.storage.plugins.module_utils._secret import reference_options
 
 BUSES = ['virtio', 'scsi', 'sata', 'ide', 'usb', 'fdc']
 DEVICES = ['disk', 'cdrom', 'floppy', 'lun']
@@ -53,8 +54,7 @@ def argument_spec():
                 hosts=dict(type='list', elements='dict', options=host),
                 auth=dict(type='dict', no_log=False, options=dict(
                     username=dict(type='str', required=True),
-                    secret_usage=dict(type='str', no_log=False),
-                    secret_uuid=dict(type='str', no_log=False),
+                    **reference_options()
                 )),
             )),
         ), mutually_exclusive=[('file', 'block', 'volume', 'network')]),

@@ -21,8 +21,19 @@ from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError, ConflictError
 from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
+from ansible_collections.kvm.storage.plugins.module_utils._secret import reference_options
 from ansible_collections.kvm.storage.plugins.module_utils._pool_types import (
     DEFAULT_TARGETS, POOL_TYPES, FROM_LIBVIRT, SOURCE_HELP, WHAT_IT_NEEDS)
+
+
+def permissions_options():
+    """Permissions of a pool's target directory or of a volume, as libvirt keeps them."""
+    return dict(
+        mode=dict(type='str'),
+        owner=dict(type='str'),
+        group=dict(type='str'),
+        label=dict(type='str'),
+    )
 
 
 def argument_spec():
@@ -38,12 +49,7 @@ def argument_spec():
         xml=dict(type='str'),
         target=dict(type='dict', options=dict(
             path=dict(type='path'),
-            permissions=dict(type='dict', options=dict(
-                mode=dict(type='str'),
-                owner=dict(type='str'),
-                group=dict(type='str'),
-                label=dict(type='str'),
-            )),
+            permissions=dict(type='dict', options=permissions_options()),
         )),
         source=dict(type='dict', options=dict(
             devices=dict(type='list', elements='str'),
@@ -59,8 +65,7 @@ def argument_spec():
             auth=dict(type='dict', no_log=False, options=dict(
                 type=dict(type='str', required=True, choices=['chap', 'ceph']),
                 username=dict(type='str', required=True),
-                secret_usage=dict(type='str', no_log=False),
-                secret_uuid=dict(type='str', no_log=False),
+                **reference_options()
             ), mutually_exclusive=[('secret_usage', 'secret_uuid')],
                 required_one_of=[('secret_usage', 'secret_uuid')]),
             adapter=dict(type='dict', options=dict(

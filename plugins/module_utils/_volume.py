@@ -17,7 +17,8 @@ from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStor
 from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
 from ansible_collections.kvm.storage.plugins.module_utils._usage import Usage
-from ansible_collections.kvm.storage.plugins.module_utils._pool import normalize_mode, normalize_id
+from ansible_collections.kvm.storage.plugins.module_utils._pool import normalize_mode, normalize_id, permissions_options
+from ansible_collections.kvm.storage.plugins.module_utils._secret import reference_options
 from ansible_collections.kvm.storage.plugins.module_utils._size import parse_size, format_size, SizeError
 
 FORMATS = ['raw', 'qcow2', 'qed', 'vmdk', 'vdi', 'vpc', 'vhdx']
@@ -59,11 +60,9 @@ def volume_options():
         compress=dict(type='bool'),
         encryption=dict(type='dict', no_log=False, options=dict(
             format=dict(type='str', choices=['luks']),
-            secret_uuid=dict(type='str', no_log=False),
-            secret_usage=dict(type='str', no_log=False),
+            **reference_options()
         )),
-        permissions=dict(type='dict', options=dict(
-            mode=dict(type='str'), owner=dict(type='str'), group=dict(type='str'), label=dict(type='str'))),
+        permissions=dict(type='dict', options=permissions_options()),
         wipe=dict(type='str', choices=WIPE_ALGORITHMS),
         allow_shrink=dict(type='bool'),
         force=dict(type='bool'),

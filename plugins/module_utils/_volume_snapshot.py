@@ -21,24 +21,25 @@ from ansible_collections.kvm.storage.plugins.module_utils._volume import UNLOCKE
 LISTED_REMOVED_IN = '0.2.0'
 
 
-def argument_spec():
+def info_argument_spec():
+    """The volume, for both modules (doc fragment kvm.storage._volume_snapshot)."""
     return dict(
         pool=dict(type='str', required=True),
         volume=dict(type='str', required=True),
+    )
+
+
+def argument_spec():
+    spec = info_argument_spec()
+    spec.update(
         name=dict(type='str'),
         state=dict(type='str', default='present', choices=['present', 'absent', 'reverted', 'listed']),
         force=dict(type='bool', default=False),
     )
+    return spec
 
 
 REQUIRED_IF = [('state', 'present', ['name']), ('state', 'absent', ['name']), ('state', 'reverted', ['name'])]
-
-
-def info_argument_spec():
-    return dict(
-        pool=dict(type='str', required=True),
-        volume=dict(type='str', required=True),
-    )
 
 
 def check_names(params):

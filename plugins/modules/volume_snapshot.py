@@ -22,6 +22,7 @@ author:
   - kvm.storage developers (@kvm-storage)
 extends_documentation_fragment:
   - kvm.storage._libvirt
+  - kvm.storage._volume_snapshot
   - kvm.storage._attributes
   - kvm.storage._attributes.CHANGES_STATE
   - kvm.storage._attributes.ACTIONGROUP_LIBVIRT
@@ -31,14 +32,6 @@ attributes:
     details:
       - O(state=reverted) reverts on every run (whether the data already equals the snapshot cannot be known cheaply).
 options:
-  pool:
-    description: The pool holding the volume.
-    type: str
-    required: true
-  volume:
-    description: The qcow2 volume.
-    type: str
-    required: true
   name:
     description: The snapshot name. Required unless O(state=listed).
     type: str
@@ -94,23 +87,12 @@ actions:
   elements: str
   sample: ["create snapshot before-upgrade of volume web1.qcow2 of pool images"]
 snapshots:
-  description: The volume's snapshots after the change (before it, in check mode).
+  description:
+    - The volume's snapshots after the change (before it, in check mode), each as
+      RV(kvm.storage.volume_snapshot_info#module:snapshots) of M(kvm.storage.volume_snapshot_info) describes it.
   returned: success
   type: list
   elements: dict
-  contains:
-    id:
-      description: qemu's snapshot id.
-      type: str
-    name:
-      description: Snapshot name.
-      type: str
-    date:
-      description: Creation time, seconds since the epoch.
-      type: int
-    vm_state_size:
-      description: Size of saved guest memory in the snapshot (0 for disk-only snapshots).
-      type: int
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -20,18 +20,10 @@ author:
   - kvm.storage developers (@kvm-storage)
 extends_documentation_fragment:
   - kvm.storage._libvirt
+  - kvm.storage._volume_snapshot
   - kvm.storage._attributes
   - kvm.storage._attributes.INFO_MODULE
   - kvm.storage._attributes.ACTIONGROUP_LIBVIRT
-options:
-  pool:
-    description: The pool holding the volume.
-    type: str
-    required: true
-  volume:
-    description: The qcow2 volume.
-    type: str
-    required: true
 seealso:
   - module: kvm.storage.volume_snapshot
 """
