@@ -13,6 +13,7 @@ import uuid
 from ansible_collections.kvm.storage.plugins.module_utils import _host_storage
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
 from ansible_collections.kvm.storage.plugins.module_utils import _lvm
+from ansible_collections.kvm.storage.plugins.module_utils import _lvm_thin
 from ansible_collections.kvm.storage.plugins.module_utils import _secret
 from ansible_collections.kvm.storage.plugins.module_utils import _volume
 from ansible_collections.kvm.storage.plugins.module_utils._disk_adapter import DiskAdapter
@@ -59,7 +60,7 @@ class HostAdapter(object):
         stale = _volume.pools_to_refresh(requests, _volume.World(host.views))
         if stale:
             self._read_views(host, nodes, refresh=stale)
-        thin_absent = [n for n in by_kind.get('thin_volume', []) if not n.present and not n.request['force']]
+        thin_absent = [n for n in by_kind.get('thin_volume', []) if _lvm_thin.needs_users(n.request)]
         imports = _volume.World(host.views)
         self.volumes.add_import_facts(requests, imports)
         host.imports = imports.imports

@@ -303,6 +303,13 @@ def volume_model(lv):
             'active': lv['active'], 'open': lv['open'], 'data_percent': lv['data_percent']}
 
 
+def needs_users(params, lvs=None):
+    """Whether the planner needs to know which guests use the thin volume (the adapter asks
+    libvirt before planning): for a removal without force of a volume that exists (``lvs``:
+    the VG's LVs; None: not read yet, so it may)."""
+    return params['state'] == 'absent' and not params['force'] and (lvs is None or params['name'] in lvs)
+
+
 def plan_volume(params, vgs, lvs, users, overlays=()):
     """Steps for one thin volume request.  ``users``: the libvirt guests whose definition
     has the volume as a disk, directly or through an overlay (None when libvirt could not

@@ -47,7 +47,7 @@ def volume_work(module):
     adapter = LvmThinAdapter(module)
     vgs, lvs = adapter.read(p['vg'])
     users, overlays = None, ()
-    if p['state'] == 'absent' and p['name'] in lvs and not p['force']:
+    if _lvm_thin.needs_users(p, lvs):
         users, overlays, warning = guest_users(p['vg'], p['name'], p.get('uri'), p.get('allow_insecure'))
         if warning:
             module.warn(warning)

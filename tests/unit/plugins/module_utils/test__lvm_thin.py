@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._lvm_thin import (
-    legacy_profile_name, plan_pool, plan_volume, pool_argument_spec, pool_model, predict_pool, predict_volume,
+    legacy_profile_name, needs_users, plan_pool, plan_volume, pool_argument_spec, pool_model, predict_pool, predict_volume,
     profile_name, profile_text, profiles_to_read, volume_argument_spec, volume_model)
 from ansible_collections.kvm.storage.plugins.module_utils._lvm import parse_profile_carriers
 from ansible_collections.kvm.storage.plugins.module_utils._lvm_thin_adapter import lvm_args
@@ -398,3 +398,14 @@ def test_steps_carry_values_the_adapter_turns_into_commands():
             or command[-1] == step.args['vg']
     assert verbs >= set(['create', 'grow', 'grow_metadata', 'zero', 'discards', 'attach_profile', 'remove',
                          'write_profile', 'delete_profile', 'snapshot', 'activate', 'deactivate'])
+
+
+@pytest.mark.parametrize('params, listed, needed', [
+    (dict(state='absent'), WITH_VOLUMES, True),
+    (dict(state='absent', force=True), WITH_VOLUMES, False),
+    (dict(state='absent', name='nosuch'), WITH_VOLUMES, False),
+    (dict(state='absent'), None, True),
+    (dict(), WITH_VOLUMES, False),
+])
+def test_guests_are_asked_for_a_removal_only(params, listed, needed):
+    assert needs_users(volume_params(**params), listed) is needed
