@@ -373,13 +373,10 @@ def test_remove_refused_while_held(case_id, users, overlays, force, refusal):
 
 def _all_steps():
     for _id, params, actual, profile, _actions, _first in POOL_CASES:
-        steps = plan_pool(pool_params(**params), {} if params.get('vg') == 'nosuch' else vgs(), actual,
-                          {PROFILE: profile}, {})
-        for step in steps.steps:
-            yield step
+        yield from plan_pool(pool_params(**params), {} if params.get('vg') == 'nosuch' else vgs(), actual,
+                             {PROFILE: profile}, {}).steps
     for _id, params, actual, _actions, _first in VOLUME_CASES:
-        for step in plan_volume(volume_params(**params), vgs(), actual, []).steps:
-            yield step
+        yield from plan_volume(volume_params(**params), vgs(), actual, []).steps
 
 
 def test_steps_carry_values_the_adapter_turns_into_commands():
