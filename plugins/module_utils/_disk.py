@@ -13,9 +13,11 @@ its live one (when it runs) are planned side by side.
 from __future__ import annotations
 
 from ansible_collections.kvm.storage.plugins.module_utils import _disk_xml
+from ansible_collections.kvm.storage.plugins.module_utils import _volume_disk
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError, ConflictError
 from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
+from ansible_collections.kvm.storage.plugins.module_utils._secret import reference_options
 
 BUSES = ['virtio', 'scsi', 'sata', 'ide', 'usb', 'fdc']
 DEVICES = ['disk', 'cdrom', 'floppy', 'lun']
@@ -52,8 +54,7 @@ def argument_spec():
                 hosts=dict(type='list', elements='dict', options=host),
                 auth=dict(type='dict', no_log=False, options=dict(
                     username=dict(type='str', required=True),
-                    secret_usage=dict(type='str', no_log=False),
-                    secret_uuid=dict(type='str', no_log=False),
+                    **reference_options()
                 )),
             )),
         ), mutually_exclusive=[('file', 'block', 'volume', 'network')]),
@@ -167,15 +168,30 @@ class DomainView(object):
 class SourceFacts(object):
     """What the adapter read of the requested source: its identity keys (``_identity``), whether
     it exists (None: unknown, e.g. over a remote URI), the format its header says
-    (``_image_header``: None when it could not be read) and, for a pool volume, the format
-    libvirt reports for it."""
+    (``_image_header``: None when it could not be read) and, for a pool volume, the disk
+    format of the volume (``_volume.disk_format`` of what libvirt reports), its path and its
+    pool (a ``_volume.PoolView``: type and source, None when not read)."""
 
-    def __init__(self, keys=frozenset(), exists=None, probed=None, volume_format=None, path=None):
+    def __init__(self, keys=frozenset(), exists=None, probed=None, volume_format=None, path=None, pool=None):
         self.keys = frozenset(keys)
         self.exists = exists
         self.probed = probed
         self.volume_format = volume_format
         self.path = path
+        self.pool = pool
+
+
+def attached_source(source, facts):
+    """The source as the guest gets it: a volume of a pool that libvirt will not hand to a
+    guest as a volume disk (native gluster, rbd, mpath: _volume_disk) becomes the disk it
+    stands for; any other source is attached as it is."""
+    volume = (source or {}).get('volume')
+    if not volume or facts is None or facts.pool is None:
+        return source
+    translated = _volume_disk.disk_source(facts.pool, volume['name'], facts.path)
+    if translated is None or 'block' in translated and not translated['block']:
+        return source   # libvirt takes it as a volume, or the device of a volume not there is unknown
+    return translated
 
 
 def _holds(disk, source, keys):
@@ -380,6 +396,8 @@ def plan(request, dom, facts=None):
     model = dict(request.model)
     if dom is None:
         raise KvmStorageError('%s does not exist' % request.label)
+    # read as the volume it is (its format, identity); attached as the disk it stands for
+    model['source'] = attached_source(model['source'], facts)
     scopes = _scopes(request, dom)
     if request.state == 'present' and dom.buses is not None and model['bus'] not in dom.buses:
         raise KvmStorageError('%s: its machine type %s cannot carry bus %s; use one of %s'
@@ -390,7 +408,7 @@ def plan(request, dom, facts=None):
     # or the name it is attached by: the live and the persistent copy are one disk.
     holders = dict((s, [d for d in by_scope[s] if _holds(d, model['source'], keys)]) for s in ('live', 'config'))
     if request.state == 'absent':
-        return _plan_detach(steps, request, scopes, by_scope, holders), None
+        return _plan_detach(steps, request, model, scopes, by_scope, holders), None
     _check_exists(request, model, facts)
     if model['source']:
         model['format'] = decide_format(request, model, facts)
@@ -499,11 +517,11 @@ def _plan_attach(steps, request, dom, model, element, scopes, what):
               scopes=scopes, element=element, target=model['target'])
 
 
-def _plan_detach(steps, request, scopes, by_scope, holders):
+def _plan_detach(steps, request, model, scopes, by_scope, holders):
     """Detach every target that holds the requested storage (or the one target named), the
     running guest first: the persistent definition only changes once the guest let go."""
-    want = request.model['source']
-    target = request.model['target']
+    want = model['source']
+    target = model['target']
     found = {}
     for scope in scopes:
         if target is not None:

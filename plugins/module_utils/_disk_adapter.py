@@ -14,6 +14,7 @@ from ansible_collections.kvm.storage.plugins.module_utils import _disk_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _identity
 from ansible_collections.kvm.storage.plugins.module_utils import _image_header
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
+from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _volume
 from ansible_collections.kvm.storage.plugins.module_utils import _volume_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
@@ -77,6 +78,7 @@ class DiskAdapter(object):
         self.name = None
         self._caps = {}
         self._volumes = {}
+        self._pools = {}
         self._local = None
         self.stopped_during_detach = []   # targets whose live detach ended with the guest stopping
 
@@ -103,6 +105,20 @@ class DiskAdapter(object):
             self._volumes[key] = found
         return self._volumes[key]
 
+    def _pool(self, name):
+        """The pool ``name`` as a _volume.PoolView (type and source, no volumes), None when it
+        cannot be found: what the planner needs to attach a volume of it."""
+        if name not in self._pools:
+            view = None
+            pool = _libvirt.lookup_pool(self.conn, name)
+            if pool is not None:
+                parsed = _pool_xml.parse(_xml.parse(_libvirt.call('read pool %s' % name, pool.XMLDesc, 0)))
+                view = _volume.PoolView(name, parsed['type'], True,
+                                        source_hosts=[h['name'] for h in parsed['source']['hosts']],
+                                        source_name=parsed['source']['name'], source_dir=parsed['source']['dir'])
+            self._pools[name] = view
+        return self._pools[name]
+
     def keys(self, source):
         """The identity keys of a disk source (``_identity``): a volume also by its path, a
         network disk by protocol and name (and, for nbd/http, its servers)."""
@@ -122,9 +138,10 @@ class DiskAdapter(object):
             return frozenset([key])
         return frozenset()
 
-    def source_facts(self, source, label, need_volume=True):
+    def source_facts(self, source, label, need_volume=True, with_pool=True):
         """What the planner needs to know of the requested source: identity, existence, the
-        format its header says, and a volume's format as libvirt reports it."""
+        format its header says, and a volume's format as libvirt reports it and (``with_pool``)
+        its pool's type and source."""
         kind = _disk_xml.source_kind(source)
         if kind is None:
             return None
@@ -132,6 +149,8 @@ class DiskAdapter(object):
         path = None
         if kind == 'volume':
             path, facts.volume_format = self._volume(source['volume']['pool'], source['volume']['name'])
+            if with_pool:
+                facts.pool = self._pool(source['volume']['pool'])
             if path is None:
                 if need_volume:
                     # the usual one-sentence error (pool or volume missing)

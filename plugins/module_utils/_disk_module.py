@@ -21,27 +21,6 @@ REPORTED = ('target', 'bus', 'device', 'source', 'format', 'cache', 'io', 'disca
             'readonly', 'shareable', 'serial', 'wwn', 'boot_order', 'startup_policy')
 
 
-def _volume_as_disk(conn, model, label):
-    """A volume of a pool that libvirt will not hand to a guest as a volume disk (native
-    gluster, rbd, mpath) becomes the disk it stands for (_volume_disk)."""
-    volume = (model['source'] or {}).get('volume')
-    if not volume:
-        return
-    pool = _libvirt.lookup_pool(conn, volume['pool'])
-    if pool is None:
-        return
-    parsed = _pool_xml.parse(_xml.parse(_libvirt.call('read pool %s' % volume['pool'], pool.XMLDesc, 0)))
-    if parsed['type'] not in _volume_disk.REFUSED:
-        return
-    path = None
-    if _volume_disk.REFUSED[parsed['type']] == 'block':
-        path = _libvirt.lookup_volume(conn, volume['pool'], volume['name'], label).path()
-    view = _volume.PoolView(volume['pool'], parsed['type'], True,
-                            source_hosts=[h['name'] for h in parsed['source']['hosts']],
-                            source_name=parsed['source']['name'], source_dir=parsed['source']['dir'])
-    model['source'] = _volume_disk.disk_source(view, volume['name'], path)
-
-
 def _refused_pools(conn, cache):
     """Pools whose volumes become network disks (_volume_disk), listed once, for disk_info
     to name the volume a network disk stands for."""
@@ -63,12 +42,10 @@ def disk_work(module, conn):
     # Every machine type carries virtio; libvirt's domain capabilities (slow to compute) are
     # asked only for the buses that some machine types lack.
     dom = adapter.read(request.domain, with_buses=request.state == 'present' and model['bus'] != 'virtio')
-    # The adapter reads what the source is (identity, existence, header, a volume's format);
-    # the planner decides with it.
+    # The adapter reads what the source is (identity, existence, header, a volume's format
+    # and pool); the planner decides with it.
     facts = adapter.source_facts(model['source'], request.label, need_volume=request.state == 'present') \
         if dom is not None else None
-    # read as the volume it is (its format, identity); attached as the disk it stands for
-    _volume_as_disk(conn, model, request.label)
     steps, final = _disk.plan(request, dom, facts)
     if not module.check_mode:
         apply_plan(steps, adapter.apply)

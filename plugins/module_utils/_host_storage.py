@@ -30,10 +30,8 @@ from ansible_collections.kvm.storage.plugins.module_utils import _pool
 from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _secret
 from ansible_collections.kvm.storage.plugins.module_utils import _volume
-from ansible_collections.kvm.storage.plugins.module_utils import _volume_disk
 from ansible_collections.kvm.storage.plugins.module_utils import _volume_xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
-from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
 from ansible_collections.kvm.storage.plugins.module_utils._usage import Usage
 
 # The lists of the module, their kind, and the order of kinds when nothing else decides.
@@ -79,7 +77,8 @@ def argument_spec():
 def _element_name(kind, item):
     item = item if isinstance(item, dict) else {}
     if kind == 'secret':
-        return ' (%s)' % (item.get('usage_id') or item.get('uuid')) if item.get('usage_id') or item.get('uuid') else ''
+        named = item.get('secret_usage') or item.get('usage_id') or item.get('uuid')
+        return ' (%s)' % named if named else ''
     if kind == 'disk':
         what = item.get('target') or ''
         return ' (guest %s%s)' % (item.get('domain'), ' ' + what if what else '') if item.get('domain') else ''
@@ -189,17 +188,12 @@ def nodes(validated, resolve_user=None, resolve_group=None):
             vgs[vg] = node.key
         add(node)
     for index, p in enumerate(validated.get('thin_pools') or []):
-        check_name('volume group', p['vg'])
-        check_name('thin pool', p['name'])
+        _lvm_thin.check_pool_names(p)
         refs = [vgs[p['vg']]] if p['vg'] in vgs else []
         add(Node('thin_pool', index, ('thin_pool', p['vg'], p['name']), 'thin pool %s in volume group %s'
                  % (p['name'], p['vg']), p['state'], p, refs, where='thin_pools[%d]' % index))
     for index, p in enumerate(validated.get('thin_volumes') or []):
-        check_name('volume group', p['vg'])
-        check_name('thin volume', p['name'])
-        for key in ('thin_pool', 'snapshot_of'):
-            if p.get(key) is not None:
-                check_name(key, p[key])
+        _lvm_thin.check_volume_names(p)
         refs = [vgs[p['vg']]] if p['vg'] in vgs else []
         if p.get('thin_pool'):
             refs.append(('thin_pool', p['vg'], p['thin_pool']))
@@ -289,6 +283,7 @@ class Host(object):
                  usage=None, locked=None, vgs=None, lvs=None, thin_keys=None, domains=None):
         self.secrets = secrets or {}                # node key -> SecretActual or None
         self.pools = pools or {}                    # name -> PoolActual or None (declared pools)
+        self.pool_facts = {}                        # name -> _pool.PoolFacts (declared pools)
         self.pool_names = list(pool_names)          # every pool on the host
         self.views = views or {}                    # name -> _volume.PoolView (pools volumes live in)
         self.listed = listed or {}                  # name -> every volume name libvirt lists in it
@@ -452,7 +447,7 @@ def _plan_secret(node, sim):
 def _plan_pool(node, sim):
     req = node.request
     actual = sim.host.pools.get(req.name)
-    steps, after = _pool.plan(req, actual)
+    steps, after = _pool.plan(req, actual, sim.host.pool_facts.get(req.name))
     verbs = steps.verbs()
     if after is None:
         sim.views.pop(req.name, None)
@@ -505,7 +500,7 @@ def _plan_thin_pool(node, sim):
         sim.lvs.get(p['vg'], {}).pop(p['name'], None)
     elif p['name'] not in lvs:
         sim.lvs.setdefault(p['vg'], {})[p['name']] = _lv_entry(p['name'], 'thin-pool', after['size'])
-    return Item(node, steps, _lvm_thin._diffable(before), _lvm_thin._diffable(after))
+    return Item(node, steps, _lvm_thin.diff_form(before), _lvm_thin.diff_form(after))
 
 
 def _plan_thin_volume(node, sim):
@@ -523,7 +518,7 @@ def _plan_thin_volume(node, sim):
     elif p['name'] not in lvs:
         sim.lvs.setdefault(p['vg'], {})[p['name']] = _lv_entry(
             p['name'], 'thin', after['size'], after.get('thin_pool') or '', after.get('origin') or '')
-    return Item(node, steps, _lvm_thin._diffable(before), _lvm_thin._diffable(after))
+    return Item(node, steps, _lvm_thin.diff_form(before), _lvm_thin.diff_form(after))
 
 
 def _plan_volume(node, sim):
@@ -555,63 +550,57 @@ def _plan_volume(node, sim):
     return Item(node, steps, _volume.diff_form(actual), _volume.diff_form(after))
 
 
-def disk_request(req, sim_views):
-    """The disk request as the guest gets it: a source volume of a pool libvirt will not hand
-    to a guest becomes the disk it stands for (_volume_disk), and a format left out comes
-    from the volume, as the plan leaves it (a volume the plan creates included).  Raises
-    for a volume that neither exists nor is declared."""
+def check_disk_source(req, sim_views):
+    """A disk whose source volume neither exists nor is declared is refused (its pool or
+    the volume as the plan leaves them)."""
     source = req.model['source'] or {}
-    if not source.get('volume'):
-        return req
+    if not source.get('volume') or req.state == 'absent':
+        return
     pool_name, name = source['volume']['pool'], source['volume']['name']
     view = sim_views.get(pool_name)
     if view is None:
-        if req.state == 'absent':
-            return req
         raise KvmStorageError('%s: pool %s of its source volume %s neither exists nor is declared'
                               % (req.label, pool_name, name))
-    volume = view.volumes.get(name)
-    if volume is None and req.state != 'absent':
+    if view.volumes.get(name) is None:
         if not view.active:
             raise KvmStorageError('%s: pool %s of its source volume %s is not running, so its volumes cannot be read; '
                                   'start it first' % (req.label, pool_name, name))
         raise KvmStorageError('%s: volume %s of pool %s neither exists nor is declared'
                               % (req.label, name, pool_name))
-    model = dict(req.model)
-    translated = _volume_disk.disk_source(view, name, (volume or {}).get('path'))
-    if translated is not None:
-        model['source'] = translated
-    if model['format'] is None and volume is not None and req.state != 'absent':
-        model['format'] = _volume.disk_format(volume.get('format'))
-    out = copy.copy(req)
-    out.model = model
-    return out
 
 
 def disk_facts(node, sim):
     """What the disk planner knows of the source (_disk.SourceFacts): as read, or, for a
     volume or thin volume the plan makes, as the plan leaves it (it will exist, in the
-    planned format; a new LV reads as raw)."""
+    planned format, at the planned path; a new LV reads as raw). A volume's pool is the
+    one the plan leaves (the planner attaches a volume of a gluster pool as a network
+    disk)."""
     facts = sim.disk_facts.get(node.key)
     source = node.request.model['source'] or {}
+    if source.get('volume'):
+        view = sim.views.get(source['volume']['pool'])
+        volume = view.volumes.get(source['volume']['name']) if view is not None else None
+        if node.request.state != 'absent' and volume is not None and (facts is None or not facts.exists):
+            facts = _disk.SourceFacts(keys=sim.source_keys(source) | (facts.keys if facts is not None else frozenset()),
+                                      exists=True, volume_format=_volume.disk_format(volume.get('format')),
+                                      path=volume.get('path'))
+        if facts is not None and view is not None:
+            facts = copy.copy(facts)
+            facts.pool = view
+            facts.path = facts.path or (volume or {}).get('path')
+        return facts
     if node.request.state == 'absent' or facts is not None and facts.exists:
         return facts
     lv = _identity.lv_of_name(source['block']) if source.get('block') else None
     if lv is not None and lv[1] in sim.lvs.get(lv[0], {}):
         return _disk.SourceFacts(keys=(facts.keys if facts is not None else frozenset()) | _identity.lv_keys(*lv),
                                  exists=True, volume_format='raw', path=source['block'])
-    if not source.get('volume'):
-        return facts
-    view = sim.views.get(source['volume']['pool'])
-    volume = view.volumes.get(source['volume']['name']) if view is not None else None
-    if volume is None:
-        return facts
-    return _disk.SourceFacts(keys=sim.source_keys(source) | (facts.keys if facts is not None else frozenset()),
-                             exists=True, volume_format=volume.get('format'), path=volume.get('path'))
+    return facts
 
 
 def _plan_disk(node, sim):
-    req = disk_request(node.request, sim.views)
+    req = node.request
+    check_disk_source(req, sim.views)
     dom = sim.domains.get(req.domain)
     steps, final = _disk.plan(req, dom, disk_facts(node, sim))
     before = sorted((d['target'] for d in (dom.config_disks or dom.live_disks)))
@@ -638,7 +627,7 @@ def _plan_disk(node, sim):
     sim.declared_disks.setdefault(req.domain, set()).add(target)
     after = sorted((d['target'] for d in (dom.config_disks or dom.live_disks)))
     return Item(node, steps, {'guest': req.domain, 'targets': before}, {'guest': req.domain, 'targets': after},
-                extra={'request': req, 'target': target})
+                extra={'request': req, 'target': target, 'model': final})
 
 
 _PLANNERS = {'secret': _plan_secret, 'pool': _plan_pool, 'thin_pool': _plan_thin_pool,

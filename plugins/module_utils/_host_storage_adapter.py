@@ -11,14 +11,13 @@ from __future__ import annotations
 import uuid
 
 from ansible_collections.kvm.storage.plugins.module_utils import _host_storage
-from ansible_collections.kvm.storage.plugins.module_utils import _identity
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
 from ansible_collections.kvm.storage.plugins.module_utils import _lvm
 from ansible_collections.kvm.storage.plugins.module_utils import _lvm_thin
-from ansible_collections.kvm.storage.plugins.module_utils import _pool
 from ansible_collections.kvm.storage.plugins.module_utils import _secret
 from ansible_collections.kvm.storage.plugins.module_utils import _volume
 from ansible_collections.kvm.storage.plugins.module_utils._disk_adapter import DiskAdapter
+from ansible_collections.kvm.storage.plugins.module_utils._lvm_thin_adapter import LvmThinAdapter, thin_volume_keys
 from ansible_collections.kvm.storage.plugins.module_utils._pool_adapter import PoolAdapter
 from ansible_collections.kvm.storage.plugins.module_utils._secret_adapter import SecretAdapter
 from ansible_collections.kvm.storage.plugins.module_utils._volume_adapter import VolumeAdapter
@@ -33,10 +32,11 @@ class HostAdapter(object):
         self.volumes = VolumeAdapter(conn, module)
         self.disks = {}         # guest -> DiskAdapter
         self.pool_objects = {}  # every pool on the host by name (one listing)
+        self.lvm_thin = LvmThinAdapter(module)
 
     # -- reading -------------------------------------------------------------------------
 
-    def read(self, nodes, with_usage=False, refresh=()):
+    def read(self, nodes):
         """The Host the planner simulates: each kind read once, by its family's adapter."""
         host = _host_storage.Host()
         by_kind = {}
@@ -49,20 +49,22 @@ class HostAdapter(object):
         for node in by_kind.get('pool', []):
             req = node.request
             adapter = self.pools.setdefault(req.name, PoolAdapter(self.conn))
-            adapter.resolve_devices(req)
             # delete_data counts afresh, and for a logical pool every LV LVM reports (as pool does)
             actual = adapter.read(req.name, refresh=req.delete_data) if req.name in self.pool_objects else None
             if req.delete_data:
                 adapter.read_lvs(self.module, actual)
-            adapter.preflight(req, actual)
             host.pools[req.name] = actual
-        self._read_views(host, nodes, refresh)
+            host.pool_facts[req.name] = adapter.read_facts(self.module, req, actual)
         requests = [n.request for n in by_kind.get('volume', [])]
-        thin_absent = [n for n in by_kind.get('thin_volume', []) if not n.present and not n.request['force']]
+        self._read_views(host, nodes)
+        stale = _volume.pools_to_refresh(requests, _volume.World(host.views))
+        if stale:
+            self._read_views(host, nodes, refresh=stale)
+        thin_absent = [n for n in by_kind.get('thin_volume', []) if _lvm_thin.needs_users(n.request)]
         imports = _volume.World(host.views)
         self.volumes.add_import_facts(requests, imports)
         host.imports = imports.imports
-        if with_usage or _volume.needs_usage(requests) or thin_absent:
+        if _volume.needs_usage(requests, _volume.World(host.views)) or thin_absent:
             world = _volume.World(host.views)
             self.volumes.add_usage(world, requests)
             host.usage, host.locked = world.usage, world.locked
@@ -92,9 +94,10 @@ class HostAdapter(object):
         for text in _secret.secret_strings(value):
             self.module.no_log_values.add(text)
 
-    def _read_views(self, host, nodes, refresh):
+    def _read_views(self, host, nodes, refresh=()):
         """Each pool that a declared volume or disk lives in, or that backs or is cloned
-        from, read once: one listing, the definitions of the volumes of interest."""
+        from, read once: one listing, the definitions of the volumes of interest. With
+        ``refresh``: only those pools again, listed afresh."""
         wanted = {}
         for node in nodes:
             if node.kind == 'pool':
@@ -113,9 +116,9 @@ class HostAdapter(object):
                 if source.get('volume'):
                     wanted.setdefault(source['volume']['pool'], set()).add(source['volume']['name'])
         for name, names in sorted(wanted.items()):
-            if name not in self.pool_objects:
+            if name not in self.pool_objects or refresh and name not in refresh:
                 continue
-            view = self.volumes.read_pool(name, names, refresh=name in refresh)
+            view = self.volumes.read_pool(name, names, refresh=bool(refresh))
             if view is None:
                 continue
             host.views[name] = view
@@ -130,14 +133,13 @@ class HostAdapter(object):
         for p in pools:
             # as lvm_thin_pool reads them: this pool's own profile and a legacy one it carries
             lv = host.lvs.get(p['vg'], {}).get(p['name'])
-            host.profiles[(p['vg'], p['name'])] = dict(
-                (n, _lvm_thin._read_profile(n)) for n in _lvm_thin.profiles_to_read(p['vg'], p['name'], lv))
+            host.profiles[(p['vg'], p['name'])] = self.lvm_thin.read_profiles(p['vg'], p['name'], lv)
         if any(p['state'] == 'absent' or p.get('autoextend') for p in pools):
             host.profile_carriers = _lvm.read_profile_carriers(self.module)
         for node in thin_absent:
             p = node.request
             if p['name'] in host.lvs.get(p['vg'], {}) and host.usage is not None:
-                keys = _identity.lv_keys(p['vg'], p['name']) | _identity.keys('/dev/%s/%s' % (p['vg'], p['name']))
+                keys = thin_volume_keys(p['vg'], p['name'])
                 host.thin_keys[(p['vg'], p['name'])] = keys
 
     def _read_guests(self, host, nodes):
@@ -148,16 +150,7 @@ class HostAdapter(object):
             for node in nodes:
                 if node.request.domain == domain and host.domains[domain] is not None:
                     host.disk_facts[node.key] = adapter.source_facts(node.request.model['source'], node.request.label,
-                                                                     need_volume=False)
-
-    def check(self, host_plan):
-        """Refusals that need the host before anything is written (check mode too): a
-        no-overwrite build of a device that holds data."""
-        for item in host_plan.items:
-            if item.node.kind == 'pool':
-                adapter = self.pools[item.node.request.name]
-                _pool.refuse_build(item.node.request.name, item.steps,
-                                   adapter.probe_devices(self.module, _pool.probes_needed(item.steps)))
+                                                                     need_volume=False, with_pool=False)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -185,5 +178,5 @@ class HostAdapter(object):
                         self.volumes.pools[name] = pool
             return self.volumes.apply
         if node.kind in ('thin_pool', 'thin_volume'):
-            return lambda step: _lvm_thin._apply(self.module, step)
+            return self.lvm_thin.apply
         return self.disks[node.request.domain].apply

@@ -8,34 +8,17 @@
 from __future__ import annotations
 
 from ansible_collections.kvm.storage.plugins.module_utils import _host_storage
-from ansible_collections.kvm.storage.plugins.module_utils import _volume
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._host_storage_adapter import HostAdapter
-from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
 from ansible_collections.kvm.storage.plugins.module_utils._pool_module import resolve_user, resolve_group
 from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan
 
 
-def _volume_steps(host_plan):
-    steps = Plan()
-    for item in host_plan.items:
-        if item.node.kind == 'volume':
-            steps.steps.extend(item.steps.steps)
-    return steps
-
-
 def plan_host(adapter, ordered, unmanaged=True):
-    """Read the host once and plan; read again only where the plan says a fact matters
-    (a gluster pool's fresh listing before qemu-img writes into it, who uses an image
-    before it is grown or removed), exactly as the volume module does."""
-    host = adapter.read(ordered)
-    host_plan = _host_storage.plan(ordered, host, unmanaged)
-    stale = [p for p in _volume.pools_to_refresh(_volume_steps(host_plan)) if p in host.views]
-    needs_usage = host.usage is None and _volume.needs_usage([], _volume_steps(host_plan))
-    if stale or needs_usage:
-        host = adapter.read(ordered, with_usage=needs_usage or host.usage is not None, refresh=stale)
-        host_plan = _host_storage.plan(ordered, host, unmanaged)
-    return host_plan
+    """Read the host once, with every fact the plan needs (a gluster pool a volume is made
+    in listed afresh before qemu-img writes into it, who uses an image before it is grown
+    or removed, exactly as the volume module reads them), then plan once."""
+    return _host_storage.plan(ordered, adapter.read(ordered), unmanaged)
 
 
 def apply_host(host_plan, adapter):
@@ -68,7 +51,6 @@ def host_storage_work(module, conn):
     ordered = _host_storage.order(nodes)
     adapter = HostAdapter(module, conn)
     host_plan = plan_host(adapter, ordered, module.params.get('unmanaged', True))
-    adapter.check(host_plan)
     if not module.check_mode:
         apply_host(host_plan, adapter)
     result = {'changed': host_plan.changed, 'actions': host_plan.actions,

@@ -3,24 +3,22 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""LVM thin pools and thin volumes: specs and planners (pure), plus the work functions
-that read LVM, apply the plan through the _lvm runner and build the result."""
+"""LVM thin pools and thin volumes: argument specs, request checks and the planners.
+
+Pure: no LVM command, no file, no libvirt.  ``plan_pool`` and ``plan_volume`` are
+functions of the request and of what the adapter (_lvm_thin_adapter) read - LVM's reports,
+the profile files, who uses a thin volume - and return steps that carry values (sizes,
+flags, paths); the adapter turns each step into its LVM command.
+"""
 
 from __future__ import annotations
 
-import os
-import traceback
+import posixpath
 
-from ansible_collections.kvm.storage.plugins.module_utils import _identity
-from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
-from ansible_collections.kvm.storage.plugins.module_utils import _lvm
-from ansible_collections.kvm.storage.plugins.module_utils import _xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
-from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan
 from ansible_collections.kvm.storage.plugins.module_utils._size import SizeError, format_size, parse_size
-from ansible_collections.kvm.storage.plugins.module_utils._usage_adapter import read_usage
 
 PROFILE_DIR = '/etc/lvm/profile'
 DISCARDS = ['passdown', 'nopassdown', 'ignore']
@@ -57,6 +55,21 @@ def volume_argument_spec():
     )
 
 
+def check_pool_names(params):
+    """The names of a thin pool request, refused before anything is read."""
+    check_name('volume group', params['vg'])
+    check_name('thin pool', params['name'])
+
+
+def check_volume_names(params):
+    """The names of a thin volume request, refused before anything is read."""
+    check_name('volume group', params['vg'])
+    check_name('thin volume', params['name'])
+    for key in ('thin_pool', 'snapshot_of'):
+        if params.get(key) is not None:
+            check_name(key, params[key])
+
+
 def _escaped(name):
     # device-mapper's rule: a dash in a name is doubled, so a single dash only separates.
     return name.replace('-', '--')
@@ -75,7 +88,7 @@ def legacy_profile_name(vg, pool):
 
 
 def profile_path_of(name):
-    return os.path.join(PROFILE_DIR, name + '.profile')
+    return posixpath.join(PROFILE_DIR, name + '.profile')
 
 
 def profile_path(vg, pool):
@@ -165,7 +178,7 @@ def plan_pool(params, vgs, lvs, profiles, carriers=None):
                 raise KvmStorageError('refusing to remove %s: it holds thin volume(s) %s; remove them first or set '
                                       'force: true to remove them with it' % (label, ', '.join(users)), volumes=users)
             steps.add('remove', 'remove %s%s' % (label, ' with its thin volumes %s' % ', '.join(users) if users else ''),
-                      args=_lvm.lvremove_args(vg_name, name))
+                      vg=vg_name, name=name)
             mine = carried in (own, legacy_profile_name(vg_name, name))
             if mine and profiles.get(carried) is not None \
                     and not (carried != own and _carried_elsewhere(carriers, carried, vg_name, name)):
@@ -197,9 +210,9 @@ def plan_pool(params, vgs, lvs, profiles, carriers=None):
         if size > vg['vg_free']:
             raise KvmStorageError('%s: size %s is larger than the %s free in the volume group; give a smaller size or '
                                   'add a physical volume' % (label, format_size(size), format_size(vg['vg_free'])))
-        steps.add('create', 'create %s of %s' % (label, format_size(size)),
-                  args=_lvm.lvcreate_thin_pool_args(vg_name, name, size, metadata_size, chunk_size,
-                                                    params.get('zero'), params.get('discards')))
+        steps.add('create', 'create %s of %s' % (label, format_size(size)), vg=vg_name, name=name, size=size,
+                  metadata_size=metadata_size, chunk_size=chunk_size, zero=params.get('zero'),
+                  discards=params.get('discards'))
         current = {'lv_profile': '', 'zero': None, 'discards': None}
     else:
         if lv['type'] != 'thin-pool':
@@ -220,7 +233,7 @@ def plan_pool(params, vgs, lvs, profiles, carriers=None):
                                           % (label, format_size(size), format_size(size - lv['lv_size']),
                                              format_size(vg['vg_free'])))
                 steps.add('grow', 'grow %s from %s to %s' % (label, format_size(lv['lv_size']), format_size(size)),
-                          args=_lvm.lvextend_args(vg_name, name, size))
+                          vg=vg_name, name=name, size=size)
         if metadata_size is not None:
             metadata_size = _round_up(metadata_size, extent)
             if metadata_size < lv['lv_metadata_size']:
@@ -229,19 +242,19 @@ def plan_pool(params, vgs, lvs, profiles, carriers=None):
             if metadata_size > lv['lv_metadata_size']:
                 steps.add('grow_metadata', 'grow the metadata of %s from %s to %s'
                           % (label, format_size(lv['lv_metadata_size']), format_size(metadata_size)),
-                          args=_lvm.lvextend_metadata_args(vg_name, name, metadata_size))
+                          vg=vg_name, name=name, metadata_size=metadata_size)
         zero = params.get('zero')
         if zero is not None and zero != lv['zero']:
             steps.add('zero', '%s zeroing of new blocks in %s' % ('turn on' if zero else 'turn off', label),
-                      args=_lvm.lvchange_zero_args(vg_name, name, zero))
+                      vg=vg_name, name=name, zero=zero)
         discards = params.get('discards')
         if discards is not None and discards != lv['discards']:
             if 'ignore' in (discards, lv['discards']):
                 raise ConflictError('%s has discards %s; LVM changes discards to or from ignore only while the pool '
                                     'is inactive: deactivate it and its volumes, or keep %s'
                                     % (label, lv['discards'], lv['discards']))
-            steps.add('discards', 'set discards of %s to %s' % (label, discards),
-                      args=_lvm.lvchange_discards_args(vg_name, name, discards))
+            steps.add('discards', 'set discards of %s to %s' % (label, discards), vg=vg_name, name=name,
+                      discards=discards)
     if autoextend:
         # lvm.conf is global; a profile attached to the pool keeps the setting to this pool.
         text = profile_text(autoextend['threshold'], autoextend['percent'])
@@ -253,8 +266,7 @@ def plan_pool(params, vgs, lvs, profiles, carriers=None):
             steps.add('write_profile', 'write autoextend profile %s (threshold %d%%, grow by %d%%)'
                       % (path, autoextend['threshold'], autoextend['percent']), path=path, content=text)
         if current['lv_profile'] != own:
-            steps.add('attach_profile', 'attach profile %s to %s' % (own, label),
-                      args=_lvm.lvchange_profile_args(vg_name, name, own))
+            steps.add('attach_profile', 'attach profile %s to %s' % (own, label), vg=vg_name, name=name, profile=own)
             if current['lv_profile'] == legacy and profiles.get(legacy) is not None \
                     and not _carried_elsewhere(carriers, legacy, vg_name, name):
                 steps.add('delete_profile', 'delete autoextend profile %s (its old name, now carried by no pool)'
@@ -270,15 +282,15 @@ def predict_pool(before, steps):
                             'profile': None, 'data_percent': None, 'metadata_percent': None, 'volumes': []})
     for step in steps.steps:
         if step.verb in ('create', 'grow'):
-            after['size'] = int(step.args['args'][step.args['args'].index('-L') + 1][:-1])
+            after['size'] = step.args['size']
         elif step.verb == 'grow_metadata':
-            after['metadata_size'] = int(step.args['args'][2][:-1])
+            after['metadata_size'] = step.args['metadata_size']
         elif step.verb == 'zero':
-            after['zero'] = step.args['args'][2] == 'y'
+            after['zero'] = step.args['zero']
         elif step.verb == 'discards':
-            after['discards'] = step.args['args'][2]
+            after['discards'] = step.args['discards']
         elif step.verb == 'attach_profile':
-            after['profile'] = step.args['args'][2]
+            after['profile'] = step.args['profile']
     return after
 
 
@@ -289,6 +301,13 @@ def volume_model(lv):
         return None
     return {'size': lv['lv_size'], 'thin_pool': lv['pool_lv'], 'origin': lv['origin'] or None,
             'active': lv['active'], 'open': lv['open'], 'data_percent': lv['data_percent']}
+
+
+def needs_users(params, lvs=None):
+    """Whether the planner needs to know which guests use the thin volume (the adapter asks
+    libvirt before planning): for a removal without force of a volume that exists (``lvs``:
+    the VG's LVs; None: not read yet, so it may)."""
+    return params['state'] == 'absent' and not params['force'] and (lvs is None or params['name'] in lvs)
 
 
 def plan_volume(params, vgs, lvs, users, overlays=()):
@@ -313,7 +332,7 @@ def plan_volume(params, vgs, lvs, users, overlays=()):
         if overlays and not params['force']:
             raise KvmStorageError('refusing to remove %s: it is the backing file of %s; set force: true only if '
                                   'those may break' % (label, ', '.join(overlays)), backing_of=list(overlays))
-        steps.add('remove', 'remove %s' % label, args=_lvm.lvremove_args(vg_name, name))
+        steps.add('remove', 'remove %s' % label, vg=vg_name, name=name)
         return steps
 
     size = _size(params.get('size'), '%s: size' % label)
@@ -333,8 +352,8 @@ def plan_volume(params, vgs, lvs, users, overlays=()):
             if pool is not None and pool != source['pool_lv']:
                 raise ConflictError('%s: snapshot_of %s is in thin pool %s, not %s; a thin snapshot lives in the pool '
                                     'of its origin' % (label, origin, source['pool_lv'], pool))
-            steps.add('snapshot', 'create %s as a thin snapshot of %s' % (label, origin),
-                      args=_lvm.lvcreate_thin_snapshot_args(vg_name, origin, name))
+            steps.add('snapshot', 'create %s as a thin snapshot of %s' % (label, origin), vg=vg_name, name=name,
+                      origin=origin)
             current_size = source['lv_size']
         else:
             if pool is None:
@@ -346,8 +365,8 @@ def plan_volume(params, vgs, lvs, users, overlays=()):
             if size is None:
                 raise KvmStorageError('%s does not exist: size is needed to create it' % label)
             size = _round_up(size, extent)
-            steps.add('create', 'create %s of %s in thin pool %s' % (label, format_size(size), pool),
-                      args=_lvm.lvcreate_thin_args(vg_name, pool, name, size))
+            steps.add('create', 'create %s of %s in thin pool %s' % (label, format_size(size), pool), vg=vg_name,
+                      name=name, thin_pool=pool, size=size)
             current_size = size
     else:
         if lv['type'] != 'thin':
@@ -367,11 +386,11 @@ def plan_volume(params, vgs, lvs, users, overlays=()):
                                   'off data)' % (label, format_size(current_size), format_size(size)))
         if size > current_size:
             steps.add('grow', 'grow %s from %s to %s' % (label, format_size(current_size), format_size(size)),
-                      args=_lvm.lvextend_args(vg_name, name, size))
+                      vg=vg_name, name=name, size=size)
     if params['active'] != active:
         steps.add('activate' if params['active'] else 'deactivate',
-                  '%s %s' % ('activate' if params['active'] else 'deactivate', label),
-                  args=_lvm.lvchange_active_args(vg_name, name, params['active']))
+                  '%s %s' % ('activate' if params['active'] else 'deactivate', label), vg=vg_name, name=name,
+                  active=params['active'])
     return steps
 
 
@@ -385,138 +404,15 @@ def predict_volume(before, steps, params, lvs):
             source = lvs[params['snapshot_of']]
             after.update(size=source['lv_size'], thin_pool=source['pool_lv'], origin=params['snapshot_of'])
         elif step.verb in ('create', 'grow'):
-            args = step.args['args']
-            after['size'] = int(args[args.index('-V' if step.verb == 'create' else '-L') + 1][:-1])
+            after['size'] = step.args['size']
         elif step.verb in ('activate', 'deactivate'):
             after['active'] = step.verb == 'activate'
     return after
 
 
-# ---- work: read, plan, apply, report --------------------------------------------------
-
-def run_module(module, work):
-    """Call ``work(module)`` and exit with its result; a KvmStorageError becomes fail_json."""
-    try:
-        result = work(module)
-    except KvmStorageError as exc:
-        module.fail_json(msg=exc.msg, **exc.details)
-    except Exception as exc:  # a bug, not a user error: keep the traceback for the report
-        module.fail_json(msg='unexpected error in kvm.storage: %s' % exc, exception=traceback.format_exc())
-    module.exit_json(**result)
-
-
-def _read(module, vg):
-    vgs = _lvm.read_vgs(module)
-    lvs = _lvm.read_lvs(module, vg) if vg in vgs else {}
-    return vgs, lvs
-
-
-def _apply(module, step):
-    if step.verb == 'write_profile':
-        if not os.path.isdir(PROFILE_DIR):
-            os.makedirs(PROFILE_DIR, 0o755)
-        module.atomic_move(_write_temp(module, step.args['content']), step.args['path'])
-        os.chmod(step.args['path'], 0o644)
-    elif step.verb == 'delete_profile':
-        os.remove(step.args['path'])
-    else:
-        _lvm.run(module, step.args['args'], step.text)
-
-
-def _write_temp(module, content):
-    path = os.path.join(module.tmpdir, 'kvmst-lvm.profile')
-    with open(path, 'w') as handle:
-        handle.write(content)
-    return path
-
-
-def _read_profile(name):
-    path = profile_path_of(name)
-    if not os.path.exists(path):
-        return None
-    with open(path) as handle:
-        return handle.read()
-
-
-def pool_work(module):
-    p = module.params
-    check_name('volume group', p['vg'])
-    check_name('thin pool', p['name'])
-    vgs, lvs = _read(module, p['vg'])
-    lv = lvs.get(p['name'])
-    profiles = dict((n, _read_profile(n)) for n in profiles_to_read(p['vg'], p['name'], lv))
-    carriers = None
-    if p['state'] == 'absent' or p.get('autoextend'):
-        # Which LVs carry which profile, over every VG: a profile file is deleted only when
-        # no other LV carries it.
-        carriers = _lvm.read_profile_carriers(module)
-    steps = plan_pool(p, vgs, lvs, profiles, carriers)
-    before = pool_model(lvs.get(p['name']), lvs)
-    if not module.check_mode:
-        apply_plan(steps, lambda step: _apply(module, step))
-    result = {'changed': steps.changed, 'actions': steps.actions}
-    if module._diff:
-        result['diff'] = {'before': _diffable(before), 'after': _diffable(predict_pool(before, steps))}
-    if not module.check_mode and steps.changed:
-        vgs, lvs = _read(module, p['vg'])
-    model = pool_model(lvs.get(p['name']), lvs)
-    result['thin_pool'] = dict(model, vg=p['vg'], name=p['name']) if model else None
-    result['data_percent'] = model['data_percent'] if model else None
-    result['metadata_percent'] = model['metadata_percent'] if model else None
-    return result
-
-
-def volume_work(module):
-    p = module.params
-    check_name('volume group', p['vg'])
-    check_name('thin volume', p['name'])
-    for key in ('thin_pool', 'snapshot_of'):
-        if p.get(key) is not None:
-            check_name(key, p[key])
-    vgs, lvs = _read(module, p['vg'])
-    users, overlays = None, ()
-    if p['state'] == 'absent' and p['name'] in lvs and not p['force']:
-        users, overlays, warning = guest_users(p['vg'], p['name'], p.get('uri'), p.get('allow_insecure'))
-        if warning:
-            module.warn(warning)
-    steps = plan_volume(p, vgs, lvs, users, overlays)
-    before = volume_model(lvs.get(p['name']))
-    if not module.check_mode:
-        apply_plan(steps, lambda step: _apply(module, step))
-    result = {'changed': steps.changed, 'actions': steps.actions}
-    if module._diff:
-        result['diff'] = {'before': _diffable(before), 'after': _diffable(predict_volume(before, steps, p, lvs))}
-    if not module.check_mode and steps.changed:
-        vgs, lvs = _read(module, p['vg'])
-    model = volume_model(lvs.get(p['name']))
-    result['thin_volume'] = dict(model, vg=p['vg'], name=p['name'], path='/dev/%s/%s' % (p['vg'], p['name'])) \
-        if model else None
-    return result
-
-
-def _diffable(model):
+def diff_form(model):
+    """A thin pool or thin volume model as diff mode shows it."""
     if model is None:
         return {}
     # Usage numbers move on their own; they are reported, not diffed.
     return dict((k, v) for k, v in model.items() if k not in ('data_percent', 'metadata_percent', 'open'))
-
-
-def guest_users(vg, name, uri=None, allow_insecure=False):
-    """(guests, images, warning): libvirt guests (running or only defined) that hold the LV,
-    by any of its names (an inactive LV has no device node: its udev names still count),
-    directly or through a qcow2 overlay whose backing file it is; images whose backing file
-    it is; a warning when libvirt cannot be asked (not installed, not running)."""
-    if not _libvirt.HAS_LIBVIRT or not _xml.HAS_LXML:
-        return None, [], ('libvirt-python or lxml is not installed: cannot check whether a libvirt guest uses '
-                          '%s/%s as a disk' % (vg, name))
-    try:
-        conn = _libvirt.connect(_libvirt.check_uri(_libvirt.resolve_uri(uri), allow_insecure))
-    except KvmStorageError as exc:
-        return None, [], 'libvirt is not reachable (%s): cannot check whether a guest uses %s/%s' % (exc.msg, vg, name)
-    try:
-        usage = read_usage(conn)
-    finally:
-        conn.close()
-    # its udev names hold for an inactive LV too; an active one adds its device node's keys
-    keys = _identity.lv_keys(vg, name) | _identity.keys('/dev/%s/%s' % (vg, name))
-    return usage.holders(keys), usage.backing_of_keys(keys), None

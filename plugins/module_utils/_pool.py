@@ -5,8 +5,9 @@
 
 """Storage pools: argument spec, the request from module params, and the planner.
 
-Pure: no libvirt, no AnsibleModule.  ``plan(request, actual)`` is a function of the
-request and of what the adapter read, and is unit-tested as a table of cases.
+Pure: no libvirt, no AnsibleModule.  ``plan(request, actual, facts)`` is a function of the
+request and of what the adapter read (the pool, and the host's devices and target path),
+and is unit-tested as a table of cases.
 """
 
 from __future__ import annotations
@@ -20,8 +21,19 @@ from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError, ConflictError
 from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
+from ansible_collections.kvm.storage.plugins.module_utils._secret import reference_options
 from ansible_collections.kvm.storage.plugins.module_utils._pool_types import (
     DEFAULT_TARGETS, POOL_TYPES, FROM_LIBVIRT, SOURCE_HELP, WHAT_IT_NEEDS)
+
+
+def permissions_options():
+    """Permissions of a pool's target directory or of a volume, as libvirt keeps them."""
+    return dict(
+        mode=dict(type='str'),
+        owner=dict(type='str'),
+        group=dict(type='str'),
+        label=dict(type='str'),
+    )
 
 
 def argument_spec():
@@ -37,12 +49,7 @@ def argument_spec():
         xml=dict(type='str'),
         target=dict(type='dict', options=dict(
             path=dict(type='path'),
-            permissions=dict(type='dict', options=dict(
-                mode=dict(type='str'),
-                owner=dict(type='str'),
-                group=dict(type='str'),
-                label=dict(type='str'),
-            )),
+            permissions=dict(type='dict', options=permissions_options()),
         )),
         source=dict(type='dict', options=dict(
             devices=dict(type='list', elements='str'),
@@ -58,8 +65,7 @@ def argument_spec():
             auth=dict(type='dict', no_log=False, options=dict(
                 type=dict(type='str', required=True, choices=['chap', 'ceph']),
                 username=dict(type='str', required=True),
-                secret_usage=dict(type='str', no_log=False),
-                secret_uuid=dict(type='str', no_log=False),
+                **reference_options()
             ), mutually_exclusive=[('secret_usage', 'secret_uuid')],
                 required_one_of=[('secret_usage', 'secret_uuid')]),
             adapter=dict(type='dict', options=dict(
@@ -113,6 +119,27 @@ class PoolActual(object):
         # and lvs_error says why LVM could not be asked.
         self.lvs = lvs
         self.lvs_error = lvs_error
+
+
+class PoolFacts(object):
+    """What the adapter read of the host for one request, before planning (on a local URI
+    only, where the module runs on the hypervisor; over a remote URI nothing is read and
+    every field is empty):
+
+    ``real_paths``: {source device as given: the device it links to}, for the devices given
+    by a symlink; ``missing``: the source devices that do not exist; ``target``: what the
+    requested target path is, 'dir', 'other' (a file, say), or None (not there, or not
+    read); ``probes``: {device: DeviceProbe} of the devices a no-overwrite build may format
+    (``devices_to_probe``)."""
+
+    def __init__(self, real_paths=None, missing=(), target=None, probes=None):
+        self.real_paths = dict(real_paths or {})
+        self.missing = frozenset(missing)
+        self.target = target
+        self.probes = dict(probes or {})
+
+
+NO_FACTS = PoolFacts()
 
 
 def lv_kind(lv):
@@ -247,12 +274,48 @@ def _missing(pool_type, model):
 # ---------------------------------------------------------------------------------------
 # Planning
 
-def plan(request, actual):
-    """Steps that take ``actual`` (None: no such pool) to ``request``.
+def with_real_paths(request, facts):
+    """The request as the planner compares and defines it: a logical pool names its PVs as
+    LVM reports them (/dev/vda, not a /dev/disk/by-id link), or libvirt cannot match the VG
+    to its devices when it starts the pool."""
+    if request.type != 'logical' or request.element is None or not facts.real_paths:
+        return request
+    devices = [d for d in request.element.findall('source/device') if d.get('path') in facts.real_paths]
+    if not devices:
+        return request
+    out = copy.copy(request)
+    out.element = copy.deepcopy(request.element)
+    for device in out.element.findall('source/device'):
+        if device.get('path') in facts.real_paths:
+            device.set('path', facts.real_paths[device.get('path')])
+    return out
+
+
+def _refuse_doomed_create(request, actual, facts):
+    """A create that cannot work is refused before anything is written, in check mode too:
+    source devices that do not exist, a target path that is not a directory."""
+    if actual is not None or request.element is None:
+        return
+    name = request.name
+    if request.type in ('fs', 'disk', 'logical', 'zfs'):
+        for device in request.element.findall('source/device'):
+            if device.get('path') in facts.missing:
+                raise KvmStorageError('pool %s: source device %s does not exist on this host' % (name, device.get('path')))
+    path = request.element.findtext('target/path')
+    if path and facts.target == 'other' and request.type in ('dir', 'fs', 'netfs'):
+        raise KvmStorageError('pool %s: target path %s exists and is not a directory' % (name, path))
+
+
+def plan(request, actual, facts=None):
+    """Steps that take ``actual`` (None: no such pool) to ``request``, given ``facts``
+    (PoolFacts; None: nothing read of the host).
 
     Returns ``(plan, after)`` where ``after`` is the definition element the pool will
     have (for the diff), or None when it will not exist.
     """
+    facts = facts or NO_FACTS
+    request = with_real_paths(request, facts)
+    _refuse_doomed_create(request, actual, facts)
     steps = Plan()
     name = request.name
     if request.state == 'absent':
@@ -315,6 +378,8 @@ def plan(request, actual):
         steps.add('start', 'start pool %s' % name)
     elif request.state == 'inactive' and active:
         steps.add('stop', 'stop pool %s' % name)
+    # A no-overwrite build is refused on a device that is not empty, in check mode too.
+    refuse_build(name, steps, facts.probes)
     return steps, after
 
 
@@ -331,13 +396,36 @@ class DeviceProbe(object):
         self.whole = whole
 
 
-def probes_needed(steps):
-    """The devices a planned build formats without overwrite (fs, logical, disk): the
-    adapter reads a DeviceProbe of each, and ``refuse_build`` decides."""
+def devices_to_probe(request, actual, facts=None):
+    """The devices a no-overwrite build (fs, logical, disk) may format under ``request``:
+    the adapter reads a DeviceProbe of each before planning (``facts``: what it read so
+    far, the real paths), and the planner refuses a build over one that is not empty. The
+    same conditions as the build step of ``plan``."""
+    facts = facts or NO_FACTS
+    request = with_real_paths(request, facts)
+    if request.state != 'active' or not request.build or request.overwrite:
+        return []
+    if actual is not None and actual.active:
+        return []   # a running pool is not built (a definition that differs is a conflict)
+    pool_type = request.type or (actual.type if actual is not None else None)
+    if pool_type not in POOL_TYPES or POOL_TYPES[pool_type]['build'] != 'format':
+        return []
+    if actual is None:
+        if request.element is None:
+            return []
+        element = request.element
+        target_moved = False
+    else:
+        diffs = _xml.differences(actual.element, request.element) if request.element is not None else []
+        element = _xml.merge(actual.element, request.element) if diffs else actual.element
+        target_moved = 'pool/target/path' in diffs
+    if not _needs_build(pool_type, actual is None, actual, request, target_moved):
+        return []
     out = []
-    for step in steps.steps:
-        if step.verb == 'build' and step.args.get('kind') == 'format' and not step.args.get('overwrite'):
-            out.extend(d for d in step.args.get('devices') or [] if d and d not in out)
+    for device in element.findall('source/device'):
+        path = device.get('path')
+        if path and path not in out and path not in facts.missing:
+            out.append(path)
     return out
 
 

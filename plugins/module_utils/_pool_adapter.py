@@ -85,41 +85,30 @@ class PoolAdapter(object):
     def _is_local(self):
         return _libvirt.is_local(self.conn)
 
-    def resolve_devices(self, request):
-        """Logical pools name their PVs as LVM reports them (/dev/vda, not a /dev/disk/by-id
-        link), or libvirt cannot match the VG to its devices when it starts the pool: on a
-        local URI, symlinked device paths are resolved before comparing or defining."""
-        if request.type != 'logical' or request.element is None or not self._is_local():
-            return
+    def read_facts(self, module, request, actual):
+        """PoolFacts: what the planner needs to know of this host for ``request`` - where the
+        source devices given by a symlink lead, which do not exist, what the target path is,
+        and a DeviceProbe of each device a no-overwrite build may format (``blkid -p``, and
+        whether it holds any non-zero byte: all of it when it is small, a sample when it is
+        large). Local URIs only: over a remote URI the devices and paths are the
+        hypervisor's, and libvirt's own checks are all there is."""
+        if request.element is None or not self._is_local():
+            return _pool.NO_FACTS
+        facts = _pool.PoolFacts()
         for device in request.element.findall('source/device'):
             path = device.get('path')
-            if path and os.path.islink(path):
-                device.set('path', os.path.realpath(path))
-
-    def preflight(self, request, actual):
-        """Checks of the host that make a doomed create fail before anything is written,
-        in check mode too: source devices that do not exist, a target path that is a file.
-        Only for local URIs, where the module runs on the hypervisor itself."""
-        if actual is not None or request.element is None or not self._is_local():
-            return
-        name = request.name
-        if request.type in ('fs', 'disk', 'logical', 'zfs'):
-            for device in request.element.findall('source/device'):
-                path = device.get('path')
-                if not os.path.exists(path):
-                    raise KvmStorageError('pool %s: source device %s does not exist on this host' % (name, path))
+            if not path:
+                continue
+            if os.path.islink(path):
+                facts.real_paths[path] = os.path.realpath(path)
+            if not os.path.exists(path):
+                facts.missing = facts.missing | frozenset([path, facts.real_paths.get(path, path)])
         path = request.element.findtext('target/path')
-        if path and os.path.lexists(path) and not os.path.isdir(path) and request.type in ('dir', 'fs', 'netfs'):
-            raise KvmStorageError('pool %s: target path %s exists and is not a directory' % (name, path))
-
-    def probe_devices(self, module, paths):
-        """{path: DeviceProbe} for each device a no-overwrite build would format: what
-        ``blkid -p`` finds, and whether the device holds any non-zero byte (all of it when it
-        is small, a sample when it is large). Local URIs only: over a remote URI the devices
-        are the hypervisor's, and libvirt's own signature check is all there is."""
-        if not paths or not self._is_local():
-            return {}
-        return dict((path, probe_device(module, path)) for path in paths)
+        if path and os.path.lexists(path):
+            facts.target = 'dir' if os.path.isdir(path) else 'other'
+        facts.probes = dict((device, probe_device(module, device))
+                            for device in _pool.devices_to_probe(request, actual, facts))
+        return facts
 
     # -- writing -------------------------------------------------------------------------
 

@@ -41,17 +41,14 @@ def _state_of(actual):
 def pool_work(module, conn):
     request = _pool.request_from_params(module.params, resolve_user, resolve_group)
     adapter = PoolAdapter(conn)
-    adapter.resolve_devices(request)
     # delete_data counts what it would delete afresh: libvirt's volume list as of now, and
     # for a logical pool every LV LVM reports (libvirt lists no thin or inactive ones).
     actual = adapter.read(request.name, refresh=request.delete_data)
     if request.delete_data:
         adapter.read_lvs(module, actual)
-    adapter.preflight(request, actual)
-    steps, after = _pool.plan(request, actual)
-    # A no-overwrite build is refused on a device that is not empty, in check mode too:
-    # the adapter reads the devices, the planner decides.
-    _pool.refuse_build(request.name, steps, adapter.probe_devices(module, _pool.probes_needed(steps)))
+    # The adapter reads the host (devices, target path, what a build would format); the
+    # planner decides and refuses, in check mode too.
+    steps, after = _pool.plan(request, actual, adapter.read_facts(module, request, actual))
 
     if not module.check_mode:
         apply_plan(steps, adapter.apply)

@@ -53,12 +53,21 @@ def _roll_back(undo):
     return done
 
 
-def run(module, work):
-    """Open the one connection, call ``work(module, conn)`` and exit with its result.
+def run(module, work, connect=True):
+    """Open the one connection, call ``work(module, conn)`` and exit with its result; with
+    ``connect=False`` (the LVM modules, which need no libvirt) call ``work(module)``.
 
     ``work`` returns the result dict; a KvmStorageError anywhere becomes ``fail_json``
     with its one-sentence message and details, never a traceback.
     """
+    if not connect:
+        try:
+            result = work(module)
+        except KvmStorageError as exc:
+            module.fail_json(msg=exc.msg, **exc.details)
+        except Exception as exc:  # a bug, not a user error: keep the traceback for the report
+            module.fail_json(msg='unexpected error in kvm.storage: %s' % exc, exception=traceback.format_exc())
+        module.exit_json(**result)
     if not _libvirt.HAS_LIBVIRT:
         module.fail_json(msg=missing_required_lib('libvirt-python (Debian: python3-libvirt)'),
                          exception=repr(_libvirt.LIBVIRT_IMPORT_ERROR))

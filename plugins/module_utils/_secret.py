@@ -33,12 +33,19 @@ AUTH_USAGE = {'chap': 'iscsi', 'ceph': 'ceph'}
 
 _UUID_RE = re.compile(r'^[0-9a-f]{32}$')
 
+# The release that drops the alias usage_id of secret_usage (and the returned usage_id).
+USAGE_ID_REMOVED_IN = '0.2.0'
+
 
 def argument_spec():
     return dict(
         uuid=dict(type='str'),
         usage=dict(type='str', choices=sorted(USAGE_ID_TAGS)),
-        usage_id=dict(type='str'),
+        # secret_usage, as pool, volume and disk name the usage ID of the secret they refer to;
+        # usage_id, its first spelling, stays an alias for this release
+        secret_usage=dict(type='str', no_log=False, aliases=['usage_id'],
+                          deprecated_aliases=[dict(name='usage_id', version=USAGE_ID_REMOVED_IN,
+                                                   collection_name='kvm.storage')]),
         description=dict(type='str'),
         value=dict(type='str', no_log=True),
         value_encoding=dict(type='str', default='plain', choices=['plain', 'base64']),
@@ -50,8 +57,17 @@ def argument_spec():
     )
 
 
+def reference_options():
+    """How another definition names the libvirt secret it uses - a pool's C(source.auth), a
+    volume's C(encryption), a network disk's C(source.network.auth): by usage ID or by UUID."""
+    return dict(
+        secret_usage=dict(type='str', no_log=False),
+        secret_uuid=dict(type='str', no_log=False),
+    )
+
+
 REQUIRED_ONE_OF = [('uuid', 'usage')]
-REQUIRED_TOGETHER = [('usage', 'usage_id')]
+REQUIRED_TOGETHER = [('usage', 'secret_usage')]
 
 
 class SecretRequest(object):
@@ -138,19 +154,20 @@ def request_from_params(params):
     """Validate params and build the SecretRequest.  Raises KvmStorageError for user mistakes."""
     uuid = normalize_uuid(params.get('uuid'))
     usage = params.get('usage')
-    usage_id = params.get('usage_id')
+    usage_id = params.get('secret_usage')
     if usage is None and usage_id is not None:
-        raise KvmStorageError('secret %s: set usage together with usage_id' % usage_id)
+        raise KvmStorageError('secret %s: set usage together with secret_usage' % usage_id)
     if usage is not None and not usage_id:
-        raise KvmStorageError('secret %s: usage_id must name the %s (usage: %s)' % (usage, _USAGE_ID_WORDS[usage], usage))
+        raise KvmStorageError('secret %s: secret_usage must name the %s (usage: %s)'
+                              % (usage, _USAGE_ID_WORDS[usage], usage))
     if usage is None and uuid is None:
-        raise KvmStorageError('a secret is identified by uuid or by usage and usage_id; set one of them')
+        raise KvmStorageError('a secret is identified by uuid or by usage and secret_usage; set one of them')
     if usage_id is not None:
         if _has_control(usage_id) or usage_id != usage_id.strip():
-            raise KvmStorageError('secret %s: usage_id %r must not contain control characters or surrounding blanks'
-                                  % (usage, usage_id))
+            raise KvmStorageError('secret %s: secret_usage %r must not contain control characters or surrounding '
+                                  'blanks' % (usage, usage_id))
         if usage == 'volume' and not usage_id.startswith('/'):
-            raise KvmStorageError('secret volume %s: usage_id must be the absolute path of the volume' % usage_id)
+            raise KvmStorageError('secret volume %s: secret_usage must be the absolute path of the volume' % usage_id)
     request = SecretRequest(uuid=uuid, usage=usage, usage_id=usage_id, description=params.get('description'),
                             update_value=params.get('update_value') or 'on_create',
                             private=bool(params.get('private', True)), ephemeral=bool(params.get('ephemeral')),
@@ -181,7 +198,7 @@ def parse(element):
     return {
         'uuid': (element.findtext('uuid') or '').strip() or None,
         'usage': usage,
-        'usage_id': usage_id,
+        'secret_usage': usage_id,
         'description': description,
         'private': element.get('private') == 'yes',
         'ephemeral': element.get('ephemeral') == 'yes',
@@ -235,7 +252,7 @@ def canonical(element):
 def label_of(request, model):
     """The request's words for the secret, or the existing secret's when the request gave only a UUID."""
     if request.usage is None and model is not None and model.get('usage'):
-        return '%s %s' % (model['usage'], model['usage_id'])
+        return '%s %s' % (model['usage'], model['secret_usage'])
     return request.label
 
 
@@ -264,7 +281,7 @@ def references(model, pool_auths):
     for auth in pool_auths:
         if auth.get('uuid') and model.get('uuid') and auth['uuid'].lower() == model['uuid'].lower():
             out.add(auth['pool'])
-        elif auth.get('usage') and model.get('usage_id') is not None and auth['usage'] == model['usage_id']:
+        elif auth.get('usage') and model.get('secret_usage') is not None and auth['usage'] == model['secret_usage']:
             wanted = AUTH_USAGE.get(auth.get('type'))
             if wanted is None or wanted == model['usage']:
                 out.add(auth['pool'])
@@ -307,7 +324,7 @@ def plan(request, actual, pool_auths=(), usage_holder=None):
 
     if actual is None:
         if request.usage is None:
-            raise KvmStorageError('secret %s does not exist; set usage and usage_id to create it' % request.uuid)
+            raise KvmStorageError('secret %s does not exist; set usage and secret_usage to create it' % request.uuid)
         after = build(request)
         steps.add('define', 'define secret %s' % label, element=after, new=True)
         if request.value is not None:
@@ -316,8 +333,8 @@ def plan(request, actual, pool_auths=(), usage_holder=None):
 
     after = actual.element
     diffs = _differences(model, request)
-    if request.usage is not None and model['usage_id'] != request.usage_id:
-        held = '%s %s' % (model['usage'], model['usage_id']) if model['usage'] else 'no usage'
+    if request.usage is not None and model['secret_usage'] != request.usage_id:
+        held = '%s %s' % (model['usage'], model['secret_usage']) if model['usage'] else 'no usage'
         raise ConflictError('secret %s is defined for %s, not %s; libvirt cannot change the usage ID of a secret: '
                             'remove it (state: absent) and create it again' % (request.uuid, held, request.label))
     if 'private' in diffs and not request.private:

@@ -43,4 +43,7 @@ def secret_work(module, conn):
             result['secret'] = adapter.describe()
         elif after is not None:
             result['secret'] = _secret.parse(after)
+        if 'secret' in result:
+            # its first spelling, returned too until the alias usage_id goes
+            result['secret']['usage_id'] = result['secret']['secret_usage']
     return result

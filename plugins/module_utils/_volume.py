@@ -17,7 +17,8 @@ from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStor
 from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
 from ansible_collections.kvm.storage.plugins.module_utils._usage import Usage
-from ansible_collections.kvm.storage.plugins.module_utils._pool import normalize_mode, normalize_id
+from ansible_collections.kvm.storage.plugins.module_utils._pool import normalize_mode, normalize_id, permissions_options
+from ansible_collections.kvm.storage.plugins.module_utils._secret import reference_options
 from ansible_collections.kvm.storage.plugins.module_utils._size import parse_size, format_size, SizeError
 
 FORMATS = ['raw', 'qcow2', 'qed', 'vmdk', 'vdi', 'vpc', 'vhdx']
@@ -59,11 +60,9 @@ def volume_options():
         compress=dict(type='bool'),
         encryption=dict(type='dict', no_log=False, options=dict(
             format=dict(type='str', choices=['luks']),
-            secret_uuid=dict(type='str', no_log=False),
-            secret_usage=dict(type='str', no_log=False),
+            **reference_options()
         )),
-        permissions=dict(type='dict', options=dict(
-            mode=dict(type='str'), owner=dict(type='str'), group=dict(type='str'), label=dict(type='str'))),
+        permissions=dict(type='dict', options=permissions_options()),
         wipe=dict(type='str', choices=WIPE_ALGORITHMS),
         allow_shrink=dict(type='bool'),
         force=dict(type='bool'),
@@ -646,18 +645,41 @@ def diff_form(model):
     return out
 
 
-def pools_to_refresh(steps):
-    """Gluster pools in which the plan creates a volume. libvirt lists a gluster pool as of
-    its last refresh, other gluster clients add images behind its back, and qemu-img create
-    (how volumes are made there) truncates an existing file: such a plan is made again on
-    a fresh listing. Only then: a refresh costs a gfapi round (about 10 s)."""
-    return sorted(set(s.args['request'].pool for s in steps.steps if s.verb == 'create_gluster'))
+def pools_to_refresh(requests, world):
+    """Gluster pools in which a request would create a volume (one that is not listed, or
+    is listed as an empty leftover or an incomplete one). libvirt lists a gluster pool as
+    of its last refresh, other gluster clients add images behind its back, and qemu-img
+    create (how volumes are made there) truncates an existing file: the adapter lists such
+    a pool afresh before planning. Only then: a refresh costs a gfapi round (about 10 s)."""
+    out = set()
+    for req in requests:
+        pool = world.pools.get(req.pool)
+        if pool is None or pool.type != 'gluster' or not pool.active or req.state != 'present' \
+                or req.import_from or req.clone_from:
+            continue
+        actual = pool.volumes.get(req.name)
+        if actual is None or _empty_leftover(pool, actual) or req.name in pool.incomplete:
+            out.add(req.pool)
+    return sorted(out)
 
 
-def needs_usage(requests, steps=None):
-    """Whether the plan needs to know who uses which volume: deletes and shrinks always,
-    grows once planned (a running guest must grow its image itself), and the removal of an
-    empty leftover once planned."""
+def needs_usage(requests, world=None):
+    """Whether the planner needs to know who uses which volume (the adapter reads it before
+    planning: it costs a listing of every guest and pool): for deletes and shrinks always,
+    for a grow (a running guest must grow its image itself), and for the removal of an
+    empty leftover or incomplete volume that a request makes again. Without ``world`` (the
+    listing), only what the requests alone say."""
     if any(r.state == 'absent' or r.allow_shrink for r in requests):
         return True
-    return steps is not None and ('resize' in steps.verbs() or 'delete' in steps.verbs())
+    if world is None:
+        return False
+    for req in requests:
+        pool = world.pools.get(req.pool)
+        actual = pool.volumes.get(req.name) if pool is not None else None
+        if actual is None:
+            continue
+        if _empty_leftover(pool, actual) or req.name in pool.incomplete:
+            return True
+        if req.capacity is not None and actual.get('capacity') is not None and req.capacity > actual['capacity']:
+            return True
+    return False

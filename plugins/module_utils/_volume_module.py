@@ -46,16 +46,16 @@ def apply_by_volume(steps, apply_step):
 def volume_work(module, conn):
     requests = _volume.requests_from_params(module.params, resolve_user, resolve_group)
     adapter = VolumeAdapter(conn, module)
-    world = adapter.read_world(requests, with_usage=_volume.needs_usage(requests))
+    # Every fact before the one plan: the listing; a gluster pool a volume is made in, listed
+    # afresh; who uses an image that is removed, shrunk, grown or made again.
+    world = adapter.read_world(requests)
+    stale = _volume.pools_to_refresh(requests, world)
+    if stale:
+        world = adapter.read_world(requests, refresh=stale)
+    if _volume.needs_usage(requests, world):
+        adapter.add_usage(world, requests)
     adapter.add_import_facts(requests, world)
     steps = _volume.plan(requests, world)
-    stale = _volume.pools_to_refresh(steps)
-    if stale:
-        world = adapter.read_world(requests, with_usage=_volume.needs_usage(requests), refresh=stale)
-        steps = _volume.plan(requests, world)
-    if world.usage is None and _volume.needs_usage(requests, steps):
-        # A grow was planned: find out whether a running guest holds the image, and plan again.
-        steps = _volume.plan(requests, adapter.add_usage(world, requests))
 
     if not module.check_mode:
         apply_by_volume(steps, adapter.apply)

@@ -61,16 +61,18 @@ options:
           description:
             - What the secret is for - V(volume) (a LUKS passphrase of an encrypted volume), V(iscsi) (a CHAP password),
               V(ceph) (a cephx key) or V(tls) (the passphrase of a TLS key).
-            - Needed to create a secret; set together with O(secrets[].usage_id).
+            - Needed to create a secret; set together with O(secrets[].secret_usage).
           type: str
           choices: [ceph, iscsi, tls, volume]
-        usage_id:
+        secret_usage:
           description:
             - The identifier of the usage - the absolute path of the volume for V(volume), the iSCSI target (the name that
               pools refer to in C(<auth><secret usage>)) for V(iscsi), the Ceph client name for V(ceph), the name of the
               TLS credentials for V(tls).
             - Unique per usage type on a host; libvirt cannot change it on an existing secret.
+            - The alias O(secrets[].usage_id), its first name, is deprecated and will be removed in release 0.2.0.
           type: str
+          aliases: [usage_id]
         description:
           description:
             - A free text description. Left as it is when not set; an empty string removes it.
@@ -193,7 +195,7 @@ EXAMPLES = r"""
         encryption: {secret_usage: /var/lib/libvirt/images/secret.qcow2}
     secrets:
       - usage: volume
-        usage_id: /var/lib/libvirt/images/secret.qcow2
+        secret_usage: /var/lib/libvirt/images/secret.qcow2
         value: "{{ vault_luks_passphrase }}"
     disks:
       - {domain: web1, source: {volume: {pool: images, name: web1.qcow2}}}

@@ -175,12 +175,14 @@ thin_pool:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kvm.storage.plugins.module_utils._lvm_thin import pool_argument_spec, pool_work, run_module
+from ansible_collections.kvm.storage.plugins.module_utils._lvm_thin import pool_argument_spec
+from ansible_collections.kvm.storage.plugins.module_utils._lvm_thin_module import pool_work
+from ansible_collections.kvm.storage.plugins.module_utils._runner import run
 
 
 def main():
     module = AnsibleModule(argument_spec=pool_argument_spec(), supports_check_mode=True)
-    run_module(module, pool_work)
+    run(module, pool_work, connect=False)
 
 
 if __name__ == '__main__':

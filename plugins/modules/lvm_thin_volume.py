@@ -137,16 +137,16 @@ thin_volume:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kvm.storage.plugins.module_utils._runner import connection_argument_spec
-
-from ansible_collections.kvm.storage.plugins.module_utils._lvm_thin import run_module, volume_argument_spec, volume_work
+from ansible_collections.kvm.storage.plugins.module_utils._lvm_thin import volume_argument_spec
+from ansible_collections.kvm.storage.plugins.module_utils._lvm_thin_module import volume_work
+from ansible_collections.kvm.storage.plugins.module_utils._runner import connection_argument_spec, run
 
 
 def main():
     spec = connection_argument_spec()
     spec.update(volume_argument_spec())
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    run_module(module, volume_work)
+    run(module, volume_work, connect=False)
 
 
 if __name__ == '__main__':

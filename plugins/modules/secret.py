@@ -12,14 +12,14 @@ short_description: Manage a libvirt secret (LUKS passphrase, iSCSI CHAP, Ceph ke
 version_added: 0.1.0
 description:
   - Defines, updates and removes one libvirt secret and sets its value.
-  - The secret is found by O(uuid) when it is given, otherwise by O(usage) and O(usage_id)
+  - The secret is found by O(uuid) when it is given, otherwise by O(usage) and O(secret_usage)
     (libvirt's look-up by usage). One of the two is required.
   - "Secret values are never returned, never shown in a diff or an action, and never passed on a command line.
     A private secret (the default, O(private=true)) cannot be read back, not even by root, so its value cannot be
     compared: by default it is written only when the secret is created (O(update_value=on_create))."
   - An existing secret whose O(description), O(private), O(ephemeral) or O(usage) type differs from the request is
     redefined with the same UUID. libvirt refuses two changes, which are reported as conflicts - making a private
-    secret non-private, and changing the usage ID of a secret (O(usage_id) with a given O(uuid)); remove the secret
+    secret non-private, and changing the usage ID of a secret (O(secret_usage) with a given O(uuid)); remove the secret
     and create it again for those.
   - O(state=absent) is refused while a storage pool definition refers to the secret in its C(<auth>), unless
     O(force=true). References from guest disks and encrypted volumes are not checked.
@@ -47,16 +47,20 @@ options:
     description:
       - What the secret is for - V(volume) (a LUKS passphrase of an encrypted volume), V(iscsi) (a CHAP password),
         V(ceph) (a cephx key) or V(tls) (the passphrase of a TLS key).
-      - Needed to create a secret; set together with O(usage_id).
+      - Needed to create a secret; set together with O(secret_usage).
     type: str
     choices: [ceph, iscsi, tls, volume]
-  usage_id:
+  secret_usage:
     description:
       - The identifier of the usage - the absolute path of the volume for V(volume), the iSCSI target (the name that
         pools refer to in C(<auth><secret usage>)) for V(iscsi), the Ceph client name for V(ceph), the name of the
         TLS credentials for V(tls).
+      - The same value as C(secret_usage) in M(kvm.storage.pool)'s C(source.auth), M(kvm.storage.volume)'s
+        C(encryption) and M(kvm.storage.disk)'s C(source.network.auth).
       - Unique per usage type on a host; libvirt cannot change it on an existing secret.
+      - The alias O(usage_id), its first name, is deprecated and will be removed in release 0.2.0.
     type: str
+    aliases: [usage_id]
   description:
     description:
       - A free text description. Left as it is when not set; an empty string removes it.
@@ -118,7 +122,7 @@ EXAMPLES = r"""
 - name: CHAP password for an iSCSI pool
   kvm.storage.secret:
     usage: iscsi
-    usage_id: san1-chap
+    secret_usage: san1-chap
     description: CHAP secret of hv1 on san1
     value: "{{ vault_san1_chap_password }}"
 
@@ -139,21 +143,21 @@ EXAMPLES = r"""
   kvm.storage.secret:
     uuid: 5d2e7d7a-8f0e-4c4e-9a8d-2b1f4c1e9a10
     usage: ceph
-    usage_id: client.libvirt
+    secret_usage: client.libvirt
     value: "{{ vault_ceph_libvirt_key }}"
     value_encoding: base64
 
 - name: LUKS passphrase of an encrypted volume, rotated on every run
   kvm.storage.secret:
     usage: volume
-    usage_id: /var/lib/libvirt/images/db.qcow2
+    secret_usage: /var/lib/libvirt/images/db.qcow2
     value: "{{ vault_db_luks_passphrase }}"
     update_value: always
 
 - name: Remove a secret
   kvm.storage.secret:
     usage: iscsi
-    usage_id: san1-chap
+    secret_usage: san1-chap
     state: absent
 """
 
@@ -177,8 +181,11 @@ secret:
     usage:
       description: V(volume), V(iscsi), V(ceph), V(tls), or null for a secret without a usage.
       type: str
-    usage_id:
+    secret_usage:
       description: The usage identifier (volume path, iSCSI target, Ceph client name, TLS name).
+      type: str
+    usage_id:
+      description: The same as RV(secret.secret_usage), its first name; deprecated, removed in release 0.2.0.
       type: str
     description:
       description: The description, or null.
@@ -192,6 +199,7 @@ secret:
   sample:
     uuid: 5d2e7d7a-8f0e-4c4e-9a8d-2b1f4c1e9a10
     usage: iscsi
+    secret_usage: san1-chap
     usage_id: san1-chap
     description: CHAP secret of hv1 on san1
     private: true

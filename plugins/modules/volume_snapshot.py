@@ -11,7 +11,8 @@ module: volume_snapshot
 short_description: Manage internal snapshots of a qcow2 volume
 version_added: 0.1.0
 description:
-  - Creates, deletes, reverts to and lists the internal snapshots stored inside a qcow2 volume (C(qemu-img snapshot)).
+  - Creates, deletes and reverts to the internal snapshots stored inside a qcow2 volume (C(qemu-img snapshot)).
+    M(kvm.storage.volume_snapshot_info) lists them.
   - Refused while a running guest has the volume open, directly or through an overlay - writing into an image that
     qemu holds open corrupts it. Shut the guest down first, or use libvirt's domain snapshots for running guests.
   - Reverting a volume that other volumes use as backing file changes the data under them; that needs O(force=true).
@@ -21,6 +22,7 @@ author:
   - kvm.storage developers (@kvm-storage)
 extends_documentation_fragment:
   - kvm.storage._libvirt
+  - kvm.storage._volume_snapshot
   - kvm.storage._attributes
   - kvm.storage._attributes.CHANGES_STATE
   - kvm.storage._attributes.ACTIONGROUP_LIBVIRT
@@ -30,21 +32,15 @@ attributes:
     details:
       - O(state=reverted) reverts on every run (whether the data already equals the snapshot cannot be known cheaply).
 options:
-  pool:
-    description: The pool holding the volume.
-    type: str
-    required: true
-  volume:
-    description: The qcow2 volume.
-    type: str
-    required: true
   name:
     description: The snapshot name. Required unless O(state=listed).
     type: str
   state:
     description:
       - V(present) creates the snapshot when it is missing; V(absent) deletes it; V(reverted) sets the volume's data
-        back to it; V(listed) only reports the snapshots.
+        back to it.
+      - V(listed) only reports the snapshots. It is deprecated and will be removed in release 0.2.0; use
+        M(kvm.storage.volume_snapshot_info), which reads the same list.
     type: str
     default: present
     choices: [present, absent, reverted, listed]
@@ -57,6 +53,7 @@ options:
     type: bool
     default: false
 seealso:
+  - module: kvm.storage.volume_snapshot_info
   - module: kvm.storage.volume
 """
 
@@ -90,29 +87,19 @@ actions:
   elements: str
   sample: ["create snapshot before-upgrade of volume web1.qcow2 of pool images"]
 snapshots:
-  description: The volume's snapshots after the change (before it, in check mode).
+  description:
+    - The volume's snapshots after the change (before it, in check mode), each as
+      RV(kvm.storage.volume_snapshot_info#module:snapshots) of M(kvm.storage.volume_snapshot_info) describes it.
   returned: success
   type: list
   elements: dict
-  contains:
-    id:
-      description: qemu's snapshot id.
-      type: str
-    name:
-      description: Snapshot name.
-      type: str
-    date:
-      description: Creation time, seconds since the epoch.
-      type: int
-    vm_state_size:
-      description: Size of saved guest memory in the snapshot (0 for disk-only snapshots).
-      type: int
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kvm.storage.plugins.module_utils._runner import connection_argument_spec, run
-from ansible_collections.kvm.storage.plugins.module_utils._volume_snapshot import argument_spec, REQUIRED_IF, snapshot_work
+from ansible_collections.kvm.storage.plugins.module_utils._volume_snapshot import argument_spec, REQUIRED_IF
+from ansible_collections.kvm.storage.plugins.module_utils._volume_snapshot_module import snapshot_work
 
 
 def main():

@@ -420,14 +420,14 @@ def test_disk(world, args, check_mode):
 # --- secret -------------------------------------------------------------------------
 
 valid_secret = st.fixed_dictionaries(
-    {'usage': st.just('volume'), 'usage_id': st.builds(lambda t: objects.BASE + '-sec-' + t, SAFE),
+    {'usage': st.just('volume'), 'secret_usage': st.builds(lambda t: objects.BASE + '-sec-' + t, SAFE),
      'value': st.builds(lambda t: 'S3cr3t-' + t, SAFE), 'state': st.sampled_from(['present', 'absent'])},
     optional={'description': st.builds(lambda t: PREFIX + t, SAFE), 'private': st.booleans(),
               'update_value': st.sampled_from(['on_create', 'always'])})
 hostile_secret = dict(
     usage=st.one_of(st.sampled_from(['iscsi', 'ceph', 'tls', 'nfs']), wrong),
     # Usage ids keep our prefix so that every secret a run makes is found and removed.
-    usage_id=st.one_of(ours, st.builds(lambda t: objects.BASE + '-' + t, hostile)),
+    secret_usage=st.one_of(ours, st.builds(lambda t: objects.BASE + '-' + t, hostile)),
     uuid=st.one_of(st.builds(lambda i: str(uuidlib.UUID(int=i)), st.integers(1, 2 ** 128 - 1)), hostile, wrong),
     value=st.one_of(hostile, st.sampled_from(['=', '!!!', 'a' * 5000]), wrong),
     value_encoding=st.one_of(st.sampled_from(['base64', 'hex']), wrong),

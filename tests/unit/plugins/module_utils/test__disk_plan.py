@@ -13,6 +13,7 @@ from ansible_collections.kvm.storage.plugins.module_utils._disk import (
     DomainView, SourceFacts, argument_spec, live_differences, pick_target, plan, request_from_params,
     scsi_controller_of, target_index)
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
+from ansible_collections.kvm.storage.plugins.module_utils._volume import PoolView
 
 Q35 = frozenset(['fdc', 'scsi', 'virtio', 'usb', 'sata'])     # what domain capabilities list for q35
 PC = Q35 | frozenset(['ide'])
@@ -1203,3 +1204,56 @@ def test_taken_target_is_named_before_the_twin():
         run_f(params(target='vda', source=src(file='/srv/usb.raw')), guest(config=(ROOT_K, usb)),
               facts(keys=frozenset([('path', '/srv/usb.raw')])))
     assert 'target vda already holds /srv/web1.qcow2, not /srv/usb.raw' in exc.value.msg
+
+
+# -- a volume of a pool libvirt will not hand to a guest as a volume disk -------------------
+# The adapter reads the volume's pool (a fact); the planner attaches the disk the volume
+# stands for, and finds it again by identity on a re-run.
+
+GFS = PoolView('gfs', 'gluster', True, source_hosts=['127.0.0.1'], source_name='gv0', source_dir='/vms')
+MPATH = PoolView('mp', 'mpath', True)
+DIR = PoolView('images', 'dir', True, target_path='/srv')
+GFS_NET = {'network': {'protocol': 'gluster', 'name': 'gv0/vms/img.qcow2', 'auth': None,
+                       'hosts': [{'name': '127.0.0.1', 'port': None, 'transport': None}]}}
+
+
+def pool_facts(pool, path, probed=None, volume_format='qcow2', keys=frozenset()):
+    return SourceFacts(keys=keys, exists=True, probed=probed, volume_format=volume_format, path=path, pool=pool)
+
+
+TRANSLATED = [
+    # (id, params, facts, source of the final model, words of the attach step)
+    ('gluster volume: a gluster network disk', params(source=vol('img.qcow2', 'gfs')),
+     pool_facts(GFS, 'gluster://127.0.0.1/gv0/vms/img.qcow2'), GFS_NET,
+     'attach disk vdb (virtio, gluster gv0/vms/img.qcow2) to guest web1 (live and persistent)'),
+    ('mpath volume: the block device', params(source=vol('mpatha', 'mp')),
+     pool_facts(MPATH, '/dev/mapper/mpatha', probed='raw', volume_format='raw'), {'block': '/dev/mapper/mpatha'},
+     'attach disk vdb (virtio, /dev/mapper/mpatha) to guest web1 (live and persistent)'),
+    ('dir volume: a volume disk', params(source=vol('data.qcow2')), pool_facts(DIR, '/srv/data.qcow2', 'qcow2'),
+     {'volume': {'pool': 'images', 'name': 'data.qcow2'}},
+     'attach disk vdb (virtio, volume data.qcow2 of pool images) to guest web1 (live and persistent)'),
+    ('pool not read: as given', params(source=vol('img.qcow2', 'gfs')), facts(probed=None, volume_format='qcow2'),
+     {'volume': {'pool': 'gfs', 'name': 'img.qcow2'}},
+     'attach disk vdb (virtio, volume img.qcow2 of pool gfs) to guest web1 (live and persistent)'),
+]
+
+
+@pytest.mark.parametrize('case_id, p, f, source, words', TRANSLATED, ids=[c[0] for c in TRANSLATED])
+def test_volume_attached_as_the_disk_it_stands_for(case_id, p, f, source, words):
+    pl, final = run_f(p, RUNNING, f)
+    assert final['source'] == source
+    assert pl.actions == [words]
+    # the format comes from the volume (a fact), never written into the request
+    assert final['format'] == f.volume_format and p['format'] is None
+
+
+def test_gluster_disk_found_again_and_detached_by_volume():
+    keys = frozenset([('net', 'gluster', 'gv0/vms/img.qcow2'), ('volume', 'gfs', 'img.qcow2')])
+    attached = keyed(disk('vdb', source=GFS_NET, format='qcow2'),
+                     frozenset([('net', 'gluster', 'gv0/vms/img.qcow2')]))
+    dom = guest(config=(ROOT, attached), live=(ROOT, attached))
+    f = pool_facts(GFS, 'gluster://127.0.0.1/gv0/vms/img.qcow2', keys=keys)
+    pl, final = run_f(params(source=vol('img.qcow2', 'gfs')), dom, f)
+    assert pl.steps == [] and final['target'] == 'vdb'
+    pl, _final = run_f(absent(source=vol('img.qcow2', 'gfs')), dom, f)
+    assert [s.args['target'] for s in pl.steps] == ['vdb', 'vdb']

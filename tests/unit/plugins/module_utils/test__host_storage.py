@@ -67,7 +67,7 @@ DIR_POOL = {'name': 'images', 'type': 'dir', 'target': {'path': BASE}}
     ({'disks': [{'domain': 'g', 'bus': 'pci'}]}, 'disks[0] (guest g): value of bus must be one of'),
     ({'thin_volumes': [{'vg': 'vg0', 'name': 't', 'size': 3}]}, None),   # ints become strings, as in the module
     ({'thin_pools': [{'vg': 'vg0'}]}, 'thin_pools[0]: missing required arguments: name'),
-    ({'secrets': [{'usage': 'volume'}]}, 'secrets[0]: parameters are required together: usage, usage_id'),
+    ({'secrets': [{'usage': 'volume'}]}, 'secrets[0]: parameters are required together: usage, secret_usage'),
     ({'pools': ['images']}, 'pools[0]: each element must be a dictionary of pool options'),
     ({'volumes': [{'name': 'a', 'pool': 'p', 'backing': {'name': 'b'}, 'clone_from': {'name': 'c'}}]},
      'mutually exclusive: backing|clone_from'),
@@ -106,7 +106,7 @@ def test_backing_and_clone_chains_in_any_list_order():
         {'name': 'b', 'pool': 'images', 'backing': {'name': 'a'}},
         {'name': 'a', 'pool': 'images', 'capacity': '1G', 'format': 'qcow2'},
     ], 'pools': [DIR_POOL], 'disks': [{'domain': 'g', 'source': {'volume': {'pool': 'images', 'name': 'c'}}}],
-        'secrets': [{'usage': 'iscsi', 'usage_id': 'iqn.x'}]})
+        'secrets': [{'usage': 'iscsi', 'secret_usage': 'iqn.x'}]})
     assert keys == [('secret', 'iscsi', 'iqn.x'), ('pool', 'images'), ('volume', 'images', 'a'),
                     ('volume', 'images', 'b'), ('volume', 'images', 'c'), ('disk', 'g', 0)]
 
@@ -152,7 +152,7 @@ FRESH = {
         {'name': 'luks.qcow2', 'pool': 'images', 'format': 'qcow2', 'capacity': '16MiB',
          'encryption': {'secret_usage': BASE + '/luks.qcow2'}},
     ],
-    'secrets': [{'usage': 'volume', 'usage_id': BASE + '/luks.qcow2', 'value': 'pw'}],
+    'secrets': [{'usage': 'volume', 'secret_usage': BASE + '/luks.qcow2', 'value': 'pw'}],
     # (a LUKS qcow2 volume is not handed to a guest: qemu would need its secret, and as raw the
     # guest would overwrite the qcow2 header)
     'disks': [{'domain': 'g1', 'source': {'volume': {'pool': 'images', 'name': 'web.qcow2'}}}],
@@ -180,7 +180,7 @@ def test_fresh_host_lists_every_step():
     ]
     # the disk's format comes from the volume the plan creates; the LUKS volume gets the new secret's UUID
     web = [i for i in result.items if i.node.kind == 'disk'][0]
-    assert web.extra['request'].model['format'] == 'qcow2'
+    assert web.extra['model']['format'] == 'qcow2'
     luks = [s for i in result.items for s in i.steps.steps if s.verb == 'create' and 'luks' in s.text][0]
     assert luks.args['element'].find('target/encryption/secret').get('uuid') == '11111111-2222-3333-4444-555555555555'
     assert result.diff()['before']['pool images'] == {'state': 'absent'}
@@ -206,7 +206,7 @@ def test_second_run_over_the_made_host_changes_nothing():
                    domains={'g1': guest(disks=[disk('vda', {'file': '/boot.qcow2'}),
                                                disk('vdb', {'volume': {'pool': 'images', 'name': 'web.qcow2'}})])})
     lists = dict(FRESH)
-    lists['secrets'] = [{'usage': 'volume', 'usage_id': BASE + '/luks.qcow2'}]
+    lists['secrets'] = [{'usage': 'volume', 'usage_id': BASE + '/luks.qcow2'}]   # the alias, deprecated
     result = run(host, **lists)
     assert result.actions == []
     assert not result.changed
@@ -297,7 +297,7 @@ def test_gluster_volume_becomes_a_gluster_network_disk():
                  disks=[{'domain': 'g1', 'source': {'volume': {'pool': 'gfs', 'name': 'img.qcow2'}}}])
     assert result.actions[-2] == ('create volume img.qcow2 of pool gfs with qemu-img over gluster (qcow2, 16 MiB)')
     assert result.actions[-1] == 'attach disk vda (virtio, gluster gv0/img.qcow2) to guest g1 (live and persistent)'
-    model = [i for i in result.items if i.node.kind == 'disk'][0].extra['request'].model
+    model = [i for i in result.items if i.node.kind == 'disk'][0].extra['model']
     assert model['source'] == {'network': {'protocol': 'gluster', 'name': 'gv0/img.qcow2', 'auth': None,
                                            'hosts': [{'name': '127.0.0.1', 'port': None, 'transport': None}]}}
     assert model['format'] == 'qcow2'

@@ -9,9 +9,10 @@ import pytest
 
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._lvm_thin import (
-    legacy_profile_name, plan_pool, plan_volume, pool_argument_spec, pool_model, predict_pool, predict_volume,
+    legacy_profile_name, needs_users, plan_pool, plan_volume, pool_argument_spec, pool_model, predict_pool, predict_volume,
     profile_name, profile_text, profiles_to_read, volume_argument_spec, volume_model)
 from ansible_collections.kvm.storage.plugins.module_utils._lvm import parse_profile_carriers
+from ansible_collections.kvm.storage.plugins.module_utils._lvm_thin_adapter import lvm_args
 
 MiB = 1024 ** 2
 GiB = 1024 ** 3
@@ -114,7 +115,7 @@ def test_plan_pool(params, actual, profile, actions, first_args):
                       {PROFILE: ['vg/tp']} if (actual.get('tp') or {}).get('lv_profile') == PROFILE else {})
     assert steps.actions == actions
     if first_args is not None:
-        assert steps.steps[0].args['args'] == first_args
+        assert lvm_args(steps.steps[0]) == first_args
 
 
 POOL_ERRORS = [
@@ -294,7 +295,7 @@ def test_plan_volume(params, actual, actions, first_args):
     steps = plan_volume(volume_params(**params), vgs(), actual, [])
     assert steps.actions == actions
     if first_args is not None:
-        assert steps.steps[0].args['args'] == first_args
+        assert lvm_args(steps.steps[0]) == first_args
 
 
 VOLUME_ERRORS = [
@@ -368,3 +369,40 @@ def test_remove_refused_while_held(case_id, users, overlays, force, refusal):
     with pytest.raises(KvmStorageError) as exc:
         plan_volume(params, vgs(), WITH_VOLUMES, users, overlays)
     assert refusal in exc.value.msg
+
+
+def _all_steps():
+    for _id, params, actual, profile, _actions, _first in POOL_CASES:
+        yield from plan_pool(pool_params(**params), {} if params.get('vg') == 'nosuch' else vgs(), actual,
+                             {PROFILE: profile}, {}).steps
+    for _id, params, actual, _actions, _first in VOLUME_CASES:
+        yield from plan_volume(volume_params(**params), vgs(), actual, []).steps
+
+
+def test_steps_carry_values_the_adapter_turns_into_commands():
+    """A step carries sizes, flags and names; the LVM command line is the adapter's, and no
+    prediction parses one back."""
+    verbs = set()
+    for step in _all_steps():
+        verbs.add(step.verb)
+        assert 'args' not in step.args
+        if step.verb in ('write_profile', 'delete_profile'):
+            assert step.args['path'].startswith('/etc/lvm/profile/')
+            continue
+        command = lvm_args(step)
+        assert command[0] in ('lvcreate', 'lvextend', 'lvchange', 'lvremove')
+        assert '%s/%s' % (step.args['vg'], step.args.get('origin') or step.args['name']) in command \
+            or command[-1] == step.args['vg']
+    assert verbs >= set(['create', 'grow', 'grow_metadata', 'zero', 'discards', 'attach_profile', 'remove',
+                         'write_profile', 'delete_profile', 'snapshot', 'activate', 'deactivate'])
+
+
+@pytest.mark.parametrize('params, listed, needed', [
+    (dict(state='absent'), WITH_VOLUMES, True),
+    (dict(state='absent', force=True), WITH_VOLUMES, False),
+    (dict(state='absent', name='nosuch'), WITH_VOLUMES, False),
+    (dict(state='absent'), None, True),
+    (dict(), WITH_VOLUMES, False),
+])
+def test_guests_are_asked_for_a_removal_only(params, listed, needed):
+    assert needs_users(volume_params(**params), listed) is needed

@@ -10,7 +10,7 @@ import pytest
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._pool import (
-    DeviceProbe, PoolActual, build_refusal, plan, probes_needed, refuse_build, request_from_params)
+    DeviceProbe, PoolActual, PoolFacts, build_refusal, devices_to_probe, plan, request_from_params)
 
 UUID = '3e3fce45-4f53-4fa7-bb32-11f34168b82b'
 
@@ -743,8 +743,8 @@ def test_build_refusal_says_when_it_sampled():
     assert 'non-zero bytes on it, the first at offset 5' in build_refusal('fs', 'ext4', '/dev/vdz', {}, 5)
 
 
-# The plan names the devices a no-overwrite build formats; refuse_build decides from the
-# adapter's probes, in check mode and real runs alike (the same plan).
+# The adapter probes the devices a no-overwrite build may format (devices_to_probe) before
+# planning; the planner refuses from its probes, in check mode and real runs alike.
 
 REFUSE_BUILD = [
     # (id, params, actual spec, probes {device: (signature, data_at)}, words or None, devices probed)
@@ -760,6 +760,13 @@ REFUSE_BUILD = [
     ('remote URI: no probe, left to libvirt', typed('fs'), None, {}, None, ['/dev/vdb1']),
     ('stopped fs pool whose target went: the stored device', params(), A('fs', active=False, target_exists=False),
      {'/dev/vdb1': ({}, 0)}, 'device /dev/vdb1', ['/dev/vdb1']),
+    ('stopped fs pool whose target moves', typed('fs', target=tgt('/srv/elsewhere')),
+     A('fs', active=False), {'/dev/vdb1': ({}, 0)}, 'device /dev/vdb1', ['/dev/vdb1']),
+    ('stopped fs pool, target there: started, not built', typed('fs'), A('fs', active=False),
+     {'/dev/vdb1': ({}, 0)}, None, []),
+    ('stopped fs pool, target there, build: false', typed('fs', build=False), A('fs', active=False, target_exists=False),
+     {}, None, []),
+    ('state present: no build', typed('fs', state='present'), None, {}, None, []),
     ('running pool: no build', typed('fs'), A('fs'), {'/dev/vdb1': ({}, 0)}, None, []),
     ('dir pool: mkdir only', typed('dir'), None, {}, None, []),
 ]
@@ -767,16 +774,68 @@ REFUSE_BUILD = [
 
 @pytest.mark.parametrize('case_id, p, spec, probes, words, probed', REFUSE_BUILD, ids=[c[0] for c in REFUSE_BUILD])
 def test_refuse_build(case_id, p, spec, probes, words, probed):
-    pl, _unused = run(p, spec)
-    assert probes_needed(pl) == probed
-    facts = dict((dev, DeviceProbe(sig, data_at)) for dev, (sig, data_at) in probes.items())
+    request, actual = request_from_params(p), make_actual(spec)
+    assert devices_to_probe(request, actual) == probed
+    facts = PoolFacts(probes=dict((dev, DeviceProbe(sig, data_at)) for dev, (sig, data_at) in probes.items()))
     if words is None:
-        refuse_build('images', pl, facts)
+        plan(request, actual, facts)
         return
     with pytest.raises(KvmStorageError) as exc:
-        refuse_build('images', pl, facts)
+        plan(request, actual, facts)
     assert words in exc.value.msg and 'set overwrite: true' in exc.value.msg, exc.value.msg
     assert '\n' not in exc.value.msg
+
+
+# What else the adapter read of the host before planning: devices given by a symlink (a
+# logical pool is defined with the device LVM reports), devices that do not exist and a
+# target path that is a file (a create that cannot work is refused before any write).
+
+HOST_FACTS = [
+    # (id, params, actual spec, PoolFacts, words of the refusal or None, devices of the define step)
+    ('logical pool over a by-id link: defined with the device',
+     typed('logical', source=src(name='vg_guests', devices=['/dev/disk/by-id/virtio-a'])), None,
+     PoolFacts(real_paths={'/dev/disk/by-id/virtio-a': '/dev/sdb'}), None, ['/dev/sdb']),
+    ('logical pool over a link that matches the running pool: nothing to do',
+     typed('logical', source=src(name='vg_guests', devices=['/dev/disk/by-id/virtio-a'])), A('logical'),
+     PoolFacts(real_paths={'/dev/disk/by-id/virtio-a': '/dev/sdb'}), None, None),
+    ('fs pool over a link: kept as given (libvirt mounts it)',
+     typed('fs', source=src(devices=['/dev/disk/by-id/virtio-b'], format='ext4')), None,
+     PoolFacts(real_paths={'/dev/disk/by-id/virtio-b': '/dev/vdb1'}), None, ['/dev/disk/by-id/virtio-b']),
+    ('missing device', typed('fs'), None, PoolFacts(missing=['/dev/vdb1']),
+     'pool images: source device /dev/vdb1 does not exist on this host', None),
+    ('missing device behind a broken link', typed('logical', source=src(name='vg_guests', devices=['/dev/disk/by-id/x'])),
+     None, PoolFacts(real_paths={'/dev/disk/by-id/x': '/dev/sdq'}, missing=['/dev/disk/by-id/x', '/dev/sdq']),
+     'source device /dev/sdq does not exist', None),
+    ('missing device of an existing pool: not looked at', typed('fs'), A('fs'), PoolFacts(missing=['/dev/vdb1']),
+     None, None),
+    ('missing device of a zfs pool', typed('zfs'), None, PoolFacts(missing=['/dev/sde']),
+     'source device /dev/sde does not exist', None),
+    ('a netfs pool has no source device to check', typed('netfs'), None, PoolFacts(missing=['/dev/vdb1']), None,
+     []),
+    ('target path is a file', typed('dir'), None, PoolFacts(target='other'),
+     'pool images: target path /var/lib/libvirt/images exists and is not a directory', None),
+    ('target path is a directory', typed('dir'), None, PoolFacts(target='dir'), None, []),
+    ('a logical pool target is not checked', typed('logical'), None, PoolFacts(target='other'), None, ['/dev/sdb']),
+]
+
+
+@pytest.mark.parametrize('case_id, p, spec, facts, words, devices', HOST_FACTS, ids=[c[0] for c in HOST_FACTS])
+def test_host_facts(case_id, p, spec, facts, words, devices):
+    request, actual = request_from_params(p), make_actual(spec)
+    if words is not None:
+        with pytest.raises(KvmStorageError) as exc:
+            plan(request, actual, facts)
+        assert words in exc.value.msg, exc.value.msg
+        return
+    steps, after = plan(request, actual, facts)
+    defines = [s for s in steps.steps if s.verb == 'define']
+    if devices is None:
+        assert not steps.changed, steps.actions
+        return
+    assert [d.get('path') for d in defines[0].args['element'].findall('source/device')] == devices
+    assert [d.get('path') for d in after.findall('source/device')] == devices
+    # the request itself is left as the user gave it
+    assert [d.get('path') for d in request.element.findall('source/device')] == ((p['source'] or {}).get('devices') or [])
 
 
 # ---------------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ import pytest
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._secret import (
-    SecretActual, build, canonical, parse, plan, references, request_from_params, secret_strings)
+    REQUIRED_TOGETHER, SecretActual, argument_spec, build, canonical, parse, plan, references, request_from_params,
+    secret_strings)
 
 UUID = '3e3fce45-4f53-4fa7-bb32-11f34168b82b'
 OTHER = '9b1c54e2-61aa-4bd6-a7f0-5d0a1c2e3f40'
@@ -25,14 +26,14 @@ NEW_VALUE = 'kvmst-s3cr3t-unit-2'
 # Building params as AnsibleModule gives them (every key present, defaults filled in)
 
 def params(**kw):
-    p = dict(uuid=None, usage='iscsi', usage_id='san1-chap', description=None, value=None, value_encoding='plain',
+    p = dict(uuid=None, usage='iscsi', secret_usage='san1-chap', description=None, value=None, value_encoding='plain',
              update_value='on_create', private=True, ephemeral=False, state='present', force=False)
     p.update(kw)
     return p
 
 
 def vol(**kw):
-    kw.setdefault('usage_id', PATH)
+    kw.setdefault('secret_usage', PATH)
     return params(usage='volume', **kw)
 
 
@@ -98,12 +99,12 @@ PLAN_CASES = [
     ('create with uuid', params(uuid=UUID, value=VALUE), None, [DEFINE, SET]),
     ('create volume secret', vol(value=VALUE), None,
      [('define', 'define secret volume %s' % PATH), ('set_value', 'set the value of secret volume %s' % PATH)]),
-    ('create ceph, base64', params(usage='ceph', usage_id='client.libvirt', value='AQBz', value_encoding='base64'),
+    ('create ceph, base64', params(usage='ceph', secret_usage='client.libvirt', value='AQBz', value_encoding='base64'),
      None, [('define', 'define secret ceph client.libvirt'), ('set_value', 'set the value of secret ceph client.libvirt')]),
-    ('create tls', params(usage='tls', usage_id='vnc-tls'), None, [('define', 'define secret tls vnc-tls')]),
+    ('create tls', params(usage='tls', secret_usage='vnc-tls'), None, [('define', 'define secret tls vnc-tls')]),
     # -- identical
     ('identical, private', params(), A(), []),
-    ('identical by uuid only', params(uuid=UUID, usage=None, usage_id=None), A(), []),
+    ('identical by uuid only', params(uuid=UUID, usage=None, secret_usage=None), A(), []),
     ('identical by uuid and usage', params(uuid=UUID), A(), []),
     ('identical, uuid in upper case', params(uuid=UUID.upper()), A(), []),
     ('identical, uuid without dashes', params(uuid=UUID.replace('-', '')), A(), []),
@@ -147,14 +148,14 @@ PLAN_CASES = [
     ('three changes, then private value', params(description='d', private=True, ephemeral=True, value=VALUE,
                                                  update_value='always'),
      A(private=False, value=VALUE + 'x'), [REDEFINE('description, private, ephemeral'), SET]),
-    ('by uuid only, description', params(uuid=UUID, usage=None, usage_id=None, description='d'), A(),
+    ('by uuid only, description', params(uuid=UUID, usage=None, secret_usage=None, description='d'), A(),
      [REDEFINE('description')]),
-    ('by uuid only, secret without usage', params(uuid=UUID, usage=None, usage_id=None, description='d'),
+    ('by uuid only, secret without usage', params(uuid=UUID, usage=None, secret_usage=None, description='d'),
      A(usage=''), [('define', 'redefine secret %s (description changed)' % UUID)]),
     # -- absent
     ('absent, missing', params(state='absent'), None, []),
     ('absent', params(state='absent'), A(), [UNDEFINE]),
-    ('absent by uuid only', params(uuid=UUID, usage=None, usage_id=None, state='absent'), A(), [UNDEFINE]),
+    ('absent by uuid only', params(uuid=UUID, usage=None, secret_usage=None, state='absent'), A(), [UNDEFINE]),
     ('absent, value given is ignored', params(state='absent', value=VALUE, update_value='always'), A(), [UNDEFINE]),
     ('absent, non-private', params(state='absent'), A(private=False, value=VALUE), [UNDEFINE]),
     ('absent, unrelated pools', params(state='absent'), A(),
@@ -197,9 +198,9 @@ CREATE_XML = [
                                           'usage/target/text()': ['san1-chap'], 'uuid': [], 'description': []}),
     ('volume', vol(private=False, ephemeral=True), {'@private': ['no'], '@ephemeral': ['yes'],
                                                     'usage/volume/text()': [PATH]}),
-    ('ceph', params(usage='ceph', usage_id='client.admin'),
+    ('ceph', params(usage='ceph', secret_usage='client.admin'),
      {'usage/@type': ['ceph'], 'usage/name/text()': ['client.admin']}),
-    ('tls', params(usage='tls', usage_id='vnc'), {'usage/name/text()': ['vnc']}),
+    ('tls', params(usage='tls', secret_usage='vnc'), {'usage/name/text()': ['vnc']}),
     ('uuid, description', params(uuid=UUID.upper(), description='CHAP <of> "hv1" & co'),
      {'uuid/text()': [UUID], 'description/text()': ['CHAP <of> "hv1" & co']}),
     ('empty description left out', params(description=''), {'description': []}),
@@ -216,7 +217,7 @@ def test_create_definition(case_id, p, expected):
         assert [n if isinstance(n, str) else n.text for n in found] == values, xpath
     assert VALUE not in _xml.to_string(after)
     model = parse(after)
-    assert model['usage'] == p['usage'] and model['usage_id'] == p['usage_id']
+    assert model['usage'] == p['usage'] and model['secret_usage'] == p['secret_usage']
 
 
 REDEFINE_CASES = [
@@ -260,7 +261,7 @@ ERROR_CASES = [
     # (id, params, actual spec, pool auths, usage holder, exception class, fragments of the message)
     ('private to non-private', params(private=False), A(), (), None, ConflictError,
      ['secret iscsi san1-chap is private', 'cannot make an existing secret readable', 'set private: true']),
-    ('usage id change by uuid', params(uuid=UUID, usage_id='san2-chap'), A(), (), None, ConflictError,
+    ('usage id change by uuid', params(uuid=UUID, secret_usage='san2-chap'), A(), (), None, ConflictError,
      ['secret %s is defined for iscsi san1-chap, not iscsi san2-chap' % UUID, 'cannot change the usage ID']),
     ('usage added to a secret without one', params(uuid=UUID), A(usage=''), (), None, ConflictError,
      ['is defined for no usage, not iscsi san1-chap']),
@@ -268,8 +269,8 @@ ERROR_CASES = [
      ['secret iscsi san1-chap already exists with UUID %s, not %s' % (OTHER, UUID), 'leave uuid out']),
     ('usage held by another uuid, existing', params(uuid=UUID), A(), (), OTHER, ConflictError,
      ['already exists with UUID %s' % OTHER]),
-    ('missing, uuid only', params(uuid=UUID, usage=None, usage_id=None), None, (), None, KvmStorageError,
-     ['secret %s does not exist' % UUID, 'set usage and usage_id']),
+    ('missing, uuid only', params(uuid=UUID, usage=None, secret_usage=None), None, (), None, KvmStorageError,
+     ['secret %s does not exist' % UUID, 'set usage and secret_usage']),
     ('absent, referenced by usage', params(state='absent'), A(),
      [{'pool': 'san1', 'type': 'chap', 'usage': 'san1-chap', 'uuid': None}], None, KvmStorageError,
      ['refusing to undefine secret iscsi san1-chap: pool(s) san1 reference it', 'force: true']),
@@ -277,7 +278,7 @@ ERROR_CASES = [
      [{'pool': 'b', 'type': 'chap', 'usage': None, 'uuid': UUID.upper()},
       {'pool': 'a', 'type': 'chap', 'usage': 'san1-chap', 'uuid': None}], None, KvmStorageError,
      ['pool(s) a, b reference it']),
-    ('absent by uuid, referenced by usage', params(uuid=UUID, usage=None, usage_id=None, state='absent'), A(),
+    ('absent by uuid, referenced by usage', params(uuid=UUID, usage=None, secret_usage=None, state='absent'), A(),
      [{'pool': 'san1', 'type': 'chap', 'usage': 'san1-chap', 'uuid': None}], None, KvmStorageError,
      ['refusing to undefine secret iscsi san1-chap']),
     ('absent, unknown auth type counts', params(state='absent'), A(),
@@ -304,18 +305,18 @@ def test_refusal_details():
 
 REFERENCE_CASES = [
     # (id, secret model, pool auths, referencing pools)
-    ('ceph by usage', {'uuid': UUID, 'usage': 'ceph', 'usage_id': 'client.libvirt'},
+    ('ceph by usage', {'uuid': UUID, 'usage': 'ceph', 'secret_usage': 'client.libvirt'},
      [{'pool': 'rbd', 'type': 'ceph', 'usage': 'client.libvirt', 'uuid': None}], ['rbd']),
-    ('chap usage does not look up ceph', {'uuid': UUID, 'usage': 'ceph', 'usage_id': 'x'},
+    ('chap usage does not look up ceph', {'uuid': UUID, 'usage': 'ceph', 'secret_usage': 'x'},
      [{'pool': 'san', 'type': 'chap', 'usage': 'x', 'uuid': None}], []),
-    ('by uuid, any case', {'uuid': UUID, 'usage': None, 'usage_id': None},
+    ('by uuid, any case', {'uuid': UUID, 'usage': None, 'secret_usage': None},
      [{'pool': 'p', 'type': 'ceph', 'usage': None, 'uuid': UUID.upper()}], ['p']),
-    ('pool listed once', {'uuid': UUID, 'usage': 'iscsi', 'usage_id': 'c'},
+    ('pool listed once', {'uuid': UUID, 'usage': 'iscsi', 'secret_usage': 'c'},
      [{'pool': 'p', 'type': 'chap', 'usage': 'c', 'uuid': None},
       {'pool': 'p', 'type': 'chap', 'usage': None, 'uuid': UUID}], ['p']),
-    ('no secret element', {'uuid': UUID, 'usage': 'iscsi', 'usage_id': 'c'},
+    ('no secret element', {'uuid': UUID, 'usage': 'iscsi', 'secret_usage': 'c'},
      [{'pool': 'p', 'type': 'chap', 'usage': None, 'uuid': None}], []),
-    ('no usage on the secret', {'uuid': UUID, 'usage': None, 'usage_id': None},
+    ('no usage on the secret', {'uuid': UUID, 'usage': None, 'secret_usage': None},
      [{'pool': 'p', 'type': 'chap', 'usage': 'c', 'uuid': None}], []),
 ]
 
@@ -330,17 +331,17 @@ def test_references(case_id, model, auths, expected):
 
 BAD_PARAMS = [
     # (id, params, fragment)
-    ('nothing to identify', params(usage=None, usage_id=None), 'identified by uuid or by usage and usage_id'),
-    ('usage without id', params(usage_id=None), 'usage_id must name the iSCSI target (CHAP) (usage: iscsi)'),
-    ('usage with empty id', params(usage='ceph', usage_id=''), 'usage_id must name the Ceph client name'),
-    ('id without usage', params(uuid=UUID, usage=None), 'set usage together with usage_id'),
+    ('nothing to identify', params(usage=None, secret_usage=None), 'identified by uuid or by usage and secret_usage'),
+    ('usage without id', params(secret_usage=None), 'secret_usage must name the iSCSI target (CHAP) (usage: iscsi)'),
+    ('usage with empty id', params(usage='ceph', secret_usage=''), 'secret_usage must name the Ceph client name'),
+    ('id without usage', params(uuid=UUID, usage=None), 'set usage together with secret_usage'),
     ('bad uuid', params(uuid='not-a-uuid'), "secret uuid 'not-a-uuid' is not a UUID"),
     ('short uuid', params(uuid=UUID[:-1]), 'is not a UUID'),
     ('uuid with braces', params(uuid='{%s}' % UUID), 'is not a UUID'),
-    ('relative volume path', vol(usage_id='images/db.qcow2'),
-     'secret volume images/db.qcow2: usage_id must be the absolute path of the volume'),
-    ('control char in usage id', params(usage_id='san1\nchap'), 'must not contain control characters'),
-    ('blank around usage id', params(usage_id=' san1-chap'), 'surrounding blanks'),
+    ('relative volume path', vol(secret_usage='images/db.qcow2'),
+     'secret volume images/db.qcow2: secret_usage must be the absolute path of the volume'),
+    ('control char in usage id', params(secret_usage='san1\nchap'), 'must not contain control characters'),
+    ('blank around usage id', params(secret_usage=' san1-chap'), 'surrounding blanks'),
     ('control char in description', params(description='a\x07b'),
      'secret iscsi san1-chap: description must not contain control characters'),
     ('empty value', params(value=''), 'secret iscsi san1-chap: value must not be empty'),
@@ -367,7 +368,7 @@ GOOD_PARAMS = [
     ('no value', params(), {'value': None}),
     ('uuid normalised', params(uuid=' %s ' % UUID.upper()), {'uuid': UUID}),
     ('uuid without dashes', params(uuid=UUID.replace('-', '')), {'uuid': UUID}),
-    ('uuid only', params(uuid=UUID, usage=None, usage_id=None), {'usage': None, 'label': UUID}),
+    ('uuid only', params(uuid=UUID, usage=None, secret_usage=None), {'usage': None, 'label': UUID}),
     ('label by usage', params(uuid=UUID), {'label': 'iscsi san1-chap'}),
     ('defaults', params(), {'private': True, 'ephemeral': False, 'update_value': 'on_create', 'state': 'present'}),
 ]
@@ -385,16 +386,16 @@ def test_request(case_id, p, expected):
 
 def test_parse_libvirt_definition():
     element = _xml.parse(_secret('no', 'yes', VOLUME_USAGE, description='LUKS of db'))
-    assert parse(element) == {'uuid': UUID, 'usage': 'volume', 'usage_id': PATH, 'description': 'LUKS of db',
+    assert parse(element) == {'uuid': UUID, 'usage': 'volume', 'secret_usage': PATH, 'description': 'LUKS of db',
                               'private': False, 'ephemeral': True}
     bare = _xml.parse("<secret ephemeral='no' private='no'><uuid>%s</uuid></secret>" % UUID)
-    assert parse(bare) == {'uuid': UUID, 'usage': None, 'usage_id': None, 'description': None,
+    assert parse(bare) == {'uuid': UUID, 'usage': None, 'secret_usage': None, 'description': None,
                            'private': False, 'ephemeral': False}
 
 
 def test_build_round_trip():
     request = request_from_params(vol(uuid=UUID, description='d', private=False))
-    assert parse(build(request)) == {'uuid': UUID, 'usage': 'volume', 'usage_id': PATH, 'description': 'd',
+    assert parse(build(request)) == {'uuid': UUID, 'usage': 'volume', 'secret_usage': PATH, 'description': 'd',
                                      'private': False, 'ephemeral': False}
 
 
@@ -410,3 +411,18 @@ SECRET_STRINGS = [
 @pytest.mark.parametrize('value, expected', SECRET_STRINGS)
 def test_secret_strings(value, expected):
     assert secret_strings(value) == expected
+
+
+# ---------------------------------------------------------------------------------------
+# One spelling across modules: secret_usage, as pool, volume and disk call the usage ID of
+# the secret they refer to; usage_id stays an alias for this release, with a warning.
+
+@pytest.mark.parametrize('key', ['secret_usage', 'usage_id'])
+def test_usage_id_is_an_alias_of_secret_usage(key):
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+    validator = ArgumentSpecValidator(argument_spec(), required_together=REQUIRED_TOGETHER)
+    result = validator.validate({'usage': 'iscsi', key: 'san1-chap'})
+    assert not result.error_messages
+    assert request_from_params(result.validated_parameters).usage_id == 'san1-chap'
+    deprecated = [(d['version'], d['collection_name']) for d in result._deprecations if 'usage_id' in d['msg']]
+    assert deprecated == ([('0.2.0', 'kvm.storage')] if key == 'usage_id' else [])

@@ -1025,23 +1025,45 @@ def test_grow_lun_refused():
 # ---------------------------------------------------------------------------------------
 # needs_usage
 
+# Whether the adapter reads who uses what before the one plan: (id, params, from the requests
+# alone, with the listing)
 NEEDS_USAGE = [
-    ('create', vp(name='a', capacity='1G'), False),
-    ('grow', vp(name='disk.raw', capacity='30G'), False),
-    ('force alone', vp(name='a', force=True), False),
-    ('absent', vp(name='a', state='absent'), True),
-    ('allow_shrink', vp(name='a', allow_shrink=True), True),
-    ('list, one absent', params(pool='images', volumes=[item(name='a'), item(name='b', state='absent')]), True),
-    ('list, allow_shrink inherited', params(pool='images', allow_shrink=True, volumes=[item(name='a')]), True),
+    ('create', vp(name='a', capacity='1G'), False, False),
+    ('grow', vp(name='disk.raw', capacity='30G'), False, True),
+    ('same size', vp(name='disk.raw', capacity='20G'), False, False),
+    ('smaller without allow_shrink (refused by the planner)', vp(name='disk.raw', capacity='10G'), False, False),
+    ('existing, no capacity', vp(name='disk.raw'), False, False),
+    ('force alone', vp(name='a', force=True), False, False),
+    ('absent', vp(name='a', state='absent'), True, True),
+    ('allow_shrink', vp(name='a', allow_shrink=True), True, True),
+    ('list, one absent', params(pool='images', volumes=[item(name='a'), item(name='b', state='absent')]), True, True),
+    ('list, allow_shrink inherited', params(pool='images', allow_shrink=True, volumes=[item(name='a')]), True, True),
     ('list, allow_shrink overridden', params(pool='images', allow_shrink=True,
-                                             volumes=[item(name='a', allow_shrink=False)]), False),
-    ('list, all present', params(pool='images', volumes=[item(name='a'), item(name='b')]), False),
+                                             volumes=[item(name='a', allow_shrink=False)]), False, False),
+    ('list, all present', params(pool='images', volumes=[item(name='a'), item(name='b')]), False, False),
+    ('list, one grows', params(pool='images', volumes=[item(name='a', capacity='1G'),
+                                                       item(name='spare.raw', capacity='21G')]), False, True),
+    ('pool missing', params(pool='nowhere', name='a', capacity='1G'), False, False),
 ]
 
 
-@pytest.mark.parametrize('case_id, p, expected', NEEDS_USAGE, ids=[c[0] for c in NEEDS_USAGE])
-def test_needs_usage(case_id, p, expected):
-    assert needs_usage(requests_from_params(p)) is expected
+@pytest.mark.parametrize('case_id, p, alone, listed', NEEDS_USAGE, ids=[c[0] for c in NEEDS_USAGE])
+def test_needs_usage(case_id, p, alone, listed):
+    reqs = requests_from_params(p)
+    assert needs_usage(reqs) is alone
+    assert needs_usage(reqs, world()) is listed
+
+
+@pytest.mark.parametrize('case_id, p, alone, listed', NEEDS_USAGE, ids=[c[0] for c in NEEDS_USAGE])
+def test_needs_usage_covers_the_plan(case_id, p, alone, listed):
+    """Read before planning: every plan that grows, shrinks or deletes had usage read."""
+    reqs = requests_from_params(p)
+    try:
+        steps = plan(reqs, world())
+    except KvmStorageError:
+        return
+    if set(steps.verbs()) & set(['resize', 'delete', 'wipe']):
+        assert listed
 
 
 # ---------------------------------------------------------------------------------------
@@ -1077,7 +1099,8 @@ def test_empty_leftover(case_id, pool_type, users, expected):
     if isinstance(expected, list):
         steps = plan(reqs, leftover_world(users, pool_type))
         assert steps_of(steps) == expected
-        assert needs_usage(reqs, steps)
+        assert needs_usage(reqs, leftover_world(users, pool_type))
+        assert pools_to_refresh(reqs, leftover_world(users, pool_type)) == ['gv']
     else:
         with pytest.raises(KvmStorageError) as exc:
             plan(reqs, leftover_world(users, pool_type))
@@ -1085,9 +1108,14 @@ def test_empty_leftover(case_id, pool_type, users, expected):
 
 
 REFRESH_CASES = [
-    # (id, params, pools to list afresh before planning again)
+    # (id, params, pools the adapter lists afresh before the one plan)
     ('create in a gluster pool', params(name='g.qcow2', pool='gv', capacity='1GiB', format='qcow2'), ['gv']),
     ('existing gluster volume: no refresh', params(name='shared.qcow2', pool='gv'), []),
+    ('removal in a gluster pool: no refresh', params(name='g.qcow2', pool='gv', state='absent'), []),
+    ('clone into a gluster pool (libvirt copies): no refresh',
+     params(name='c.qcow2', pool='gv', clone_from=cref('shared.qcow2')), []),
+    ('import into a gluster pool (refused): no refresh', params(name='i.qcow2', pool='gv', import_from='/srv/i.qcow2'),
+     []),
     ('create in a dir pool: no refresh', vp(name='new.raw', capacity='1GiB'), []),
     ('batch over two gluster pools', params(pool='gv', volumes=[
         item(name='a.qcow2', pool='gv', capacity='1GiB', format='qcow2'),
@@ -1098,7 +1126,14 @@ REFRESH_CASES = [
 
 @pytest.mark.parametrize('case_id, p, expected', REFRESH_CASES, ids=[c[0] for c in REFRESH_CASES])
 def test_pools_to_refresh(case_id, p, expected):
-    assert pools_to_refresh(run(p)) == expected
+    reqs = requests_from_params(p)
+    assert pools_to_refresh(reqs, world()) == expected
+    try:
+        steps = plan(reqs, world())
+    except KvmStorageError:
+        return
+    # every pool the plan makes a volume in with qemu-img was listed afresh
+    assert set(s.args['request'].pool for s in steps.steps if s.verb == 'create_gluster') <= set(expected)
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
-from ansible_collections.kvm.storage.plugins.module_utils._volume_snapshot import plan
+from ansible_collections.kvm.storage.plugins.module_utils._volume_snapshot import (
+    SnapshotFacts, names_after, needs_holders, plan, report)
 
 QCOW2 = {'format': 'qcow2', 'path': '/srv/p/tpl.qcow2'}
 RAW = {'format': 'raw', 'path': '/srv/p/a.raw'}
@@ -49,7 +50,25 @@ CASES = [
 def test_plan(case_id, request_, volume, names, running, children, pool_type, locked, expected):
     if isinstance(expected, str):
         with pytest.raises(KvmStorageError) as exc:
-            plan(request_, volume, names, running, children, pool_type, locked)
+            plan(request_, SnapshotFacts(volume, names, pool_type, running, children, locked))
         assert expected in exc.value.msg
         return
-    assert plan(request_, volume, names, running, children, pool_type, locked).verbs() == expected
+    steps = plan(request_, SnapshotFacts(volume, names, pool_type, running, children, locked))
+    assert steps.verbs() == expected
+    after = names_after(names, steps)
+    if request_['state'] == 'present':
+        assert request_['name'] in after
+    elif request_['state'] == 'absent':
+        assert request_['name'] not in after
+    else:
+        assert after == names
+
+
+@pytest.mark.parametrize('state, needed', [('present', True), ('absent', True), ('reverted', True), ('listed', False)])
+def test_holders_are_read_for_changes_only(state, needed):
+    assert needs_holders(req(state)) is needed
+
+
+def test_report():
+    listed = [{'id': '1', 'name': 's1', 'date-sec': 1700000000, 'vm-state-size': 0, 'icount': 5}]
+    assert report(listed) == [{'id': '1', 'name': 's1', 'date': 1700000000, 'vm_state_size': 0}]
