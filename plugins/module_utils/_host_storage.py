@@ -460,12 +460,17 @@ def _plan_pool(node, sim):
         model = _pool_xml.parse(after)
         running = 'start' in verbs or (actual is not None and actual.active and 'stop' not in verbs)
         old = sim.views.get(req.name)
+        kept = old is not None and old.active and running
         # A new pool's definition already carries its type's default target (_pool.plan).
         view = _volume.PoolView(req.name, model['type'], running,
                                 target_path=(model.get('target') or {}).get('path'),
-                                volumes=dict(old.volumes) if old is not None and old.active and running else {},
+                                volumes=dict(old.volumes) if kept else {},
                                 source_hosts=[h['name'] for h in model['source']['hosts']],
                                 source_name=model['source']['name'], source_dir=model['source']['dir'])
+        if kept:
+            # The volumes stay, and so do the in-flight markers of those whose create was
+            # cut off: without them a half-made volume would be taken as made.
+            view.incomplete = dict(old.incomplete)
         sim.views[req.name] = view
         if actual is None and model['type'] == 'logical':
             vg = vg_of_pool(req)

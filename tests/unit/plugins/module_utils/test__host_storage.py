@@ -362,3 +362,57 @@ def test_removal_refused_while_the_guest_keeps_it():
     with pytest.raises(KvmStorageError) as err:
         run(_used_host(), **REMOVE)
     assert 'refusing to delete volume web.qcow2 of pool images: it is used by guest(s) g1' in err.value.msg
+
+
+# ---------------------------------------------------------------------------------------
+# A volume whose create was cut off (its in-flight marker outlived the run): the plan sees
+# the marker whether or not the pool is declared too, and decides as the volume module does
+
+LEFT = {'dev': 2049, 'ino': 131, 'size': 16 * MiB, 'blocks': 32768, 'mtime_ns': 1700000000123456789,
+        'ctime_ns': 1700000000123456789}
+CLONE = {'name': 'c1.raw', 'pool': 'images', 'capacity': '16MiB', 'clone_from': {'name': 'tpl.raw'}}
+CLONE_STEP = 'clone volume tpl.raw of pool images to volume c1.raw of pool images (raw, 16 MiB)'
+REPLACE_CUT = ['delete the incomplete volume c1.raw of pool images of an interrupted create', CLONE_STEP]
+
+
+def _cut_host(markers):
+    """The pool images as the adapter reads it after a run was cut off cloning c1.raw:
+    running, with tpl.raw and the half-copied c1.raw, and ``markers`` ((left, survived)
+    per marker; none: no marker) whose fingerprint now is LEFT."""
+    from ansible_collections.kvm.storage.plugins.module_utils import _pool
+    from ansible_collections.kvm.storage.plugins.module_utils._pool import PoolActual
+    view = PoolView('images', 'dir', True, target_path=BASE, volumes={
+        'tpl.raw': vol('tpl.raw', fmt='raw', capacity=16 * MiB), 'c1.raw': vol('c1.raw', fmt='raw', capacity=16 * MiB)})
+    if markers:
+        view.incomplete = {'c1.raw': {'now': LEFT, 'markers': [
+            {'marker': '/m%d.json' % i, 'doing': CLONE_STEP, 'left': left, 'survived': survived}
+            for i, (left, survived) in enumerate(markers)]}}
+    pool_req = _pool.request_from_params(dict(hs.validate({'pools': [DIR_POOL]})['pools'][0]))
+    element = _pool._with_default_target('dir', pool_req.element)
+    return hs.Host(pools={'images': PoolActual('dir', element, True, autostart=False, volumes=list(view.volumes))},
+                   pool_names=['images'], views={'images': view}, listed={'images': set(view.volumes)})
+
+
+@pytest.mark.parametrize('declared, markers, expected', [
+    # the kill test's plan: the pool declared too (its definition read and planned first)
+    ([DIR_POOL], [(LEFT, True)], REPLACE_CUT),
+    ([], [(LEFT, True)], REPLACE_CUT),
+    ([DIR_POOL], [], []),
+    ([DIR_POOL], [(LEFT, True), (LEFT, True)], REPLACE_CUT),
+    ([DIR_POOL], [(None, False)], 'killed before it could record how it left the volume'),
+    ([DIR_POOL], [(dict(LEFT, ino=132), True)], 'the volume was made anew after that run stopped'),
+    ([DIR_POOL], [(dict(LEFT, mtime_ns=1), True)], 'the volume was written after that run stopped'),
+], ids=['declared pool: replaced', 'pool not declared: replaced', 'no marker: kept', 'two cut-off runs: replaced',
+        'killed before recording: asked', 'made anew since: asked', 'written since: asked'])
+def test_volume_cut_off_mid_create(declared, markers, expected):
+    host = _cut_host(markers)
+    lists = dict(volumes=[CLONE, {'name': 'tpl.raw', 'pool': 'images', 'format': 'raw'}])
+    if declared:
+        lists['pools'] = declared
+    if isinstance(expected, list):
+        assert actions(host, **lists) == expected
+    else:
+        with pytest.raises(KvmStorageError) as err:
+            run(host, **lists)
+        assert 'refusing to replace volume c1.raw of pool images as incomplete' in err.value.msg
+        assert expected in err.value.msg
