@@ -452,6 +452,8 @@ def _plan_secret(node, sim):
 def _plan_pool(node, sim):
     req = node.request
     actual = sim.host.pools.get(req.name)
+    if actual is not None and req.state == 'absent' and req.delete_data:
+        actual = _pool_as_left(req.name, actual, sim)
     steps, after = _pool.plan(req, actual)
     verbs = steps.verbs()
     if after is None:
@@ -484,6 +486,25 @@ def _plan_pool(node, sim):
         'state': 'active' if 'start' in verbs or (actual is not None and actual.active and 'stop' not in verbs)
         else 'inactive', 'definition': _pool_xml.canonical(after)}
     return Item(node, steps, before, after_form)
+
+
+def _pool_as_left(name, actual, sim):
+    """The pool as the earlier steps of the plan leave it, for a removal with delete_data:
+    the volumes the plan deleted, and in its VG the thin volumes and thin pools the plan
+    removed, are no longer there to refuse the deletion for (host_profile's absent run
+    deletes the clones, templates and thin volumes, then the pools)."""
+    listed = sim.listed.get(name)
+    gone = set(actual.volumes or []) - listed if listed is not None else set()
+    vg = actual.element.findtext('source/name') or actual.element.findtext('name') if actual.type == 'logical' \
+        else None
+    if vg is not None and vg in sim.host.lvs:
+        gone |= set(sim.host.lvs[vg]) - set(sim.lvs.get(vg, {}))
+    if not gone:
+        return actual
+    left = copy.copy(actual)
+    left.volumes = None if actual.volumes is None else [v for v in actual.volumes if v not in gone]
+    left.lvs = None if actual.lvs is None else dict((k, v) for k, v in actual.lvs.items() if k not in gone)
+    return left
 
 
 def _pool_form(exists, element, actual):
