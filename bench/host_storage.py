@@ -149,10 +149,13 @@ def scale_bench(sizes, repeat):
         extra = {'bench_spec': spec}
         made = apply('host_storage.yml', extra, True)
         print('  %d objects made in %.1f s (first apply, not counted)' % (total, made), flush=True)
-        apply('host_storage.yml', extra, False)
+        kept = common.module_file('host_storage.yml', extra, 'host_storage')   # also the warm-up of the no-op
         out[total] = {
             'noop': paired('host_storage no-op, %d objects' % total, lambda: apply('host_storage.yml', extra, False),
                            repeat),
+            # the module process alone (the AnsiballZ file Ansible ships, run with the host's Python):
+            # what the no-op costs on the host, without ansible-playbook around it
+            'module': timed('  the module process alone', lambda: common.run_module(kept), repeat),
             'floor': timed('direct API: read the same %d objects' % total, lambda: floor({
                 'pools': [p['name'] for p in spec['pools']],
                 'volumes': [[v['pool'], v['name']] for v in spec['volumes']], 'guests': guests}), repeat),
@@ -180,6 +183,7 @@ def report(results, sizes):
         for total in sizes:
             r = results['scale'][total]
             row('host_storage no-op, %d objects' % total, r['noop'], r['floor'])
+            print('%-46s %8.2f' % ('  the module process alone', r['module']))
         first, last = sizes[0], sizes[-1]
         net = [results['scale'][s]['noop']['over'] for s in (first, last)]
         if net[0] > 0:

@@ -45,12 +45,25 @@ kvmst_log_line() { printf '[%s] %s\n' "$(date '+%F %T')" "$*" >>"$KVMST_LOG"; }
 # kvmst_run CMD...: run CMD, stdout and stderr appended to the script log (never
 # captured through a pipe, so daemons that fork and keep a descriptor cannot hang
 # us). Returns CMD's status; on failure KVMST_LAST_ERR holds its last output line.
+# kvmst_no_inherit CMD...: run CMD with only descriptors 0-2. A daemon it starts must not
+# keep a lock a caller holds: kvmst_lock's (9), and the one flock(1) leaves open in the
+# command it runs (`flock /work/lab.lock make lab`: descriptor 3). A daemon that inherits
+# it holds the lab lock for its whole life, and every other run waits forever.
+kvmst_no_inherit() {
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd=${fd##*/}
+      if ((fd > 2)); then eval "exec $fd>&-"; fi
+    done
+    "$@" # (a shell function too, so not exec)
+  )
+}
+
 kvmst_run() {
   local size rc=0
   kvmst_log_line "+ $*"
   size=$(stat -c %s "$KVMST_LOG")
-  # 9>&-: daemons started here must not inherit the lock descriptor (kvmst_lock).
-  "$@" >>"$KVMST_LOG" 2>&1 </dev/null 9>&- || rc=$?
+  kvmst_no_inherit "$@" >>"$KVMST_LOG" 2>&1 </dev/null || rc=$?
   if ((rc != 0)); then
     KVMST_LAST_ERR=$(tail -c "+$((size + 1))" "$KVMST_LOG" | grep -v '^[[:space:]]*$' | tail -n 1 || true)
     kvmst_log_line "exit status $rc"

@@ -72,12 +72,15 @@ class GuestGone(KvmStorageError):
 
 
 class DiskAdapter(object):
-    def __init__(self, conn):
+    def __init__(self, conn, caps=None, volumes=None):
+        """``caps`` and ``volumes``: caches of domain capabilities and of volumes' (path,
+        format), shared by the adapters of one run's guests (host_storage) so that each is
+        read once per run, not once per guest."""
         self.conn = conn
         self.dom = None
         self.name = None
-        self._caps = {}
-        self._volumes = {}
+        self._caps = {} if caps is None else caps
+        self._volumes = {} if volumes is None else volumes
         self._pools = {}
         self._local = None
         self.stopped_during_detach = []   # targets whose live detach ended with the guest stopping

@@ -447,6 +447,8 @@ def _plan_secret(node, sim):
 def _plan_pool(node, sim):
     req = node.request
     actual = sim.host.pools.get(req.name)
+    if actual is not None and req.state == 'absent' and req.delete_data:
+        actual = _pool_as_left(req.name, actual, sim)
     steps, after = _pool.plan(req, actual, sim.host.pool_facts.get(req.name))
     verbs = steps.verbs()
     if after is None:
@@ -455,12 +457,17 @@ def _plan_pool(node, sim):
         model = _pool_xml.parse(after)
         running = 'start' in verbs or (actual is not None and actual.active and 'stop' not in verbs)
         old = sim.views.get(req.name)
+        kept = old is not None and old.active and running
         # A new pool's definition already carries its type's default target (_pool.plan).
         view = _volume.PoolView(req.name, model['type'], running,
                                 target_path=(model.get('target') or {}).get('path'),
-                                volumes=dict(old.volumes) if old is not None and old.active and running else {},
+                                volumes=dict(old.volumes) if kept else {},
                                 source_hosts=[h['name'] for h in model['source']['hosts']],
                                 source_name=model['source']['name'], source_dir=model['source']['dir'])
+        if kept:
+            # The volumes stay, and so do the in-flight markers of those whose create was
+            # cut off: without them a half-made volume would be taken as made.
+            view.incomplete = dict(old.incomplete)
         sim.views[req.name] = view
         if actual is None and model['type'] == 'logical':
             vg = vg_of_pool(req)
@@ -474,6 +481,25 @@ def _plan_pool(node, sim):
         'state': 'active' if 'start' in verbs or (actual is not None and actual.active and 'stop' not in verbs)
         else 'inactive', 'definition': _pool_xml.canonical(after)}
     return Item(node, steps, before, after_form)
+
+
+def _pool_as_left(name, actual, sim):
+    """The pool as the earlier steps of the plan leave it, for a removal with delete_data:
+    the volumes the plan deleted, and in its VG the thin volumes and thin pools the plan
+    removed, are no longer there to refuse the deletion for (host_profile's absent run
+    deletes the clones, templates and thin volumes, then the pools)."""
+    listed = sim.listed.get(name)
+    gone = set(actual.volumes or []) - listed if listed is not None else set()
+    vg = actual.element.findtext('source/name') or actual.element.findtext('name') if actual.type == 'logical' \
+        else None
+    if vg is not None and vg in sim.host.lvs:
+        gone |= set(sim.host.lvs[vg]) - set(sim.lvs.get(vg, {}))
+    if not gone:
+        return actual
+    left = copy.copy(actual)
+    left.volumes = None if actual.volumes is None else [v for v in actual.volumes if v not in gone]
+    left.lvs = None if actual.lvs is None else dict((k, v) for k, v in actual.lvs.items() if k not in gone)
+    return left
 
 
 def _pool_form(exists, element, actual):

@@ -31,6 +31,8 @@ class HostAdapter(object):
         self.pools = {}         # pool name -> PoolAdapter
         self.volumes = VolumeAdapter(conn, module)
         self.disks = {}         # guest -> DiskAdapter
+        self.disk_caps = {}     # domain capabilities, read once for every guest of the same kind
+        self.disk_volumes = {}  # (pool, volume) -> (path, format) for the disk adapters
         self.pool_objects = {}  # every pool on the host by name (one listing)
         self.lvm_thin = LvmThinAdapter(module)
 
@@ -143,8 +145,12 @@ class HostAdapter(object):
                 host.thin_keys[(p['vg'], p['name'])] = keys
 
     def _read_guests(self, host, nodes):
+        # The volumes already read (one listing per pool) need no second look-up per guest.
+        for pool, view in host.views.items():
+            for name, model in view.volumes.items():
+                self.disk_volumes.setdefault((pool, name), (model['path'], _volume.disk_format(model['format'])))
         for domain in sorted(set(n.request.domain for n in nodes)):
-            adapter = self.disks.setdefault(domain, DiskAdapter(self.conn))
+            adapter = self.disks.setdefault(domain, DiskAdapter(self.conn, self.disk_caps, self.disk_volumes))
             buses = any(n.present and n.request.model['bus'] != 'virtio' for n in nodes if n.request.domain == domain)
             host.domains[domain] = adapter.read(domain, with_buses=buses)
             for node in nodes:

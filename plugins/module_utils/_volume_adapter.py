@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
 from ansible_collections.kvm.storage.plugins.module_utils import _lvm
@@ -34,6 +35,10 @@ WIPE_FLAGS = {
     'random': 'VIR_STORAGE_VOL_WIPE_ALG_RANDOM', 'trim': 'VIR_STORAGE_VOL_WIPE_ALG_TRIM',
 }
 
+
+# Volume definitions read at once (see VolumeAdapter._volume_elements), from this many on.
+READERS = 4
+PARALLEL_FROM = 16
 
 # Steps that make a volume: a run cut off during one leaves an incomplete volume.
 CREATES = ('create', 'clone', 'create_gluster', 'import')
@@ -172,13 +177,15 @@ class VolumeAdapter(object):
             return view
         if refresh:
             _libvirt.call('refresh pool %s' % pool_name, pool.refresh, 0)
+        wanted = []
         for vol in _libvirt.call('list the volumes of pool %s' % pool_name, pool.listAllVolumes, 0):
             name = vol.name()
             self.vol_objects[(pool_name, name)] = vol
             if names is None or name in names:
-                element = self._volume_element(vol, pool_name)
-                if element is not None:
-                    view.volumes[name] = _volume_xml.parse(element)
+                wanted.append((name, vol))
+        for name, element in self._volume_elements(wanted, pool_name):
+            if element is not None:
+                view.volumes[name] = _volume_xml.parse(element)
         self.views[pool_name] = view
         view.incomplete = self._incomplete(pool_name, view)
         return view
@@ -198,6 +205,19 @@ class VolumeAdapter(object):
                                      for r in records],
                          'now': fingerprint(view.volumes[name]['path']) if self.local else None}
         return out
+
+    def _volume_elements(self, vols, pool_name):
+        """(name, element) of each of ``vols`` ((name, virStorageVol)), in order; None for a
+        volume deleted meanwhile. libvirt has no call that returns many volumes'
+        definitions, and each call waits for libvirtd (which stats and probes the image):
+        with many volumes a few calls run at once over the one connection (libvirt
+        connections are thread-safe and the binding lets other threads run while a call
+        waits), which overlaps those waits."""
+        if len(vols) < PARALLEL_FROM:
+            return [(name, self._volume_element(vol, pool_name)) for name, vol in vols]
+        with ThreadPoolExecutor(max_workers=READERS) as workers:
+            elements = list(workers.map(lambda item: self._volume_element(item[1], pool_name), vols))
+        return [(name, element) for (name, dummy), element in zip(vols, elements)]
 
     def _volume_element(self, vol, pool_name):
         try:

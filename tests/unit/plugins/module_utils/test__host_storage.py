@@ -362,3 +362,115 @@ def test_removal_refused_while_the_guest_keeps_it():
     with pytest.raises(KvmStorageError) as err:
         run(_used_host(), **REMOVE)
     assert 'refusing to delete volume web.qcow2 of pool images: it is used by guest(s) g1' in err.value.msg
+
+
+# ---------------------------------------------------------------------------------------
+# A volume whose create was cut off (its in-flight marker outlived the run): the plan sees
+# the marker whether or not the pool is declared too, and decides as the volume module does
+
+LEFT = {'dev': 2049, 'ino': 131, 'size': 16 * MiB, 'blocks': 32768, 'mtime_ns': 1700000000123456789,
+        'ctime_ns': 1700000000123456789}
+CLONE = {'name': 'c1.raw', 'pool': 'images', 'capacity': '16MiB', 'clone_from': {'name': 'tpl.raw'}}
+CLONE_STEP = 'clone volume tpl.raw of pool images to volume c1.raw of pool images (raw, 16 MiB)'
+REPLACE_CUT = ['delete the incomplete volume c1.raw of pool images of an interrupted create', CLONE_STEP]
+
+
+def _cut_host(markers):
+    """The pool images as the adapter reads it after a run was cut off cloning c1.raw:
+    running, with tpl.raw and the half-copied c1.raw, and ``markers`` ((left, survived)
+    per marker; none: no marker) whose fingerprint now is LEFT."""
+    from ansible_collections.kvm.storage.plugins.module_utils import _pool
+    from ansible_collections.kvm.storage.plugins.module_utils._pool import PoolActual
+    view = PoolView('images', 'dir', True, target_path=BASE, volumes={
+        'tpl.raw': vol('tpl.raw', fmt='raw', capacity=16 * MiB), 'c1.raw': vol('c1.raw', fmt='raw', capacity=16 * MiB)})
+    if markers:
+        view.incomplete = {'c1.raw': {'now': LEFT, 'markers': [
+            {'marker': '/m%d.json' % i, 'doing': CLONE_STEP, 'left': left, 'survived': survived}
+            for i, (left, survived) in enumerate(markers)]}}
+    pool_req = _pool.request_from_params(dict(hs.validate({'pools': [DIR_POOL]})['pools'][0]))
+    element = _pool._with_default_target('dir', pool_req.element)
+    return hs.Host(pools={'images': PoolActual('dir', element, True, autostart=False, volumes=list(view.volumes))},
+                   pool_names=['images'], views={'images': view}, listed={'images': set(view.volumes)})
+
+
+@pytest.mark.parametrize('declared, markers, expected', [
+    # the kill test's plan: the pool declared too (its definition read and planned first)
+    ([DIR_POOL], [(LEFT, True)], REPLACE_CUT),
+    ([], [(LEFT, True)], REPLACE_CUT),
+    ([DIR_POOL], [], []),
+    ([DIR_POOL], [(LEFT, True), (LEFT, True)], REPLACE_CUT),
+    ([DIR_POOL], [(None, False)], 'killed before it could record how it left the volume'),
+    ([DIR_POOL], [(dict(LEFT, ino=132), True)], 'the volume was made anew after that run stopped'),
+    ([DIR_POOL], [(dict(LEFT, mtime_ns=1), True)], 'the volume was written after that run stopped'),
+], ids=['declared pool: replaced', 'pool not declared: replaced', 'no marker: kept', 'two cut-off runs: replaced',
+        'killed before recording: asked', 'made anew since: asked', 'written since: asked'])
+def test_volume_cut_off_mid_create(declared, markers, expected):
+    host = _cut_host(markers)
+    lists = dict(volumes=[CLONE, {'name': 'tpl.raw', 'pool': 'images', 'format': 'raw'}])
+    if declared:
+        lists['pools'] = declared
+    if isinstance(expected, list):
+        assert actions(host, **lists) == expected
+    else:
+        with pytest.raises(KvmStorageError) as err:
+            run(host, **lists)
+        assert 'refusing to replace volume c1.raw of pool images as incomplete' in err.value.msg
+        assert expected in err.value.msg
+
+
+# ---------------------------------------------------------------------------------------
+# A removal with delete_data after the plan removed what the pool held (host_profile's
+# absent run with host_profile_delete_data): planned against the pool as those steps leave it
+
+def _pool_actual(kind, volumes, element_lists, lvs=None):
+    from ansible_collections.kvm.storage.plugins.module_utils import _pool
+    from ansible_collections.kvm.storage.plugins.module_utils._pool import PoolActual
+    req = _pool.request_from_params(dict(hs.validate({'pools': element_lists})['pools'][0]))
+    element = _pool._with_default_target(kind, req.element)
+    return PoolActual(kind, element, True, autostart=False, volumes=list(volumes), lvs=lvs)
+
+
+def test_pool_data_deleted_after_the_plan_deleted_its_volumes():
+    views = {'images': PoolView('images', 'dir', True, target_path=BASE, volumes={
+        'tpl.qcow2': vol('tpl.qcow2'), 'web.qcow2': vol('web.qcow2', backing={'path': BASE + '/tpl.qcow2',
+                                                                               'format': 'qcow2'})})}
+    from ansible_collections.kvm.storage.plugins.module_utils._usage import Usage
+    host = hs.Host(pools={'images': _pool_actual('dir', views['images'].volumes, [DIR_POOL])}, pool_names=['images'],
+                   views=views, listed={'images': set(views['images'].volumes)},
+                   usage=Usage.from_tables(users={}, children={BASE + '/tpl.qcow2': [BASE + '/web.qcow2']}))
+    pools = [{'name': 'images', 'state': 'absent', 'delete_data': True}]
+    volumes = [{'name': 'tpl.qcow2', 'pool': 'images', 'state': 'absent'},
+               {'name': 'web.qcow2', 'pool': 'images', 'state': 'absent', 'backing': {'name': 'tpl.qcow2'}}]
+    assert actions(host, pools=pools, volumes=volumes) == [
+        'delete volume web.qcow2 of pool images', 'delete volume tpl.qcow2 of pool images',
+        'stop pool images', 'delete the storage of pool images', 'undefine pool images']
+    # a volume the plan keeps still refuses the deletion
+    with pytest.raises(KvmStorageError) as err:
+        run(host, pools=pools, volumes=volumes[1:])
+    assert 'refusing to delete the data of pool images: it holds 1 volume(s) (tpl.qcow2)' in err.value.msg
+
+
+def test_vg_deleted_after_the_plan_removed_its_thin_volumes_and_pool():
+    lvm = {'name': 'lvm', 'type': 'logical', 'source': {'name': 'vg0', 'devices': ['/dev/vdb']},
+           'target': {'path': '/dev/vg0'}}
+    host = hs.Host(pools={'lvm': _pool_actual('logical', [], [lvm], lvs={'tp': 'thin pool', 'base': 'thin volume',
+                                                                         'snap': 'thin volume'})},
+                   pool_names=['lvm'], views={'lvm': PoolView('lvm', 'logical', True, target_path='/dev/vg0')},
+                   listed={'lvm': set()},
+                   vgs={'vg0': {'vg_name': 'vg0', 'vg_size': 8 * GiB, 'vg_free': 4 * GiB, 'vg_extent_size': 4 * MiB}},
+                   lvs={'vg0': {'tp': hs._lv_entry('tp', 'thin-pool', 4 * GiB),
+                                'base': hs._lv_entry('base', 'thin', GiB, 'tp'),
+                                'snap': hs._lv_entry('snap', 'thin', GiB, 'tp', 'base')}})
+    lists = dict(pools=[{'name': 'lvm', 'state': 'absent', 'delete_data': True}],
+                 thin_pools=[{'vg': 'vg0', 'name': 'tp', 'state': 'absent'}],
+                 thin_volumes=[{'vg': 'vg0', 'name': 'base', 'state': 'absent'},
+                               {'vg': 'vg0', 'name': 'snap', 'state': 'absent'}])
+    got = actions(host, **lists)
+    assert got[:3] == ['remove thin volume snap in volume group vg0', 'remove thin volume base in volume group vg0',
+                       'remove thin pool tp in volume group vg0'], got
+    assert got[3:] == ['stop pool lvm', 'delete the storage of pool lvm (remove volume group vg0)', 'undefine pool lvm']
+    # without the thin pool in the plan, the VG still holds it: refused
+    lists['thin_pools'] = []
+    with pytest.raises(KvmStorageError) as err:
+        run(host, **lists)
+    assert 'holds 1 logical volume(s) that LVM reports (tp (thin pool))' in err.value.msg
