@@ -51,10 +51,10 @@ sanity: venv
 unit: venv collection
 	$(PYTEST) tests/unit
 
-# Two xdist workers: scenarios that share one lab backend stay on one of them, in turn
-# (SHARED_BACKENDS in tests/integration/conftest.py); the rest run beside them.
+# Two xdist workers, one test file at a time: the scenarios on the lab's shared gluster
+# volume and iSCSI target are one file (tests/integration/test_shared_backends.py), in turn.
 integration: venv collection lab
-	$(PYTEST) -n 2 --dist loadgroup tests/integration
+	$(PYTEST) -n 2 --dist loadfile tests/integration
 
 # Faults, concurrency, hostile input, secrets and the safety rules against the real lab.
 reliability: venv collection lab
