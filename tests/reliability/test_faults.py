@@ -110,8 +110,9 @@ def test_broken_download_and_bad_checksum_leave_nothing(run_module, base, drop_s
                                 'checksum': 'sha256:' + 'ab' * 32}, keep_tmp=kept)
     assert_clean_failure(bad, 'badsum.raw', 'checksum', good_sum)
     assert vol_names(pool) == [] and files_in(base + '/pool') == []
-    module_tmps = glob.glob('%s/*/ansible-moduletmp-*' % kept) + glob.glob('%s/ansible-moduletmp-*' % kept)
-    assert len(module_tmps) == 2, 'the kept module temp folders: %s' % os.listdir(kept)
+    # one kept task folder per run (the module's tmpdir: its work folders would be inside)
+    task_tmps = glob.glob('%s/ansible-tmp-*' % kept)
+    assert len(task_tmps) == 2, 'the kept task temp folders: %s' % os.listdir(kept)
     leftovers = sh('ls -d /tmp/kvm-storage-import-* %s/*/kvm-storage-import-* %s/*/*/kvm-storage-import-* '
                    '2>/dev/null || true' % (kept, kept))
     assert leftovers.strip() == '', 'the import left its download behind: %s' % leftovers
