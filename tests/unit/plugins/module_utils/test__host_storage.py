@@ -431,9 +431,9 @@ def _pool_actual(kind, volumes, element_lists, lvs=None):
 
 
 def test_pool_data_deleted_after_the_plan_deleted_its_volumes():
-    views = {'images': PoolView('images', 'dir', True, target_path=BASE, volumes={
-        'tpl.qcow2': vol('tpl.qcow2'), 'web.qcow2': vol('web.qcow2', backing={'path': BASE + '/tpl.qcow2',
-                                                                               'format': 'qcow2'})})}
+    web = vol('web.qcow2', backing={'path': BASE + '/tpl.qcow2', 'format': 'qcow2'})
+    views = {'images': PoolView('images', 'dir', True, target_path=BASE,
+                                volumes={'tpl.qcow2': vol('tpl.qcow2'), 'web.qcow2': web})}
     from ansible_collections.kvm.storage.plugins.module_utils._usage import Usage
     host = hs.Host(pools={'images': _pool_actual('dir', views['images'].volumes, [DIR_POOL])}, pool_names=['images'],
                    views=views, listed={'images': set(views['images'].volumes)},
