@@ -356,6 +356,7 @@ class _Sim(object):
             copied.incomplete = dict(view.incomplete)
             self.views[name] = copied
         self.listed = dict((k, set(v)) for k, v in host.listed.items())
+        self.removed_pools = set()   # pools an earlier step of the plan removes
         self.usage = None if host.usage is None else SimUsage(host.usage, self)
         self.world = _volume.World(self.views, secrets=dict(host.volume_secrets), usage=self.usage,
                                    locked=host.locked)
@@ -432,8 +433,9 @@ def _plan_secret(node, sim):
         # A new secret gets its UUID now, so that volumes encrypted with it are planned with it.
         req = copy.copy(req)
         req.uuid = sim.host.new_uuids[node.key]
-    steps, after = _secret.plan(req, actual, sim.host.pool_auths if req.state == 'absent' else (),
-                                sim.host.secret_holders.get(node.key))
+    # A pool the plan removes first (removals run in reverse order) no longer refers to it.
+    auths = [a for a in sim.host.pool_auths if a['pool'] not in sim.removed_pools] if req.state == 'absent' else ()
+    steps, after = _secret.plan(req, actual, auths, sim.host.secret_holders.get(node.key))
     model_after = _secret.parse(after) if after is not None else None
     if req.usage == 'volume':
         if after is None:
@@ -453,6 +455,8 @@ def _plan_pool(node, sim):
     verbs = steps.verbs()
     if after is None:
         sim.views.pop(req.name, None)
+        if actual is not None:
+            sim.removed_pools.add(req.name)
     else:
         model = _pool_xml.parse(after)
         running = 'start' in verbs or (actual is not None and actual.active and 'stop' not in verbs)
