@@ -474,3 +474,31 @@ def test_vg_deleted_after_the_plan_removed_its_thin_volumes_and_pool():
     with pytest.raises(KvmStorageError) as err:
         run(host, **lists)
     assert 'holds 1 logical volume(s) that LVM reports (tp (thin pool))' in err.value.msg
+
+
+def _chap_host(pool_active=True):
+    from ansible_collections.kvm.storage.plugins.module_utils._secret import SecretActual, build, SecretRequest
+    from ansible_collections.kvm.storage.plugins.module_utils._pool import PoolActual
+    from ansible_collections.kvm.storage.plugins.module_utils import _pool
+    pool_req = _pool.request_from_params(dict(hs.validate({'pools': [DIR_POOL]})['pools'][0]))
+    element = _pool._with_default_target('dir', pool_req.element)
+    secret = SecretRequest(usage='iscsi', usage_id='chap1', uuid='u2', private=True)
+    host = hs.Host(pools={'images': PoolActual('dir', element, pool_active, autostart=False, volumes=[])},
+                   pool_names=['images'], views={}, listed={'images': set()},
+                   secrets={('secret', 'iscsi', 'chap1'): SecretActual(build(secret))})
+    host.pool_auths = [{'pool': 'images', 'type': 'chap', 'usage': 'chap1', 'uuid': None}]
+    return host
+
+
+@pytest.mark.parametrize('pool_state, refused', [('absent', False), ('present', True)])
+def test_secret_removal_sees_the_pools_the_plan_removes_first(pool_state, refused):
+    """host_profile san absent: the pool that logs in with the CHAP secret goes first, so
+    the secret's removal is not refused for it; a pool that stays still refuses it."""
+    lists = {'pools': [dict(DIR_POOL, state=pool_state)],
+             'secrets': [{'usage': 'iscsi', 'secret_usage': 'chap1', 'state': 'absent'}]}
+    if refused:
+        with pytest.raises(KvmStorageError, match='reference it in their auth'):
+            run(_chap_host(), **lists)
+    else:
+        acts = run(_chap_host(), **lists).actions
+        assert any('secret' in a for a in acts) and any('images' in a for a in acts), acts
