@@ -332,6 +332,20 @@ class HostPlan(object):
     def actions(self):
         return [text for item in self.items for text in item.steps.actions]
 
+    @property
+    def warnings(self):
+        out = []
+        for item in self.items:
+            out.extend(w for w in item.steps.warnings if w not in out)
+        return out
+
+    @property
+    def assumed(self):
+        out = []
+        for item in self.items:
+            out.extend(a for a in item.steps.assumed if a not in out)
+        return out
+
     def diff(self):
         before, after = {}, {}
         for item in self.items:
@@ -352,8 +366,11 @@ def diff_key(node):
 class _Sim(object):
     """The simulated host: copies of the facts that each planned step updates."""
 
-    def __init__(self, host):
+    def __init__(self, host, assume=False):
         self.host = host
+        # check mode: what is neither on the host nor declared is planned as made by an
+        # earlier task of the play (the family planners' ``assume``)
+        self.assume = assume
         self.views = {}
         for name, view in host.views.items():
             copied = copy.copy(view)
@@ -379,6 +396,11 @@ class _Sim(object):
                 dom.live_controllers = list(dom.live_controllers)
             self.domains[name] = dom
         self.declared_disks = {}
+        # What earlier steps of the plan remove: a pool's data is deleted (delete_data) once
+        # its volumes and LVs are, and a secret is undefined once the pools naming it are.
+        self.removed_volumes = set()   # (pool, volume name)
+        self.removed_lvs = set()       # (vg, lv name)
+        self.removed_pools = set()
         self.disk_facts = host.disk_facts
 
     def source_keys(self, source):
@@ -419,9 +441,11 @@ class SimUsage(Usage):
         return guests, direct
 
 
-def plan(ordered, host, unmanaged=True):
-    """The HostPlan of ``ordered`` nodes (from ``order``) over ``host``."""
-    sim = _Sim(host)
+def plan(ordered, host, unmanaged=True, assume=False):
+    """The HostPlan of ``ordered`` nodes (from ``order``) over ``host``. ``assume`` (check
+    mode): a pool, volume or secret that is neither on the host nor declared is planned as if
+    an earlier task of the play made it (a warning names it)."""
+    sim = _Sim(host, assume)
     out = HostPlan()
     for node in ordered:
         out.items.append(_PLANNERS[node.kind](node, sim))
@@ -437,8 +461,8 @@ def _plan_secret(node, sim):
         # A new secret gets its UUID now, so that volumes encrypted with it are planned with it.
         req = copy.copy(req)
         req.uuid = sim.host.new_uuids[node.key]
-    steps, after = _secret.plan(req, actual, sim.host.pool_auths if req.state == 'absent' else (),
-                                sim.host.secret_holders.get(node.key))
+    auths = [a for a in sim.host.pool_auths if a['pool'] not in sim.removed_pools] if req.state == 'absent' else ()
+    steps, after = _secret.plan(req, actual, auths, sim.host.secret_holders.get(node.key))
     model_after = _secret.parse(after) if after is not None else None
     if req.usage == 'volume':
         if after is None:
@@ -449,13 +473,30 @@ def _plan_secret(node, sim):
                 _secret.diff_form(after, 'set_value' in steps.verbs()), extra={'request': req})
 
 
+def _left_after_removals(req, actual, sim):
+    """A pool whose data is deleted as the earlier steps of the plan leave it: without the
+    volumes, thin volumes and thin pools they remove (so the planner counts what is left)."""
+    if actual is None or req.state != 'absent' or not req.delete_data:
+        return actual
+    left = copy.copy(actual)
+    if actual.volumes is not None:
+        left.volumes = [v for v in actual.volumes if (req.name, v) not in sim.removed_volumes]
+    if actual.lvs is not None:
+        vg = actual.element.findtext('source/name') or req.name
+        gone = set(v for p, v in sim.removed_volumes if p == req.name) | set(lv for g, lv in sim.removed_lvs if g == vg)
+        left.lvs = dict((name, kind) for name, kind in actual.lvs.items() if name not in gone)
+    return left
+
+
 def _plan_pool(node, sim):
     req = node.request
-    actual = sim.host.pools.get(req.name)
+    actual = _left_after_removals(req, sim.host.pools.get(req.name), sim)
     steps, after = _pool.plan(req, actual)
     verbs = steps.verbs()
     if after is None:
         sim.views.pop(req.name, None)
+        if actual is not None:
+            sim.removed_pools.add(req.name)
     else:
         model = _pool_xml.parse(after)
         running = 'start' in verbs or (actual is not None and actual.active and 'stop' not in verbs)
@@ -498,11 +539,12 @@ def _plan_thin_pool(node, sim):
     p = node.request
     lvs = sim.lvs.get(p['vg'], {})
     profiles = sim.host.profiles.get((p['vg'], p['name'])) or {}
-    steps = _lvm_thin.plan_pool(p, sim.vgs, lvs, profiles, sim.host.profile_carriers)
+    steps = _lvm_thin.plan_pool(p, sim.vgs, lvs, profiles, sim.host.profile_carriers, assume=sim.assume)
     before = _lvm_thin.pool_model(lvs.get(p['name']), lvs)
     after = _lvm_thin.predict_pool(before, steps)
     if after is None:
         sim.lvs.get(p['vg'], {}).pop(p['name'], None)
+        sim.removed_lvs.add((p['vg'], p['name']))
     elif p['name'] not in lvs:
         sim.lvs.setdefault(p['vg'], {})[p['name']] = _lv_entry(p['name'], 'thin-pool', after['size'])
     return Item(node, steps, _lvm_thin._diffable(before), _lvm_thin._diffable(after))
@@ -515,11 +557,12 @@ def _plan_thin_volume(node, sim):
     users, overlays = None, ()
     if keys is not None and sim.usage is not None:
         users, overlays = sim.usage.holders(keys), sim.usage.backing_of_keys(keys)
-    steps = _lvm_thin.plan_volume(p, sim.vgs, lvs, users, overlays)
+    steps = _lvm_thin.plan_volume(p, sim.vgs, lvs, users, overlays, assume=sim.assume)
     before = _lvm_thin.volume_model(lvs.get(p['name']))
     after = _lvm_thin.predict_volume(before, steps, p, lvs)
     if after is None:
         sim.lvs.get(p['vg'], {}).pop(p['name'], None)
+        sim.removed_lvs.add((p['vg'], p['name']))
     elif p['name'] not in lvs:
         sim.lvs.setdefault(p['vg'], {})[p['name']] = _lv_entry(
             p['name'], 'thin', after['size'], after.get('thin_pool') or '', after.get('origin') or '')
@@ -530,12 +573,14 @@ def _plan_volume(node, sim):
     req = node.request
     view = sim.views.get(req.pool)
     actual = view.volumes.get(req.name) if view is not None else None
-    steps = _volume.plan([req], sim.world, created=sim.created, deleted=sim.deleted)
+    steps = _volume.plan([req], sim.world, created=sim.created, deleted=sim.deleted, assume=sim.assume)
+    view = sim.views.get(req.pool)   # a pool check mode assumes is added by the planner
     verbs = steps.verbs()
     after = actual
     if view is not None:
         if 'delete' in verbs and not any(v in verbs for v in ('create', 'clone', 'create_gluster', 'import')):
             view.volumes.pop(req.name, None)
+            sim.removed_volumes.add((req.pool, req.name))
             sim.listed.get(req.pool, set()).discard(req.name)
             after = None
         elif (req.pool, req.name) in sim.created:
@@ -555,18 +600,19 @@ def _plan_volume(node, sim):
     return Item(node, steps, _volume.diff_form(actual), _volume.diff_form(after))
 
 
-def disk_request(req, sim_views):
+def disk_request(req, sim_views, assume=False):
     """The disk request as the guest gets it: a source volume of a pool libvirt will not hand
     to a guest becomes the disk it stands for (_volume_disk), and a format left out comes
     from the volume, as the plan leaves it (a volume the plan creates included).  Raises
-    for a volume that neither exists nor is declared."""
+    for a volume that neither exists nor is declared, unless ``assume`` (check mode: it is
+    then planned as made by an earlier task; _disk.SourceFacts.assumed)."""
     source = req.model['source'] or {}
     if not source.get('volume'):
         return req
     pool_name, name = source['volume']['pool'], source['volume']['name']
     view = sim_views.get(pool_name)
-    if view is None:
-        if req.state == 'absent':
+    if view is None or assume and view.volumes.get(name) is None and view.active:
+        if req.state == 'absent' or assume:
             return req
         raise KvmStorageError('%s: pool %s of its source volume %s neither exists nor is declared'
                               % (req.label, pool_name, name))
@@ -604,6 +650,8 @@ def disk_facts(node, sim):
         return facts
     view = sim.views.get(source['volume']['pool'])
     volume = view.volumes.get(source['volume']['name']) if view is not None else None
+    if volume is None and sim.assume and (view is None or view.active):
+        return _disk.SourceFacts(keys=facts.keys if facts is not None else frozenset(), assumed=True)
     if volume is None:
         return facts
     return _disk.SourceFacts(keys=sim.source_keys(source) | (facts.keys if facts is not None else frozenset()),
@@ -611,7 +659,7 @@ def disk_facts(node, sim):
 
 
 def _plan_disk(node, sim):
-    req = disk_request(node.request, sim.views)
+    req = disk_request(node.request, sim.views, sim.assume)
     dom = sim.domains.get(req.domain)
     steps, final = _disk.plan(req, dom, disk_facts(node, sim))
     before = sorted((d['target'] for d in (dom.config_disks or dom.live_disks)))
@@ -630,8 +678,14 @@ def _plan_disk(node, sim):
             elif step.verb == 'update':
                 disks[:] = [dict(final) if d['target'] == final['target'] else d for d in disks]
             elif step.verb == 'controller':
-                (dom.live_controllers if scope == 'live' else dom.config_controllers).append(('scsi', 'virtio-scsi',
-                                                                                              None))
+                (dom.live_controllers if scope == 'live' else dom.config_controllers).append(
+                    ('scsi', 'virtio-scsi', str(step.args['index'])))
+    if dom.free_ports is not None:
+        # the running q35 guest's pcie-root-ports as the plan leaves them (a live detach of a
+        # virtio disk frees one, once the guest released it: the module waits for that)
+        freed = sum(1 for s in steps.steps if s.verb == 'detach' and 'live' in s.args['scopes']
+                    and s.args['model'].get('bus') == 'virtio')
+        dom.free_ports += freed - _disk.ports_needed(steps)
     target = final['target'] if final is not None else req.model.get('target')
     if final is None:
         target = next((s.args['target'] for s in steps.steps if s.verb == 'detach'), target)

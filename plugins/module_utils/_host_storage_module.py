@@ -24,17 +24,18 @@ def _volume_steps(host_plan):
     return steps
 
 
-def plan_host(adapter, ordered, unmanaged=True):
+def plan_host(adapter, ordered, unmanaged=True, assume=False):
     """Read the host once and plan; read again only where the plan says a fact matters
     (a gluster pool's fresh listing before qemu-img writes into it, who uses an image
-    before it is grown or removed), exactly as the volume module does."""
+    before it is grown or removed), exactly as the volume module does. ``assume``: check
+    mode (_host_storage.plan)."""
     host = adapter.read(ordered)
-    host_plan = _host_storage.plan(ordered, host, unmanaged)
+    host_plan = _host_storage.plan(ordered, host, unmanaged, assume)
     stale = [p for p in _volume.pools_to_refresh(_volume_steps(host_plan)) if p in host.views]
     needs_usage = host.usage is None and _volume.needs_usage([], _volume_steps(host_plan))
     if stale or needs_usage:
         host = adapter.read(ordered, with_usage=needs_usage or host.usage is not None, refresh=stale)
-        host_plan = _host_storage.plan(ordered, host, unmanaged)
+        host_plan = _host_storage.plan(ordered, host, unmanaged, assume)
     return host_plan
 
 
@@ -67,12 +68,16 @@ def host_storage_work(module, conn):
     nodes = _host_storage.nodes(validated, resolve_user, resolve_group)
     ordered = _host_storage.order(nodes)
     adapter = HostAdapter(module, conn)
-    host_plan = plan_host(adapter, ordered, module.params.get('unmanaged', True))
+    host_plan = plan_host(adapter, ordered, module.params.get('unmanaged', True), assume=module.check_mode)
     adapter.check(host_plan)
     if not module.check_mode:
         apply_host(host_plan, adapter)
+    for warning in host_plan.warnings:
+        module.warn(warning)
     result = {'changed': host_plan.changed, 'actions': host_plan.actions,
               'results': _host_storage.split_results(host_plan), 'unmanaged': host_plan.unmanaged}
+    if host_plan.assumed:
+        result['assumed'] = host_plan.assumed
     if module._diff:
         result['diff'] = host_plan.diff()
     return result

@@ -48,14 +48,20 @@ def volume_work(module, conn):
     adapter = VolumeAdapter(conn, module)
     world = adapter.read_world(requests, with_usage=_volume.needs_usage(requests))
     adapter.add_import_facts(requests, world)
-    steps = _volume.plan(requests, world)
+    # Check mode plans a pool, source volume or secret that does not exist yet as made by an
+    # earlier task of the play (a warning names it); a real run never assumes.
+    assume = module.check_mode
+    created = {}
+    steps = _volume.plan(requests, world, created=created, assume=assume)
     stale = _volume.pools_to_refresh(steps)
     if stale:
         world = adapter.read_world(requests, with_usage=_volume.needs_usage(requests), refresh=stale)
-        steps = _volume.plan(requests, world)
+        created = {}
+        steps = _volume.plan(requests, world, created=created, assume=assume)
     if world.usage is None and _volume.needs_usage(requests, steps):
         # A grow was planned: find out whether a running guest holds the image, and plan again.
-        steps = _volume.plan(requests, adapter.add_usage(world, requests))
+        created = {}
+        steps = _volume.plan(requests, adapter.add_usage(world, requests), created=created, assume=assume)
 
     if not module.check_mode:
         apply_by_volume(steps, adapter.apply)
@@ -63,6 +69,8 @@ def volume_work(module, conn):
     for warning in steps.warnings:
         module.warn(warning)
     result = {'changed': steps.changed, 'actions': steps.actions}
+    if steps.assumed:
+        result['assumed'] = steps.assumed
     touched = set((s.args['request'].pool, s.args['request'].name) for s in steps.steps)
     if module._diff:
         before, after = {}, {}
@@ -76,9 +84,7 @@ def volume_work(module, conn):
             elif req.state == 'absent':
                 after[key] = {'state': 'absent'}
             else:
-                predicted = dict(_volume.diff_form(actual) if actual else {'state': 'present', 'format': req.format})
-                predicted['capacity'] = req.capacity if req.capacity else predicted.get('capacity')
-                after[key] = predicted
+                after[key] = _volume.predicted_diff_form(actual, req, created.get((req.pool, req.name)))
         result['diff'] = {'before': before, 'after': after}
 
     reports = []

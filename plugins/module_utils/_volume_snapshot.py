@@ -39,9 +39,16 @@ def plan(request, volume, snapshot_names, running_users, children, pool_type=Non
     ``running_users``: running guests that have the image open; ``children``: volumes
     backed by it (a revert changes the data under them); ``pool_type``: its pool's type;
     ``locked``: what the lock probe said when another process (a guest on another host of
-    a shared pool) holds the image open."""
+    a shared pool) holds the image open.
+
+    ``volume`` None: check mode and the volume does not exist yet - planned as if an earlier
+    task of the play created it (qcow2, no snapshots), a warning says so."""
     steps = Plan()
     label = 'volume %s of pool %s' % (request['volume'], request['pool'])
+    if volume is None:
+        steps.assume(label)
+        volume = {'format': 'qcow2', 'path': None}
+        snapshot_names = []
     if volume['format'] != 'qcow2':
         raise KvmStorageError('%s is %s; internal snapshots need qcow2' % (label, volume['format']))
     state = request['state']
@@ -87,6 +94,15 @@ def snapshot_work(module, conn):
     if p.get('name') is not None:
         check_name('snapshot', p['name'])
     label = 'volume %s of pool %s' % (p['volume'], p['pool'])
+    if module.check_mode and p['state'] != 'listed' and _missing(conn, p['pool'], p['volume']):
+        # Check mode in a play: a volume an earlier task creates does not exist yet.
+        steps = plan(p, None, [], [], [])
+        for warning in steps.warnings:
+            module.warn(warning)
+        result = {'changed': steps.changed, 'actions': steps.actions, 'assumed': steps.assumed, 'snapshots': []}
+        if module._diff:
+            result['diff'] = {'before': {'snapshots': []}, 'after': {'snapshots': [s.args['name'] for s in steps.steps]}}
+        return result
     vol = _libvirt.lookup_volume(conn, p['pool'], p['volume'], 'volume_snapshot')
     volume = _volume_xml.parse(_xml.parse(_libvirt.call('read %s' % label, vol.XMLDesc, 0)))
     listed = _qemu_img.snapshots(module, volume['path'], 'list the snapshots of %s' % label)
@@ -118,6 +134,19 @@ def snapshot_work(module, conn):
     result['snapshots'] = [{'id': s.get('id'), 'name': s.get('name'), 'date': s.get('date-sec'),
                             'vm_state_size': s.get('vm-state-size')} for s in listed]
     return result
+
+
+def _missing(conn, pool_name, name):
+    pool = _libvirt.lookup_pool(conn, pool_name)
+    if pool is None:
+        return True
+    try:
+        pool.storageVolLookupByName(name)
+    except _libvirt.libvirt.libvirtError as exc:
+        if _libvirt.is_not_found(exc):
+            return True
+        raise _libvirt.translate(exc, 'look up volume %s of pool %s' % (name, pool_name))
+    return False
 
 
 def _apply(module, step):

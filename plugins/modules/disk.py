@@ -38,6 +38,9 @@ description:
   - A virtio-scsi disk gets the controller its target sits on (libvirt puts seven units on each, V(sda)-V(sdg) on
     controller 0, V(sdh)-V(sdn) on controller 1, ...), a virtio-scsi one in each definition; controllers added by
     a run that then fails are removed again.
+  - In check mode, a source volume that does not exist yet (made, with its pool perhaps, by an earlier task of the
+    play) is planned as if it existed - changed, the steps a real run takes in RV(actions), a warning naming the
+    assumption, and RV(assumed) listing it. A real run assumes nothing and fails when the volume is still missing.
 author:
   - kvm.storage developers (@kvm-storage)
 extends_documentation_fragment:
@@ -303,6 +306,14 @@ actions:
   type: list
   elements: str
   sample: ["attach disk vdb (virtio, volume web1-data.qcow2 of pool images) to guest web1 (live and persistent)"]
+assumed:
+  description:
+    - Check mode only - what did not exist yet and was planned as if an earlier task of the play made it
+      (each also named in a warning). A real run fails if it still does not exist then.
+  returned: in check mode, when something was assumed
+  type: list
+  elements: str
+  sample: ["volume web1.qcow2 of pool images"]
 target:
   description: The disk's target name (picked by the module when not given).
   returned: when O(state=present)

@@ -35,6 +35,10 @@ description:
     the pool's hosts and the volume's name, or a block disk - so users name volumes, not URLs.
     M(kvm.storage.disk_info) reports such a disk's volume back.
   - Objects that exist but are not declared are reported in RV(unmanaged) and never removed.
+  - In check mode, a pool, volume, secret, volume group, thin pool or thin volume that is neither on the host nor
+    declared (made by an earlier task of the play) is planned as if it existed - changed, the steps a real run takes
+    in RV(actions) (a path or size not known yet is named by its volume instead), a warning naming each assumption,
+    and RV(assumed) listing them. A real run assumes nothing and fails when it is still missing.
 author:
   - kvm.storage developers (@kvm-storage)
 extends_documentation_fragment:
@@ -218,6 +222,14 @@ actions:
   type: list
   elements: str
   sample: ["define pool images", "start pool images", "create volume web1.qcow2 of pool images (qcow2, 20 GiB, backing /srv/templates/debian12.qcow2)"]
+assumed:
+  description:
+    - Check mode only - what did not exist yet and was planned as if an earlier task of the play made it
+      (each also named in a warning). A real run fails if it still does not exist then.
+  returned: in check mode, when something was assumed
+  type: list
+  elements: str
+  sample: ["volume web1.qcow2 of pool images"]
 results:
   description: One entry per declared object, in plan order - C(kind), C(name), C(element) (its list and index),
     C(state), C(changed), C(actions), and for disks the C(target).

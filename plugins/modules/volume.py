@@ -19,6 +19,10 @@ description:
   - Data is safe by default - volumes only grow, a different format or backing file is a conflict (never a
     recreate), and a volume used by a guest or backing another volume is not deleted or shrunk without O(force).
   - Volumes of iSCSI, SCSI and multipath pools are LUNs the storage provides; creating one is refused.
+  - In check mode, a pool, a backing or clone source volume, or the libvirt secret of a LUKS volume that does not
+    exist yet (made by an earlier task of the play) is planned as if it existed - changed, the steps a real run takes
+    in RV(actions) (a backing path or size not known yet is named by its volume instead), a warning naming each
+    assumption, and RV(assumed) listing them. A real run assumes nothing and fails when it is still missing.
 author:
   - kvm.storage developers (@kvm-storage)
 extends_documentation_fragment:
@@ -383,6 +387,14 @@ actions:
   type: list
   elements: str
   sample: ["create volume web1.qcow2 of pool images (qcow2, 10 GiB, backing /var/lib/libvirt/images/tpl.qcow2)"]
+assumed:
+  description:
+    - Check mode only - what did not exist yet and was planned as if an earlier task of the play made it
+      (each also named in a warning). A real run fails if it still does not exist then.
+  returned: in check mode, when something was assumed
+  type: list
+  elements: str
+  sample: ["pool images", "the libvirt volume secret with usage id /var/lib/libvirt/images/vault.qcow2"]
 volume:
   description: The volume after the change, as M(kvm.storage.volume_info) reports it (without C(used_by)).
   returned: with O(name), not in check mode, when the volume exists
