@@ -49,10 +49,8 @@ kvmst_run() {
   local size rc=0
   kvmst_log_line "+ $*"
   size=$(stat -c %s "$KVMST_LOG")
-  # Daemons started here must not inherit a lock descriptor: kvmst_lock's (9), nor the one
-  # of a `flock /work/lab.lock make lab` around the caller (3 and up) - a daemon holding it
-  # keeps the lab lock taken after that run ended, for everyone.
-  "$@" >>"$KVMST_LOG" 2>&1 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- || rc=$?
+  # 9>&-: daemons started here must not inherit the lock descriptor (kvmst_lock).
+  "$@" >>"$KVMST_LOG" 2>&1 </dev/null 9>&- || rc=$?
   if ((rc != 0)); then
     KVMST_LAST_ERR=$(tail -c "+$((size + 1))" "$KVMST_LOG" | grep -v '^[[:space:]]*$' | tail -n 1 || true)
     kvmst_log_line "exit status $rc"

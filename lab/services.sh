@@ -35,7 +35,7 @@ start_tgtd() {
   # tgtd -f stays in the foreground: detach it into its own session.
   local log="$KVMST_LOG_DIR/tgtd.log"
   kvmst_log_line "+ setsid nohup tgtd -f --iscsi portal=$TGTD_PORTAL (log: $log)"
-  setsid nohup tgtd -f --iscsi "portal=$TGTD_PORTAL" >>"$log" 2>&1 </dev/null 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+  setsid nohup tgtd -f --iscsi "portal=$TGTD_PORTAL" >>"$log" 2>&1 </dev/null 9>&- &
   disown $! 2>/dev/null || true
   sleep 0.2
   kvmst_find_pid tgtd >/dev/null || { KVMST_LAST_ERR="tgtd exited: $(tail -n 1 "$log")"; return 1; }

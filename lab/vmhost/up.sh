@@ -83,8 +83,7 @@ echo "$KVMST_VMHOST_IMAGE_DIR" >"$VMHOST_RUN/image-dir"
 printf '\n== %s up.sh: qemu start\n' "$(date -u +%FT%TZ)" >>"$VMHOST_QEMU_LOG"
 kvmst_info "booting the VM host (TCG, 2 vCPU, ${MEM} MiB; console: $VMHOST_CONSOLE)"
 start=$SECONDS
-# 3>&- ... 9>&-: the daemonized qemu must not inherit (and so hold forever) the lock on fd 9, nor
-# that of a `flock /work/vmhost.lock` around the caller.
+# 9>&-: the daemonized qemu must not inherit (and so hold forever) the lock on fd 9.
 qemu-system-x86_64 \
     -name "$VMHOST_NAME,process=$VMHOST_NAME" \
     -accel tcg -smp 2 -m "$MEM" \
@@ -104,7 +103,7 @@ qemu-system-x86_64 \
     -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:22" \
     -device virtio-net-pci,netdev=n0 \
     -object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0 \
-    -daemonize -pidfile "$VMHOST_PIDFILE" >>"$VMHOST_QEMU_LOG" 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- ||
+    -daemonize -pidfile "$VMHOST_PIDFILE" >>"$VMHOST_QEMU_LOG" 2>&1 9>&- ||
     kvmst_die "qemu-system-x86_64 failed to start" "$VMHOST_QEMU_LOG"
 PID="$(vmhost_pid)"
 [[ -n "$PID" ]] || kvmst_die "qemu started but its pid file $VMHOST_PIDFILE names no running VM host" "$VMHOST_QEMU_LOG"
