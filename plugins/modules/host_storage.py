@@ -184,24 +184,25 @@ EXAMPLES = r"""
 - name: The storage of this host, in one plan
   kvm.storage.host_storage:
     pools:
-      - {name: images, type: dir, target: {path: /var/lib/libvirt/images}}
+      - {name: vms, type: dir, target: {path: /var/lib/libvirt/vms}}
       - {name: templates, type: dir, target: {path: /srv/templates}}
     volumes:
       # listed before its backing file: the plan orders them
-      - {name: web1.qcow2, pool: images, backing: {pool: templates, name: debian12.qcow2}}
+      - {name: web1.qcow2, pool: vms, backing: {pool: templates, name: debian12.qcow2}}
       - {name: debian12.qcow2, pool: templates, format: qcow2, capacity: 20GiB}
       - name: secret.qcow2
-        pool: images
+        pool: vms
         format: qcow2
         capacity: 1GiB
-        encryption: {secret_usage: /var/lib/libvirt/images/secret.qcow2}
+        encryption: {secret_usage: /var/lib/libvirt/vms/secret.qcow2}
     secrets:
       - usage: volume
-        usage_id: /var/lib/libvirt/images/secret.qcow2
+        usage_id: /var/lib/libvirt/vms/secret.qcow2
         value: "{{ vault_luks_passphrase }}"
     disks:
-      - {domain: web1, source: {volume: {pool: images, name: web1.qcow2}}}
+      - {domain: web1, source: {volume: {pool: vms, name: web1.qcow2}}}
 
+# host_storage_spec: the same lists, kept per host in Git (host_vars; see the GitOps guide).
 - name: GitOps drift check - what would change, and what is there but not declared
   kvm.storage.host_storage: "{{ host_storage_spec }}"
   check_mode: true

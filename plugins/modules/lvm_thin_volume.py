@@ -95,6 +95,12 @@ EXAMPLES = r"""
     vg: vg_vms
     name: web1-disk
     state: absent
+
+- name: Remove the template too (a thin snapshot does not depend on its origin)
+  kvm.storage.lvm_thin_volume:
+    vg: vg_vms
+    name: debian12-template
+    state: absent
 """
 
 RETURN = r"""

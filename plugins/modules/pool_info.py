@@ -48,9 +48,10 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ host_pools.pools | selectattr('migratable') | map(attribute='name') | list }}"
 
-- name: One pool on a remote host
+- name: One pool on a remote host, its free space read afresh
   kvm.storage.pool_info:
     name: images
+    refresh: true
     uri: qemu+ssh://root@hv1.example.com/system
 """
 

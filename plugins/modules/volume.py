@@ -344,11 +344,15 @@ EXAMPLES = r"""
       - name: web3.qcow2
         backing: {name: debian12-template.qcow2}
 
-- name: A full copy into another pool
+# qemu runs as its own user (Debian: libvirt-qemu) and libvirt does not relabel network
+# disks, so an image that guests reach over gfapi must belong to that user.
+- name: A full copy into another pool - the shared GlusterFS pool, as raw, for a guest reached over gfapi
   kvm.storage.volume:
-    pool: fast
-    name: db1.qcow2
+    pool: gluster-fuse
+    name: web1-shared.raw
+    format: raw
     clone_from: {pool: images, name: debian12-template.qcow2}
+    permissions: {owner: libvirt-qemu, group: libvirt-qemu, mode: "0600"}
 
 - name: Grow a volume (never shrinks without allow_shrink)
   kvm.storage.volume:
@@ -361,16 +365,23 @@ EXAMPLES = r"""
     pool: images
     name: debian12.qcow2
     import_from: https://images.example.com/debian-12-genericcloud-amd64.qcow2.xz
-    checksum: sha512:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+    # the digest the image's SHA512SUMS lists
+    checksum: "sha512:{{ debian12_xz_sha512 }}"
 
-- name: A LUKS-encrypted volume, its passphrase in a libvirt secret
+- name: The passphrase of an encrypted volume, in a libvirt secret named by the volume's path
+  kvm.storage.secret:
+    usage: volume
+    usage_id: /var/lib/libvirt/images/vault.qcow2
+    value: "{{ vault_luks_passphrase }}"
+
+- name: A LUKS-encrypted volume, its passphrase in that secret
   kvm.storage.volume:
     pool: images
     name: vault.qcow2
     format: qcow2
     capacity: 50GiB
     encryption:
-      secret_usage: vault-passphrase
+      secret_usage: /var/lib/libvirt/images/vault.qcow2
 
 - name: Delete a volume, overwriting it with zeros first
   kvm.storage.volume:
