@@ -153,7 +153,7 @@ class DomainView(object):
     """What the adapter read of one guest."""
 
     def __init__(self, name, active, persistent, config_disks, live_disks, buses, config_controllers=(),
-                 live_controllers=(), machine=None):
+                 live_controllers=(), machine=None, free_ports=None):
         self.name = name
         self.active = active
         self.persistent = persistent
@@ -163,6 +163,8 @@ class DomainView(object):
         self.config_controllers = list(config_controllers)   # e.g. [('scsi', 'virtio-scsi')]
         self.live_controllers = list(live_controllers)
         self.machine = machine
+        # a running q35 guest's free pcie-root-ports (_disk_xml.free_hotplug_ports); None: not counted
+        self.free_ports = free_ports
 
 
 class SourceFacts(object):
@@ -172,13 +174,17 @@ class SourceFacts(object):
     format of the volume (``_volume.disk_format`` of what libvirt reports), its path and its
     pool (a ``_volume.PoolView``: type and source, None when not read)."""
 
-    def __init__(self, keys=frozenset(), exists=None, probed=None, volume_format=None, path=None, pool=None):
+    def __init__(self, keys=frozenset(), exists=None, probed=None, volume_format=None, path=None, pool=None,
+                 assumed=False):
         self.keys = frozenset(keys)
         self.exists = exists
         self.probed = probed
         self.volume_format = volume_format
         self.path = path
         self.pool = pool
+        # Check mode only: a source volume (or its pool) that does not exist yet, planned as
+        # if an earlier task of the play made it; its format is then not known.
+        self.assumed = assumed
 
 
 def attached_source(source, facts):
@@ -337,7 +343,7 @@ def decide_format(request, model, facts):
     label, declared = request.label, model['format']
     kind = _disk_xml.source_kind(model['source'])
     what = _describe_source(model['source'])
-    if kind is None or facts is None or kind == 'network' and facts.volume_format is None:
+    if kind is None or facts is None or kind == 'network' and facts.volume_format is None or facts.assumed:
         return declared   # nothing read of it: libvirt's own default (raw, or the volume's format)
     probed = facts.probed
     if probed == 'luks':
@@ -399,6 +405,10 @@ def plan(request, dom, facts=None):
     # read as the volume it is (its format, identity); attached as the disk it stands for
     model['source'] = attached_source(model['source'], facts)
     scopes = _scopes(request, dom)
+    if request.state == 'present' and facts is not None and facts.assumed:
+        volume = (model['source'] or {}).get('volume')
+        steps.assume('volume %s of pool %s' % (volume['name'], volume['pool']) if volume
+                     else _describe_source(model['source']))
     if request.state == 'present' and dom.buses is not None and model['bus'] not in dom.buses:
         raise KvmStorageError('%s: its machine type %s cannot carry bus %s; use one of %s'
                               % (request.label, dom.machine or '', model['bus'], ', '.join(sorted(dom.buses))))
@@ -461,7 +471,8 @@ def plan(request, dom, facts=None):
         if not attach and not update:
             return steps, model
     if attach:
-        _plan_attach(steps, request, dom, model, element, attach, what)
+        _plan_attach(steps, request, dom, model, element, attach, what,
+                     in_live=bool(holders['live'] or _at(dom.live_disks, model['target'])))
     if update:
         words = ('eject the media from %s %s' % (model['device'], model['target']) if not model['source'] else
                  'change the media in %s %s to %s' % (model['device'], model['target'],
@@ -488,7 +499,7 @@ def _scope_words(scopes):
     return ' and '.join({'live': 'live', 'config': 'persistent'}[s] for s in scopes)
 
 
-def _plan_attach(steps, request, dom, model, element, scopes, what):
+def _plan_attach(steps, request, dom, model, element, scopes, what, in_live=False):
     note = ''
     if 'live' in scopes and model['bus'] not in HOTPLUG:
         if 'config' not in scopes:
@@ -504,6 +515,8 @@ def _plan_attach(steps, request, dom, model, element, scopes, what):
                                   % (request.label, model['device']))
         scopes = ['config']
         note = '; an empty %s cannot be hot-plugged: takes effect at the next boot' % model['device']
+    if dom.active and scopes == ['config'] and not note and not in_live:
+        note = '; live: false - the running guest gets it at its next boot'
     if model['bus'] == 'scsi':
         # The controller the target's unit sits on, in each definition that gets the disk,
         # always virtio-scsi: left to libvirt, a persistent attach adds an lsilogic one.
@@ -514,7 +527,31 @@ def _plan_attach(steps, request, dom, model, element, scopes, what):
                 steps.add('controller', 'add virtio-scsi controller %d to guest %s (%s)'
                           % (index, dom.name, _scope_words([scope])), scopes=[scope], index=index)
     steps.add('attach', 'attach %s to guest %s (%s%s)' % (what, dom.name, _scope_words(scopes), note),
-              scopes=scopes, element=element, target=model['target'])
+              scopes=scopes, element=element, target=model['target'], bus=model['bus'])
+    needed = ports_needed(steps)
+    if needed and dom.free_ports is not None and needed > dom.free_ports:
+        # libvirt's own refusal ("No more available PCI slots") comes only once the live attach
+        # is tried: decided here from the guest's definition, check mode refuses it too.
+        devices = ' and '.join(w for w in ('a virtio-scsi controller' if 'controller' in steps.verbs() else None,
+                                           'the virtio disk' if model['bus'] == 'virtio' else None) if w)
+        raise KvmStorageError('%s: hot-plugging %s needs %d free pcie-root-port(s) and the running q35 guest has %d; '
+                              'define it with spare <controller type="pci" model="pcie-root-port"/> entries (one per '
+                              'device to hot-plug), or attach persistently (live: false) and reboot'
+                              % (request.label, devices, needed, dom.free_ports))
+
+
+def ports_needed(steps):
+    """PCI Express ports the live steps take: one per virtio-scsi controller and one per
+    virtio-blk disk hot-plugged (USB, SATA and SCSI disks sit on their controllers)."""
+    needed = 0
+    for step in steps.steps:
+        if 'live' not in (step.args.get('scopes') or []):
+            continue
+        if step.verb == 'controller':
+            needed += 1
+        elif step.verb == 'attach' and step.args.get('bus') == 'virtio':
+            needed += 1
+    return needed
 
 
 def _plan_detach(steps, request, model, scopes, by_scope, holders):
@@ -547,6 +584,9 @@ def _plan_detach(steps, request, model, scopes, by_scope, holders):
         if live_twin and live_twin[0]['bus'] not in HOTPLUG:
             text = ('detach disk %s from guest %s (persistent; %s cannot be unplugged live: it stays in the running '
                     'guest until it is shut down)' % (have['target'], request.domain, live_twin[0]['bus']))
+        elif 'live' not in scopes and _at(by_scope['live'], have['target']) is not None:
+            text = ('detach disk %s from guest %s (persistent; live: false - it stays attached to the running guest '
+                    'until it is shut down)' % (have['target'], request.domain))
         else:
             text = 'detach disk %s from guest %s (persistent)' % (have['target'], request.domain)
         steps.add('detach', text, scopes=['config'], target=have['target'], model=have, timeout=request.timeout)

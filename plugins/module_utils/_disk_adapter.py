@@ -202,7 +202,8 @@ class DiskAdapter(object):
             buses=buses,
             config_controllers=_controllers(config_el) if config_el is not None else [],
             live_controllers=_controllers(live_el) if live_el is not None else [],
-            machine=machine)
+            machine=machine,
+            free_ports=_disk_xml.free_hotplug_ports(live_el) if live_el is not None else None)
 
     def buses(self, emulator, arch, machine, virttype):
         """Disk buses the guest's machine type carries, from libvirt's domain capabilities

@@ -19,6 +19,10 @@ from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_p
 
 REPORTED = ('target', 'bus', 'device', 'source', 'format', 'cache', 'io', 'discard', 'detect_zeroes', 'iothread',
             'readonly', 'shareable', 'serial', 'wwn', 'boot_order', 'startup_policy')
+# Every key of a disk_info entry: the settings above (those set), and what disk_info adds.
+# The module's RETURN documents each of them (tests/unit: test__disk_info_return.py).
+INFO_KEYS = REPORTED + ('live', 'persistent', 'backing_chain', 'live_differs_in', 'live_target', 'persistent_target',
+                        'volume')
 
 
 def _refused_pools(conn, cache):
@@ -44,12 +48,22 @@ def disk_work(module, conn):
     dom = adapter.read(request.domain, with_buses=request.state == 'present' and model['bus'] != 'virtio')
     # The adapter reads what the source is (identity, existence, header, a volume's format
     # and pool); the planner decides with it.
-    facts = adapter.source_facts(model['source'], request.label, need_volume=request.state == 'present') \
+    # Check mode plans a source volume that does not exist yet (nor, perhaps, its pool) as
+    # made by an earlier task of the play (a warning names it); a real run refuses it.
+    facts = adapter.source_facts(model['source'], request.label,
+                                 need_volume=request.state == 'present' and not module.check_mode) \
         if dom is not None else None
+    if facts is not None and module.check_mode and request.state == 'present' and (model['source'] or {}).get('volume') \
+            and not facts.exists:
+        facts.assumed = True
     steps, final = _disk.plan(request, dom, facts)
     if not module.check_mode:
         apply_plan(steps, adapter.apply)
+    for warning in steps.warnings:
+        module.warn(warning)
     result = {'changed': steps.changed, 'actions': steps.actions}
+    if steps.assumed:
+        result['assumed'] = steps.assumed
     if adapter.stopped_during_detach:
         persistent = [s.args['target'] for s in steps.steps if s.verb == 'detach' and 'config' in s.args['scopes']]
         module.warn('guest %s stopped while disk %s was being detached live, so the running copy went with it; %s'

@@ -153,6 +153,33 @@ def disks(domain_element):
     return [parse(d) for d in domain_element.findall('devices/disk')]
 
 
+# PCI Express ports a device can be hot-plugged into, one device each.
+HOTPLUG_PORT_MODELS = ('pcie-root-port', 'pcie-switch-downstream-port')
+
+
+def free_hotplug_ports(domain_element):
+    """How many of a running q35 guest's hot-plug ports (``pcie-root-port`` controllers)
+    no device sits on yet, from its live definition; None for a guest without PCI Express
+    ports (a ``pc`` machine hot-plugs into slots of its PCI root bus). Each port is the bus
+    numbered by its controller's index; the devices libvirt added itself (a USB controller,
+    a virtio-scsi controller) take ports too."""
+    machine = domain_element.find('os/type')
+    if machine is None or 'q35' not in (machine.get('machine') or ''):
+        return None
+    ports = set()
+    for ctl in domain_element.findall('devices/controller'):
+        if ctl.get('type') == 'pci' and ctl.get('model') in HOTPLUG_PORT_MODELS and ctl.get('index') is not None:
+            ports.add(_int(ctl.get('index')))
+    taken = set()
+    for address in domain_element.iterfind('devices/*/address'):
+        if address.get('type') == 'pci' and address.get('bus') is not None:
+            try:
+                taken.add(int(address.get('bus'), 0))
+            except ValueError:
+                continue
+    return len(ports - taken)
+
+
 def same_source(a, b):
     """Whether two disk sources point at the same storage."""
     if not a or not b:

@@ -327,6 +327,20 @@ class HostPlan(object):
     def actions(self):
         return [text for item in self.items for text in item.steps.actions]
 
+    @property
+    def warnings(self):
+        out = []
+        for item in self.items:
+            out.extend(w for w in item.steps.warnings if w not in out)
+        return out
+
+    @property
+    def assumed(self):
+        out = []
+        for item in self.items:
+            out.extend(a for a in item.steps.assumed if a not in out)
+        return out
+
     def diff(self):
         before, after = {}, {}
         for item in self.items:
@@ -347,8 +361,11 @@ def diff_key(node):
 class _Sim(object):
     """The simulated host: copies of the facts that each planned step updates."""
 
-    def __init__(self, host):
+    def __init__(self, host, assume=False):
         self.host = host
+        # check mode: what is neither on the host nor declared is planned as made by an
+        # earlier task of the play (the family planners' ``assume``)
+        self.assume = assume
         self.views = {}
         for name, view in host.views.items():
             copied = copy.copy(view)
@@ -415,9 +432,11 @@ class SimUsage(Usage):
         return guests, direct
 
 
-def plan(ordered, host, unmanaged=True):
-    """The HostPlan of ``ordered`` nodes (from ``order``) over ``host``."""
-    sim = _Sim(host)
+def plan(ordered, host, unmanaged=True, assume=False):
+    """The HostPlan of ``ordered`` nodes (from ``order``) over ``host``. ``assume`` (check
+    mode): a pool, volume or secret that is neither on the host nor declared is planned as if
+    an earlier task of the play made it (a warning names it)."""
+    sim = _Sim(host, assume)
     out = HostPlan()
     for node in ordered:
         out.items.append(_PLANNERS[node.kind](node, sim))
@@ -523,7 +542,7 @@ def _plan_thin_pool(node, sim):
     p = node.request
     lvs = sim.lvs.get(p['vg'], {})
     profiles = sim.host.profiles.get((p['vg'], p['name'])) or {}
-    steps = _lvm_thin.plan_pool(p, sim.vgs, lvs, profiles, sim.host.profile_carriers)
+    steps = _lvm_thin.plan_pool(p, sim.vgs, lvs, profiles, sim.host.profile_carriers, assume=sim.assume)
     before = _lvm_thin.pool_model(lvs.get(p['name']), lvs)
     after = _lvm_thin.predict_pool(before, steps)
     if after is None:
@@ -540,7 +559,7 @@ def _plan_thin_volume(node, sim):
     users, overlays = None, ()
     if keys is not None and sim.usage is not None:
         users, overlays = sim.usage.holders(keys), sim.usage.backing_of_keys(keys)
-    steps = _lvm_thin.plan_volume(p, sim.vgs, lvs, users, overlays)
+    steps = _lvm_thin.plan_volume(p, sim.vgs, lvs, users, overlays, assume=sim.assume)
     before = _lvm_thin.volume_model(lvs.get(p['name']))
     after = _lvm_thin.predict_volume(before, steps, p, lvs)
     if after is None:
@@ -555,7 +574,8 @@ def _plan_volume(node, sim):
     req = node.request
     view = sim.views.get(req.pool)
     actual = view.volumes.get(req.name) if view is not None else None
-    steps = _volume.plan([req], sim.world, created=sim.created, deleted=sim.deleted)
+    steps = _volume.plan([req], sim.world, created=sim.created, deleted=sim.deleted, assume=sim.assume)
+    view = sim.views.get(req.pool)   # a pool check mode assumes is added by the planner
     verbs = steps.verbs()
     after = actual
     if view is not None:
@@ -580,14 +600,17 @@ def _plan_volume(node, sim):
     return Item(node, steps, _volume.diff_form(actual), _volume.diff_form(after))
 
 
-def check_disk_source(req, sim_views):
+def check_disk_source(req, sim_views, assume=False):
     """A disk whose source volume neither exists nor is declared is refused (its pool or
-    the volume as the plan leaves them)."""
+    the volume as the plan leaves them), unless ``assume`` (check mode: it is then planned
+    as made by an earlier task of the play; _disk.SourceFacts.assumed)."""
     source = req.model['source'] or {}
     if not source.get('volume') or req.state == 'absent':
         return
     pool_name, name = source['volume']['pool'], source['volume']['name']
     view = sim_views.get(pool_name)
+    if assume and (view is None or view.active and view.volumes.get(name) is None):
+        return
     if view is None:
         raise KvmStorageError('%s: pool %s of its source volume %s neither exists nor is declared'
                               % (req.label, pool_name, name))
@@ -610,6 +633,8 @@ def disk_facts(node, sim):
     if source.get('volume'):
         view = sim.views.get(source['volume']['pool'])
         volume = view.volumes.get(source['volume']['name']) if view is not None else None
+        if node.request.state != 'absent' and volume is None and sim.assume and (view is None or view.active):
+            return _disk.SourceFacts(keys=facts.keys if facts is not None else frozenset(), assumed=True)
         if node.request.state != 'absent' and volume is not None and (facts is None or not facts.exists):
             facts = _disk.SourceFacts(keys=sim.source_keys(source) | (facts.keys if facts is not None else frozenset()),
                                       exists=True, volume_format=_volume.disk_format(volume.get('format')),
@@ -630,7 +655,7 @@ def disk_facts(node, sim):
 
 def _plan_disk(node, sim):
     req = node.request
-    check_disk_source(req, sim.views)
+    check_disk_source(req, sim.views, sim.assume)
     dom = sim.domains.get(req.domain)
     steps, final = _disk.plan(req, dom, disk_facts(node, sim))
     before = sorted((d['target'] for d in (dom.config_disks or dom.live_disks)))
@@ -649,8 +674,14 @@ def _plan_disk(node, sim):
             elif step.verb == 'update':
                 disks[:] = [dict(final) if d['target'] == final['target'] else d for d in disks]
             elif step.verb == 'controller':
-                (dom.live_controllers if scope == 'live' else dom.config_controllers).append(('scsi', 'virtio-scsi',
-                                                                                              None))
+                (dom.live_controllers if scope == 'live' else dom.config_controllers).append(
+                    ('scsi', 'virtio-scsi', str(step.args['index'])))
+    if dom.free_ports is not None:
+        # the running q35 guest's pcie-root-ports as the plan leaves them (a live detach of a
+        # virtio disk frees one, once the guest released it: the module waits for that)
+        freed = sum(1 for s in steps.steps if s.verb == 'detach' and 'live' in s.args['scopes']
+                    and s.args['model'].get('bus') == 'virtio')
+        dom.free_ports += freed - _disk.ports_needed(steps)
     target = final['target'] if final is not None else req.model.get('target')
     if final is None:
         target = next((s.args['target'] for s in steps.steps if s.verb == 'detach'), target)

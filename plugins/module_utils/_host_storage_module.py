@@ -14,11 +14,12 @@ from ansible_collections.kvm.storage.plugins.module_utils._pool_module import re
 from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan
 
 
-def plan_host(adapter, ordered, unmanaged=True):
+def plan_host(adapter, ordered, unmanaged=True, assume=False):
     """Read the host once, with every fact the plan needs (a gluster pool a volume is made
     in listed afresh before qemu-img writes into it, who uses an image before it is grown
-    or removed, exactly as the volume module reads them), then plan once."""
-    return _host_storage.plan(ordered, adapter.read(ordered), unmanaged)
+    or removed, exactly as the volume module reads them), then plan once. ``assume``:
+    check mode (_host_storage.plan)."""
+    return _host_storage.plan(ordered, adapter.read(ordered), unmanaged, assume)
 
 
 def apply_host(host_plan, adapter):
@@ -50,11 +51,15 @@ def host_storage_work(module, conn):
     nodes = _host_storage.nodes(validated, resolve_user, resolve_group)
     ordered = _host_storage.order(nodes)
     adapter = HostAdapter(module, conn)
-    host_plan = plan_host(adapter, ordered, module.params.get('unmanaged', True))
+    host_plan = plan_host(adapter, ordered, module.params.get('unmanaged', True), assume=module.check_mode)
     if not module.check_mode:
         apply_host(host_plan, adapter)
+    for warning in host_plan.warnings:
+        module.warn(warning)
     result = {'changed': host_plan.changed, 'actions': host_plan.actions,
               'results': _host_storage.split_results(host_plan), 'unmanaged': host_plan.unmanaged}
+    if host_plan.assumed:
+        result['assumed'] = host_plan.assumed
     if module._diff:
         result['diff'] = host_plan.diff()
     return result

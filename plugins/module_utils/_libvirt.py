@@ -182,14 +182,19 @@ def lookup_pool(conn, name):
         raise translate(exc, 'look up pool %s' % name)
 
 
-def lookup_volume(conn, pool_name, name, label):
-    """The volume ``name`` of pool ``pool_name``; a missing pool or volume is an error."""
+def lookup_volume(conn, pool_name, name, label, missing_ok=False):
+    """The volume ``name`` of pool ``pool_name``; a missing pool or volume is an error, or
+    with ``missing_ok`` None."""
     pool = lookup_pool(conn, pool_name)
+    if pool is None and missing_ok:
+        return None
     if pool is None:
         raise KvmStorageError('%s: pool %s does not exist' % (label, pool_name))
     try:
         return pool.storageVolLookupByName(name)
     except libvirt.libvirtError as exc:
+        if is_not_found(exc) and missing_ok:
+            return None
         if is_not_found(exc):
             raise KvmStorageError('%s: volume %s of pool %s does not exist' % (label, name, pool_name))
         raise translate(exc, 'look up volume %s of pool %s' % (name, pool_name))

@@ -126,8 +126,18 @@ def _round_up(size, extent):
     return -(-size // extent) * extent
 
 
-def _vg(vg_name, vgs, label):
+# LVM's default extent size, taken for a volume group check mode assumes.
+DEFAULT_EXTENT = 4 * 1024 * 1024
+
+
+def _vg(vg_name, vgs, label, assume=None):
+    """The VG report of ``vg_name``. ``assume`` (check mode: the Plan): a VG that does not
+    exist yet is planned as if an earlier task (a logical pool's build) made it; its free
+    space is not known, so the size checks are left to LVM."""
     vg = vgs.get(vg_name)
+    if vg is None and assume is not None:
+        assume.assume('volume group %s' % vg_name)
+        return {'vg_name': vg_name, 'vg_size': None, 'vg_free': float('inf'), 'vg_extent_size': DEFAULT_EXTENT}
     if vg is None:
         raise KvmStorageError('%s: volume group %s does not exist; create it first (vgcreate) or fix vg' % (label, vg_name))
     return vg
@@ -153,7 +163,7 @@ def _carried_elsewhere(carriers, profile, vg_name, name):
     return any(c != '%s/%s' % (vg_name, name) for c in carriers.get(profile, ()))
 
 
-def plan_pool(params, vgs, lvs, profiles, carriers=None):
+def plan_pool(params, vgs, lvs, profiles, carriers=None, assume=False):
     """Steps for one thin pool request.  ``vgs``/``lvs``: parsed reports (lvs of the
     requested VG, empty when it does not exist); ``profiles``: {profile name: the text of
     its file, or None when there is none} for the names of ``profiles_to_read``;
@@ -194,7 +204,7 @@ def plan_pool(params, vgs, lvs, profiles, carriers=None):
     size = _size(params.get('size'), '%s: size' % label)
     metadata_size = _size(params.get('metadata_size'), '%s: metadata_size' % label)
     chunk_size = _size(params.get('chunk_size'), '%s: chunk_size' % label)
-    vg = _vg(vg_name, vgs, label)
+    vg = _vg(vg_name, vgs, label, steps if assume else None)
     extent = vg['vg_extent_size']
     autoextend = params.get('autoextend')
     if autoextend:
@@ -310,10 +320,11 @@ def needs_users(params, lvs=None):
     return params['state'] == 'absent' and not params['force'] and (lvs is None or params['name'] in lvs)
 
 
-def plan_volume(params, vgs, lvs, users, overlays=()):
+def plan_volume(params, vgs, lvs, users, overlays=(), assume=False):
     """Steps for one thin volume request.  ``users``: the libvirt guests whose definition
     has the volume as a disk, directly or through an overlay (None when libvirt could not
-    be asked); ``overlays``: images whose backing file it is."""
+    be asked); ``overlays``: images whose backing file it is. ``assume`` (check mode): a VG,
+    thin pool or origin that does not exist yet is planned as made by an earlier task."""
     steps = Plan()
     vg_name, name = params['vg'], params['name']
     label = 'thin volume %s in volume group %s' % (name, vg_name)
@@ -336,20 +347,23 @@ def plan_volume(params, vgs, lvs, users, overlays=()):
         return steps
 
     size = _size(params.get('size'), '%s: size' % label)
-    _vg(vg_name, vgs, label)
-    extent = vgs[vg_name]['vg_extent_size']
+    assumed = steps if assume else None
+    extent = _vg(vg_name, vgs, label, assumed)['vg_extent_size']
     pool, origin = params.get('thin_pool'), params.get('snapshot_of')
     if lv is None:
         current_size, active = None, True
         if origin is not None:
             source = lvs.get(origin)
+            if source is None and assumed is not None:
+                steps.assume('thin volume %s in volume group %s' % (origin, vg_name))
+                source = {'type': 'thin', 'pool_lv': pool, 'lv_size': None}
             if source is None:
                 raise KvmStorageError('%s: snapshot_of %s does not exist in volume group %s; create it first or fix '
                                       'snapshot_of' % (label, origin, vg_name))
             if source['type'] != 'thin':
                 raise KvmStorageError('%s: snapshot_of %s is not a thin volume; thin snapshots need a thin origin'
                                       % (label, origin))
-            if pool is not None and pool != source['pool_lv']:
+            if pool is not None and source['pool_lv'] is not None and pool != source['pool_lv']:
                 raise ConflictError('%s: snapshot_of %s is in thin pool %s, not %s; a thin snapshot lives in the pool '
                                     'of its origin' % (label, origin, source['pool_lv'], pool))
             steps.add('snapshot', 'create %s as a thin snapshot of %s' % (label, origin), vg=vg_name, name=name,
@@ -359,6 +373,9 @@ def plan_volume(params, vgs, lvs, users, overlays=()):
             if pool is None:
                 raise KvmStorageError('%s does not exist: thin_pool is needed to create it' % label)
             target = lvs.get(pool)
+            if target is None and assumed is not None:
+                steps.assume('thin pool %s in volume group %s' % (pool, vg_name))
+                target = {'type': 'thin-pool'}
             if target is None or target['type'] != 'thin-pool':
                 raise KvmStorageError('%s: thin pool %s does not exist in volume group %s; create it first (module '
                                       'kvm.storage.lvm_thin_pool)' % (label, pool, vg_name))
@@ -379,7 +396,12 @@ def plan_volume(params, vgs, lvs, users, overlays=()):
             raise ConflictError('%s is a snapshot of %s, not of %s; the module does not recreate it'
                                 % (label, lv['origin'], origin))
         current_size, active = lv['lv_size'], lv['active']
-    if size is not None:
+    if size is not None and current_size is None:
+        # a snapshot of an origin check mode assumes: its size is not known yet
+        size = _round_up(size, extent)
+        steps.add('grow', 'grow %s from the size of %s to %s' % (label, origin, format_size(size)),
+                  vg=vg_name, name=name, size=size)
+    elif size is not None:
         size = _round_up(size, extent)
         if size < current_size:
             raise KvmStorageError('refusing to shrink %s from %s to %s: thin volumes only grow here (shrinking cuts '
@@ -401,7 +423,7 @@ def predict_volume(before, steps, params, lvs):
                             'open': False, 'data_percent': None})
     for step in steps.steps:
         if step.verb == 'snapshot':
-            source = lvs[params['snapshot_of']]
+            source = lvs.get(params['snapshot_of']) or {'lv_size': None, 'pool_lv': params.get('thin_pool')}
             after.update(size=source['lv_size'], thin_pool=source['pool_lv'], origin=params['snapshot_of'])
         elif step.verb in ('create', 'grow'):
             after['size'] = step.args['size']

@@ -24,11 +24,15 @@ def pool_work(module):
         # Which LVs carry which profile, over every VG: a profile file is deleted only when
         # no other LV carries it.
         carriers = adapter.read_carriers()
-    steps = _lvm_thin.plan_pool(p, vgs, lvs, profiles, carriers)
+    steps = _lvm_thin.plan_pool(p, vgs, lvs, profiles, carriers, assume=module.check_mode)
     before = _lvm_thin.pool_model(lvs.get(p['name']), lvs)
     if not module.check_mode:
         apply_plan(steps, adapter.apply)
+    for warning in steps.warnings:
+        module.warn(warning)
     result = {'changed': steps.changed, 'actions': steps.actions}
+    if steps.assumed:
+        result['assumed'] = steps.assumed
     if module._diff:
         result['diff'] = {'before': _lvm_thin.diff_form(before),
                           'after': _lvm_thin.diff_form(_lvm_thin.predict_pool(before, steps))}
@@ -51,11 +55,15 @@ def volume_work(module):
         users, overlays, warning = guest_users(p['vg'], p['name'], p.get('uri'), p.get('allow_insecure'))
         if warning:
             module.warn(warning)
-    steps = _lvm_thin.plan_volume(p, vgs, lvs, users, overlays)
+    steps = _lvm_thin.plan_volume(p, vgs, lvs, users, overlays, assume=module.check_mode)
     before = _lvm_thin.volume_model(lvs.get(p['name']))
     if not module.check_mode:
         apply_plan(steps, adapter.apply)
+    for warning in steps.warnings:
+        module.warn(warning)
     result = {'changed': steps.changed, 'actions': steps.actions}
+    if steps.assumed:
+        result['assumed'] = steps.assumed
     if module._diff:
         result['diff'] = {'before': _lvm_thin.diff_form(before),
                           'after': _lvm_thin.diff_form(_lvm_thin.predict_volume(before, steps, p, lvs))}

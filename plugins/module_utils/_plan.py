@@ -30,6 +30,18 @@ class Plan(object):
         self.steps = []
         # What the planner found worth telling but changes nothing (module warnings).
         self.warnings = []
+        # Check mode only: what does not exist yet and was planned as if an earlier task
+        # made it ('pool images', 'secret /path', ...); a real run fails if it never appears.
+        self.assumed = []
+
+    def assume(self, what, why=''):
+        """Record that check mode planned as if ``what`` (a pool, volume, secret, ...) existed,
+        and warn once per plan."""
+        if what in self.assumed:
+            return
+        self.assumed.append(what)
+        self.warnings.append('check mode: %s does not exist yet; planned as if an earlier task creates it%s (a real '
+                             'run fails unless it exists by then)' % (what, why))
 
     def add(self, verb, text, **args):
         self.steps.append(Step(verb, text, **args))

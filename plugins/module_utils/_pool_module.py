@@ -92,6 +92,13 @@ def _diff_form(exists, element, state, autostart):
 
 def pool_info_work(module, conn):
     adapter = PoolAdapter(conn)
-    pools = _libvirt.each_present(list_pools(conn, module.params.get('name')), adapter.describe)
+    describe = adapter.describe
+    if module.params.get('refresh'):
+        def describe(pool):
+            # capacity and free space as of now, not as of the pool's last refresh
+            if pool.isActive():
+                _libvirt.call('refresh pool %s' % pool.name(), pool.refresh, 0)
+            return adapter.describe(pool)
+    pools = _libvirt.each_present(list_pools(conn, module.params.get('name')), describe)
     pools.sort(key=lambda p: p['name'])
     return {'changed': False, 'pools': pools}

@@ -228,6 +228,9 @@ class PoolView(object):
         self.source_hosts = list(source_hosts)
         self.source_name = source_name
         self.source_dir = source_dir
+        # Check mode only: a pool that does not exist yet, planned as if an earlier task made
+        # it (its type and target are not known, so neither are the paths of its volumes).
+        self.assumed = False
         # Volumes whose create was cut off (markers of runs that are gone: _inflight), by
         # name: {'markers': [{'marker': its file, 'doing': the step, 'survived': whether the
         # run lived on after the create failed, 'left': the fingerprint it then recorded
@@ -271,10 +274,15 @@ class ImportFacts(object):
 # ---------------------------------------------------------------------------------------
 # Planning
 
-def plan(requests, world, created=None, deleted=None):
+def plan(requests, world, created=None, deleted=None, assume=False):
     """Plan for every request, in order; a later volume may be backed by, or cloned
     from, one created earlier in the same run.  ``created`` and ``deleted`` carry that
-    memory across calls (host_storage plans one volume at a time between other objects)."""
+    memory across calls (host_storage plans one volume at a time between other objects).
+
+    ``assume`` (check mode): a pool, a backing or clone source volume or a LUKS secret that
+    does not exist yet is planned as if an earlier task of the play made it - the plan
+    records it (``Plan.assume``: a warning) and adds an assumed pool to ``world``; a real
+    run never assumes, so it fails if the object never appears."""
     steps = Plan()
     created = {} if created is None else created
     deleted = set() if deleted is None else deleted  # paths deleted earlier no longer hold their backing file
@@ -283,7 +291,12 @@ def plan(requests, world, created=None, deleted=None):
         if pool is None:
             if req.state == 'absent':
                 continue
-            raise KvmStorageError('%s: pool %s does not exist' % (req.label, req.pool))
+            if not assume:
+                raise KvmStorageError('%s: pool %s does not exist' % (req.label, req.pool))
+            pool = world.pools[req.pool] = PoolView(req.pool, None, True)
+            pool.assumed = True
+        if pool.assumed and req.state != 'absent':
+            steps.assume('pool %s' % req.pool)
         if not pool.active:
             raise KvmStorageError('%s: pool %s is not running, so its volumes cannot be read; start it first'
                                   % (req.label, req.pool))
@@ -300,7 +313,7 @@ def plan(requests, world, created=None, deleted=None):
                     _refuse_unless_as_left(req, pool.incomplete[req.name])
                 _refuse_if_used(req, actual, world, 'replace the %s' % what, shared=False)
                 steps.add('delete', 'delete the %s %s of an interrupted create' % (what, req.label), request=req)
-            model = _plan_create(steps, req, pool, world, created)
+            model = _plan_create(steps, req, pool, world, created, assume)
             created[(req.pool, req.name)] = model
         else:
             if req.import_from:
@@ -386,11 +399,27 @@ def _find(world, created, pool_name, name):
     return created.get((pool_name, name))
 
 
-def _resolve_ref(req, ref, world, created, what):
+def _ref_words(resolved):
+    """How an action names a backing file: its path, or while check mode assumes it, its volume."""
+    if resolved.get('path'):
+        return resolved['path']
+    return 'volume %s of pool %s' % (resolved['name'], resolved['pool'])
+
+
+def _resolve_ref(req, ref, world, created, what, assume=None):
+    """The backing or clone source ``ref`` as {path, format, capacity, ...}. ``assume``
+    (check mode: the Plan) takes a volume that does not exist yet as made by an earlier task:
+    its path is predicted where its pool is known, its format and size are not known."""
     if ref.get('path'):
         return {'path': ref['path'], 'format': ref.get('format'), 'capacity': None}
     pool_name = ref.get('pool') or req.pool
     found = _find(world, created, pool_name, ref['name'])
+    if found is None and assume is not None:
+        assume.assume('volume %s of pool %s' % (ref['name'], pool_name))
+        pool = world.pools.get(pool_name)
+        return {'path': _predicted_path(pool, ref['name']) if pool is not None else None,
+                'format': ref.get('format'), 'capacity': None, 'pool': pool_name, 'name': ref['name'],
+                'sized_at_run': True, 'assumed': True}
     if found is None:
         raise KvmStorageError('%s: %s volume %s of pool %s does not exist' % (req.label, what, ref['name'], pool_name))
     resolved = {'path': found['path'], 'format': ref.get('format') or found['format'],
@@ -416,7 +445,7 @@ def gluster_url(pool, name):
     return 'gluster://%s/%s/%s' % (pool.source_hosts[0] if pool.source_hosts else '', pool.source_name, inner)
 
 
-def _plan_create(steps, req, pool, world, created):
+def _plan_create(steps, req, pool, world, created, assume=False):
     if pool.type in LUN_POOLS:
         raise KvmStorageError('%s: volumes of %s pools are LUNs or devices that the storage side provides; '
                               'libvirt cannot create them (existing ones are listed by volume_info)'
@@ -427,8 +456,8 @@ def _plan_create(steps, req, pool, world, created):
     capacity = req.capacity
     backing = None
     if req.backing:
-        backing = _resolve_ref(req, req.backing, world, created, 'backing')
-        if not backing['format']:
+        backing = _resolve_ref(req, req.backing, world, created, 'backing', steps if assume else None)
+        if not backing['format'] and not backing.get('assumed'):
             raise KvmStorageError('%s: the format of backing file %s is not known; set backing.format'
                                   % (req.label, backing['path']))
         fmt = fmt or 'qcow2'
@@ -446,7 +475,7 @@ def _plan_create(steps, req, pool, world, created):
                                   % (req.label, format_size(capacity), format_size(backing['capacity'])))
     source = None
     if req.clone_from:
-        source = _resolve_ref(req, req.clone_from, world, created, 'clone_from')
+        source = _resolve_ref(req, req.clone_from, world, created, 'clone_from', steps if assume else None)
         fmt = fmt or source['format']
         if capacity is not None and source['capacity'] is not None and capacity < source['capacity']:
             raise KvmStorageError('%s: capacity %s is smaller than the clone source (%s); a clone keeps at least '
@@ -455,9 +484,9 @@ def _plan_create(steps, req, pool, world, created):
         capacity = capacity or source['capacity']
     if pool.type == 'logical':
         fmt = None  # an LV has no image format
-    elif fmt is None:
-        fmt = 'raw'
-    if capacity is None and not (backing and backing.get('sized_at_run')):
+    elif fmt is None and not (source and source.get('assumed')):
+        fmt = 'raw'   # (a clone takes its source's format: unknown while the source is assumed)
+    if capacity is None and not (backing and backing.get('sized_at_run')) and not (source and source.get('assumed')):
         raise KvmStorageError('%s does not exist; set capacity (for example 20GiB) to create it' % req.label)
     allocation = req.allocation
     if allocation is None:
@@ -470,13 +499,13 @@ def _plan_create(steps, req, pool, world, created):
             allocation = 0
     if req.preallocation == 'metadata' and fmt != 'qcow2':
         raise KvmStorageError('%s: preallocation metadata needs format qcow2' % req.label)
-    encryption = _encryption(req, world)
+    encryption = _encryption(req, world, steps if assume else None)
     model = {'name': req.name, 'capacity': capacity, 'allocation': allocation, 'format': fmt,
              'permissions': req.permissions, 'encryption': encryption,
              'backing': None if backing is None else {'path': backing['path'], 'format': backing['format']}}
     element = _volume_xml.build(model)
-    what = ', '.join(x for x in (fmt, format_size(capacity) if capacity is not None else 'size of its backing file',
-                                 'backing %s' % backing['path'] if backing else None,
+    size = format_size(capacity) if capacity is not None else 'size of its %s' % ('source' if source else 'backing file')
+    what = ', '.join(x for x in (fmt, size, 'backing %s' % _ref_words(backing) if backing else None,
                                  'preallocated' if allocation and allocation == capacity else None,
                                  'LUKS-encrypted' if encryption else None) if x)
     if source:
@@ -495,14 +524,17 @@ def _plan_create(steps, req, pool, world, created):
             'sized_at_run': capacity is None}
 
 
-def _encryption(req, world):
+def _encryption(req, world, assume=None):
     enc = req.encryption
     if not enc:
         return None
     uuid = enc.get('secret_uuid')
     if uuid is None:
         uuid = world.secrets.get(enc['secret_usage'])
-        if uuid is None:
+        if uuid is None and assume is not None:
+            # check mode: the secret an earlier task creates (its UUID is known only then)
+            assume.assume('the libvirt volume secret with usage id %s' % enc['secret_usage'])
+        elif uuid is None:
             raise KvmStorageError('%s: there is no libvirt volume secret with usage id %s; create it with '
                                   'kvm.storage.secret first' % (req.label, enc['secret_usage']))
     return {'format': enc.get('format', 'luks'), 'secret_uuid': uuid}
@@ -636,13 +668,27 @@ def _plan_delete(steps, req, actual, world, deleted):
 
 
 def diff_form(model):
-    """A volume as diff mode shows it (the volume module and host_storage alike)."""
+    """A volume as diff mode shows it (the volume module and host_storage alike). What is not
+    known (an LV's format, the size of an image before it is imported) is left out, not null."""
     if model is None:
         return {'state': 'absent'}
-    out = {'state': 'present', 'format': model.get('format'), 'capacity': model.get('capacity')}
-    if model.get('backing'):
-        out['backing'] = model['backing']
+    out = {'state': 'present'}
+    for key in ('format', 'capacity', 'backing'):
+        if model.get(key) is not None:
+            out[key] = model[key]
     return out
+
+
+def predicted_diff_form(actual, req, made):
+    """The diff form of a volume the plan changes: an existing one with its new size, a new
+    one as the planner made it (``made``: its entry in plan's ``created``)."""
+    if actual is not None:
+        out = diff_form(actual)
+        if req.capacity:
+            out['capacity'] = req.capacity
+        return out
+    made = made or {'format': req.format, 'capacity': req.capacity}
+    return diff_form({'format': made.get('format'), 'capacity': made.get('capacity')})
 
 
 def pools_to_refresh(requests, world):

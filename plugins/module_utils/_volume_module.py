@@ -55,7 +55,10 @@ def volume_work(module, conn):
     if _volume.needs_usage(requests, world):
         adapter.add_usage(world, requests)
     adapter.add_import_facts(requests, world)
-    steps = _volume.plan(requests, world)
+    # Check mode plans a pool, source volume or secret that does not exist yet as made by an
+    # earlier task of the play (a warning names it); a real run never assumes.
+    created = {}
+    steps = _volume.plan(requests, world, created=created, assume=module.check_mode)
 
     if not module.check_mode:
         apply_by_volume(steps, adapter.apply)
@@ -63,6 +66,8 @@ def volume_work(module, conn):
     for warning in steps.warnings:
         module.warn(warning)
     result = {'changed': steps.changed, 'actions': steps.actions}
+    if steps.assumed:
+        result['assumed'] = steps.assumed
     touched = set((s.args['request'].pool, s.args['request'].name) for s in steps.steps)
     if module._diff:
         before, after = {}, {}
@@ -76,9 +81,7 @@ def volume_work(module, conn):
             elif req.state == 'absent':
                 after[key] = {'state': 'absent'}
             else:
-                predicted = dict(_volume.diff_form(actual) if actual else {'state': 'present', 'format': req.format})
-                predicted['capacity'] = req.capacity if req.capacity else predicted.get('capacity')
-                after[key] = predicted
+                after[key] = _volume.predicted_diff_form(actual, req, created.get((req.pool, req.name)))
         result['diff'] = {'before': before, 'after': after}
 
     reports = []

@@ -77,10 +77,15 @@ class SnapshotFacts(object):
 
 
 def plan(request, facts):
-    """Steps for one snapshot request (``request``: the module params)."""
+    """Steps for one snapshot request (``request``: the module params). ``facts.volume``
+    None: check mode, and the volume does not exist yet - planned as if an earlier task of
+    the play created it (qcow2, no snapshots); a warning says so."""
     steps = Plan()
     label = label_of(request)
     volume = facts.volume
+    if volume is None:
+        steps.assume(label)
+        volume = {'format': 'qcow2', 'path': None}
     if volume['format'] != 'qcow2':
         raise KvmStorageError('%s is %s; internal snapshots need qcow2' % (label, volume['format']))
     state = request['state']

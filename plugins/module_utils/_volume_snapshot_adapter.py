@@ -27,12 +27,15 @@ class SnapshotAdapter(object):
         self.module = module
         self.listed = []   # qemu-img info's snapshots of the volume, as last read
 
-    def read(self, pool, volume, holders=True):
+    def read(self, pool, volume, holders=True, missing_ok=False):
         """SnapshotFacts of ``volume`` of ``pool``; with ``holders``, who holds the image too
         (running guests, overlays, the lock of an image in a shared pool whose lock reaches
-        across hosts)."""
+        across hosts). With ``missing_ok`` (check mode), a volume or pool that does not exist
+        reads as SnapshotFacts(None)."""
         label = 'volume %s of pool %s' % (volume, pool)
-        vol = _libvirt.lookup_volume(self.conn, pool, volume, 'volume_snapshot')
+        vol = _libvirt.lookup_volume(self.conn, pool, volume, 'volume_snapshot', missing_ok)
+        if vol is None:
+            return SnapshotFacts(None)
         model = _volume_xml.parse(_xml.parse(_libvirt.call('read %s' % label, vol.XMLDesc, 0)))
         self.listed = self.snapshots(model['path'], label)
         pool_type = _xml.parse(_libvirt.call('read pool %s' % pool, vol.storagePoolLookupByVolume().XMLDesc, 0)).get(

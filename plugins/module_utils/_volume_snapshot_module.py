@@ -19,11 +19,17 @@ def snapshot_work(module, conn):
         module.deprecate('volume_snapshot: state listed is a read; use kvm.storage.volume_snapshot_info instead',
                          version=_volume_snapshot.LISTED_REMOVED_IN, collection_name='kvm.storage')
     adapter = SnapshotAdapter(conn, module)
-    facts = adapter.read(p['pool'], p['volume'], holders=_volume_snapshot.needs_holders(p))
+    # Check mode plans a volume an earlier task of the play creates (a warning names it).
+    facts = adapter.read(p['pool'], p['volume'], holders=_volume_snapshot.needs_holders(p),
+                         missing_ok=module.check_mode and p['state'] != 'listed')
     steps = _volume_snapshot.plan(p, facts)
     if not module.check_mode:
         apply_plan(steps, adapter.apply)
+    for warning in steps.warnings:
+        module.warn(warning)
     result = {'changed': steps.changed, 'actions': steps.actions}
+    if steps.assumed:
+        result['assumed'] = steps.assumed
     if module._diff:
         result['diff'] = {'before': {'snapshots': facts.names},
                           'after': {'snapshots': _volume_snapshot.names_after(facts.names, steps)}}

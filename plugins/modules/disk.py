@@ -38,6 +38,9 @@ description:
   - A virtio-scsi disk gets the controller its target sits on (libvirt puts seven units on each, V(sda)-V(sdg) on
     controller 0, V(sdh)-V(sdn) on controller 1, ...), a virtio-scsi one in each definition; controllers added by
     a run that then fails are removed again.
+  - In check mode, a source volume that does not exist yet (made, with its pool perhaps, by an earlier task of the
+    play) is planned as if it existed - changed, the steps a real run takes in RV(actions), a warning naming the
+    assumption, and RV(assumed) listing it. A real run assumes nothing and fails when the volume is still missing.
 author:
   - kvm.storage developers (@kvm-storage)
 extends_documentation_fragment:
@@ -239,23 +242,26 @@ EXAMPLES = r"""
   kvm.storage.disk:
     domain: web1
     source:
-      volume: {pool: images, name: web1-data.qcow2}
+      volume: {pool: images, name: web1.qcow2}
     discard: unmap
 
-- name: A virtio-scsi disk with TRIM (the controller is added when missing)
+- name: A virtio-scsi disk with TRIM (the controller is added when missing; the disk takes the first free sdX)
   kvm.storage.disk:
-    domain: db1
+    domain: web1
     bus: scsi
-    source: {block: /dev/vg0/db1-data}
+    source: {block: /dev/vg0/web1-data}
     cache: none
     io: native
     discard: unmap
 
-- name: An ISO in a SATA CD-ROM drive (on a running guest this changes the media live)
+# SATA cannot be hot-plugged: on a running guest a new drive goes into the persistent
+# definition and appears at the next boot. Changing the media of a drive the guest
+# booted with is live.
+- name: An ISO in a new SATA CD-ROM drive sdb (sda went to the virtio-scsi disk above)
   kvm.storage.disk:
     domain: web1
     device: cdrom
-    target: sda
+    target: sdb
     source: {file: /var/lib/libvirt/isos/debian-12.iso}
     readonly: true
 
@@ -263,30 +269,30 @@ EXAMPLES = r"""
   kvm.storage.disk:
     domain: web1
     device: cdrom
-    target: sdb
+    target: sdc
     source: {file: /var/lib/libvirt/isos/tools.iso}
     startup_policy: optional
 
 - name: A qcow2 image file; its format is read from the image (format raw would be refused)
   kvm.storage.disk:
     domain: web1
-    source: {file: /var/lib/libvirt/images/web1-scratch.qcow2}
+    source: {file: /var/lib/libvirt/images/web2.qcow2}
 
-- name: Eject it
+- name: Eject the CD-ROM
   kvm.storage.disk:
     domain: web1
     device: cdrom
-    target: sda
+    target: sdb
 
-- name: A gluster image over gfapi
+- name: A gluster image over gfapi (owned by the qemu user, see kvm.storage.volume)
   kvm.storage.disk:
     domain: web1
     source:
       network:
         protocol: gluster
-        name: gv0/web1.qcow2
+        name: gv0/web1-shared.raw
         hosts: [{name: gluster1.example.com}]
-    format: qcow2
+    format: raw
 
 - name: Detach, waiting up to a minute for the guest to let go
   kvm.storage.disk:
@@ -303,6 +309,14 @@ actions:
   type: list
   elements: str
   sample: ["attach disk vdb (virtio, volume web1-data.qcow2 of pool images) to guest web1 (live and persistent)"]
+assumed:
+  description:
+    - Check mode only - what did not exist yet and was planned as if an earlier task of the play made it
+      (each also named in a warning). A real run fails if it still does not exist then.
+  returned: in check mode, when something was assumed
+  type: list
+  elements: str
+  sample: ["volume web1.qcow2 of pool images"]
 target:
   description: The disk's target name (picked by the module when not given).
   returned: when O(state=present)

@@ -94,9 +94,50 @@ disks:
       description: The target the persistent definition has this storage at, when it differs.
       type: str
       returned: when the storage sits at another target in the persistent definition
+    cache:
+      description: The cache mode (M(kvm.storage.disk)'s O(kvm.storage.disk#module:cache)), when set.
+      type: str
+      returned: when set
+    io:
+      description: The I/O mode (V(native), V(threads), V(io_uring)), when set.
+      type: str
+      returned: when set
+    discard:
+      description: V(unmap) or V(ignore), when set.
+      type: str
+      returned: when set
+    detect_zeroes:
+      description: V(off), V(on) or V(unmap), when set.
+      type: str
+      returned: when set
+    iothread:
+      description: The I/O thread the disk is served by, when set.
+      type: int
+      returned: when set
+    readonly:
+      description: V(true) for a read-only disk (left out when writable).
+      type: bool
+      returned: when true
+    shareable:
+      description: V(true) for a disk several guests may attach (left out otherwise).
+      type: bool
+      returned: when true
+    serial:
+      description: The serial number the guest sees, when set.
+      type: str
+      returned: when set
+    wwn:
+      description: The World Wide Name the guest sees, when set.
+      type: str
+      returned: when set
+    boot_order:
+      description: The disk's place in the boot order, when set.
+      type: int
+      returned: when set
     startup_policy:
       description: libvirt's startupPolicy of the source, when set.
       type: str
+      returned: when set
 running:
   description: Whether the guest runs.
   returned: always

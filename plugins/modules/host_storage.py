@@ -35,6 +35,10 @@ description:
     the pool's hosts and the volume's name, or a block disk - so users name volumes, not URLs.
     M(kvm.storage.disk_info) reports such a disk's volume back.
   - Objects that exist but are not declared are reported in RV(unmanaged) and never removed.
+  - In check mode, a pool, volume, secret, volume group, thin pool or thin volume that is neither on the host nor
+    declared (made by an earlier task of the play) is planned as if it existed - changed, the steps a real run takes
+    in RV(actions) (a path or size not known yet is named by its volume instead), a warning naming each assumption,
+    and RV(assumed) listing them. A real run assumes nothing and fails when it is still missing.
 author:
   - kvm.storage developers (@kvm-storage)
 extends_documentation_fragment:
@@ -182,24 +186,25 @@ EXAMPLES = r"""
 - name: The storage of this host, in one plan
   kvm.storage.host_storage:
     pools:
-      - {name: images, type: dir, target: {path: /var/lib/libvirt/images}}
+      - {name: vms, type: dir, target: {path: /var/lib/libvirt/vms}}
       - {name: templates, type: dir, target: {path: /srv/templates}}
     volumes:
       # listed before its backing file: the plan orders them
-      - {name: web1.qcow2, pool: images, backing: {pool: templates, name: debian12.qcow2}}
+      - {name: web1.qcow2, pool: vms, backing: {pool: templates, name: debian12.qcow2}}
       - {name: debian12.qcow2, pool: templates, format: qcow2, capacity: 20GiB}
       - name: secret.qcow2
-        pool: images
+        pool: vms
         format: qcow2
         capacity: 1GiB
-        encryption: {secret_usage: /var/lib/libvirt/images/secret.qcow2}
+        encryption: {secret_usage: /var/lib/libvirt/vms/secret.qcow2}
     secrets:
       - usage: volume
-        secret_usage: /var/lib/libvirt/images/secret.qcow2
+        secret_usage: /var/lib/libvirt/vms/secret.qcow2
         value: "{{ vault_luks_passphrase }}"
     disks:
-      - {domain: web1, source: {volume: {pool: images, name: web1.qcow2}}}
+      - {domain: web1, source: {volume: {pool: vms, name: web1.qcow2}}}
 
+# host_storage_spec: the same lists, kept per host in Git (host_vars; see the GitOps guide).
 - name: GitOps drift check - what would change, and what is there but not declared
   kvm.storage.host_storage: "{{ host_storage_spec }}"
   check_mode: true
@@ -220,6 +225,14 @@ actions:
   type: list
   elements: str
   sample: ["define pool images", "start pool images", "create volume web1.qcow2 of pool images (qcow2, 20 GiB, backing /srv/templates/debian12.qcow2)"]
+assumed:
+  description:
+    - Check mode only - what did not exist yet and was planned as if an earlier task of the play made it
+      (each also named in a warning). A real run fails if it still does not exist then.
+  returned: in check mode, when something was assumed
+  type: list
+  elements: str
+  sample: ["volume web1.qcow2 of pool images"]
 results:
   description: One entry per declared object, in plan order - C(kind), C(name), C(element) (its list and index),
     C(state), C(changed), C(actions), and for disks the C(target).

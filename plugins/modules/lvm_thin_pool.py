@@ -23,6 +23,10 @@ description:
     It takes effect while the pool is monitored by C(dmeventd) (C(lvm2-monitor)).
   - Runs the LVM commands on the managed host (C(LANG=C), JSON reports); libvirt is not needed.
   - Returns how full the pool is (RV(data_percent), RV(metadata_percent)).
+  - In check mode, a volume group that does not exist yet (made by an earlier task of the play, the build of a
+    logical pool say) is planned as if it existed, with room for the pool - changed, the steps a real run takes in
+    RV(actions), a warning naming the assumption, and RV(assumed) listing it. A real run assumes nothing and fails
+    when the volume group is still missing.
 author:
   - kvm.storage developers (@kvm-storage)
 extends_documentation_fragment:
@@ -122,6 +126,14 @@ actions:
   sample:
     - create thin pool thinpool in volume group vg_vms of 100 GiB
     - attach profile kvmst_thin-vg_vms-thinpool to thin pool thinpool in volume group vg_vms
+assumed:
+  description:
+    - Check mode only - what did not exist yet and was planned as if an earlier task of the play made it
+      (each also named in a warning). A real run fails if it still does not exist then.
+  returned: in check mode, when something was assumed
+  type: list
+  elements: str
+  sample: ["volume group vg_vms"]
 data_percent:
   description: How full the pool's data is, in percent (null when the pool does not exist).
   returned: success

@@ -22,6 +22,10 @@ description:
     libvirt at O(uri); when libvirt-python or lxml is not installed, or libvirt does not answer, that check is
     skipped and the result carries a warning.
   - Runs the LVM commands on the managed host (C(LANG=C), JSON reports).
+  - In check mode, a volume group, thin pool or origin of a thin snapshot that does not exist yet (made by an
+    earlier task of the play) is planned as if it existed - changed, the steps a real run takes in RV(actions) (a
+    snapshot grown from an origin not made yet says so instead of its size), a warning naming each assumption, and
+    RV(assumed) listing them. A real run assumes nothing and fails when it is still missing.
 author:
   - kvm.storage developers (@kvm-storage)
 extends_documentation_fragment:
@@ -91,6 +95,12 @@ EXAMPLES = r"""
     vg: vg_vms
     name: web1-disk
     state: absent
+
+- name: Remove the template too (a thin snapshot does not depend on its origin)
+  kvm.storage.lvm_thin_volume:
+    vg: vg_vms
+    name: debian12-template
+    state: absent
 """
 
 RETURN = r"""
@@ -100,6 +110,14 @@ actions:
   type: list
   elements: str
   sample: ["create thin volume web1-disk in volume group vg_vms as a thin snapshot of debian12-template"]
+assumed:
+  description:
+    - Check mode only - what did not exist yet and was planned as if an earlier task of the play made it
+      (each also named in a warning). A real run fails if it still does not exist then.
+  returned: in check mode, when something was assumed
+  type: list
+  elements: str
+  sample: ["thin pool thinpool in volume group vg_vms"]
 thin_volume:
   description: The volume after the change (before it, in check mode); null when it does not exist.
   returned: success

@@ -262,18 +262,16 @@ EXAMPLES = r"""
       hosts: [{name: gluster1.example.com}]
       name: gv0
 
-- name: iSCSI LUNs through libiscsi, with CHAP from a libvirt secret
+# For a target that requires CHAP, add source.auth naming a libvirt secret: see the
+# examples of kvm.storage.secret.
+- name: iSCSI LUNs through libiscsi (no kernel initiator needed)
   kvm.storage.pool:
-    name: san1
+    name: san2
     type: iscsi_direct
     source:
-      hosts: [{name: 192.0.2.10, port: 3260}]
-      devices: [iqn.2026-01.com.example:store1]
+      hosts: [{name: 192.0.2.20, port: 3260}]
+      devices: [iqn.2026-01.com.example:store2]
       initiator: iqn.2026-01.com.example:hv1
-      auth:
-        type: chap
-        username: hv1
-        secret_usage: san1-chap
 
 - name: Stop a pool without touching its definition
   kvm.storage.pool:

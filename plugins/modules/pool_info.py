@@ -26,6 +26,15 @@ options:
     description:
       - Only this pool. An unknown name gives an empty list, not an error.
     type: str
+  refresh:
+    description:
+      - Refresh each running pool before reading it. libvirt reports a pool's capacity, allocation and free
+        space as of its last refresh (its start, or a volume created through it), so two pools on one
+        filesystem can show different free space; a refresh reads them afresh.
+      - A refresh lists the pool's volumes again, which costs time on pools with many volumes and on network
+        pools (a native gluster pool takes seconds), so it is off by default. It changes nothing on the host.
+    type: bool
+    default: false
 seealso:
   - module: kvm.storage.pool
 """
@@ -39,9 +48,10 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ host_pools.pools | selectattr('migratable') | map(attribute='name') | list }}"
 
-- name: One pool on a remote host
+- name: One pool on a remote host, its free space read afresh
   kvm.storage.pool_info:
     name: images
+    refresh: true
     uri: qemu+ssh://root@hv1.example.com/system
 """
 
@@ -133,7 +143,7 @@ from ansible_collections.kvm.storage.plugins.module_utils._runner import connect
 
 def main():
     spec = connection_argument_spec()
-    spec.update(name=dict(type='str'))
+    spec.update(name=dict(type='str'), refresh=dict(type='bool', default=False))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     run(module, pool_info_work)
 

@@ -147,14 +147,21 @@ EXAMPLES = r"""
     value: "{{ vault_ceph_libvirt_key }}"
     value_encoding: base64
 
-- name: LUKS passphrase of an encrypted volume, rotated on every run
+# The value of a private secret cannot be read back, so it is written when the secret is
+# created; update_value: always writes it on every run (and reports a change every time),
+# for a one-off rotation.
+- name: LUKS passphrase of an encrypted volume (usage_id is the volume's path)
   kvm.storage.secret:
     usage: volume
     secret_usage: /var/lib/libvirt/images/db.qcow2
     value: "{{ vault_db_luks_passphrase }}"
-    update_value: always
 
-- name: Remove a secret
+- name: Remove the pool that names the CHAP secret (its LUNs stay on the target)
+  kvm.storage.pool:
+    name: san1
+    state: absent
+
+- name: Then the secret (refused while a pool definition still names it, unless force)
   kvm.storage.secret:
     usage: iscsi
     secret_usage: san1-chap

@@ -19,6 +19,10 @@ description:
   - Data is safe by default - volumes only grow, a different format or backing file is a conflict (never a
     recreate), and a volume used by a guest or backing another volume is not deleted or shrunk without O(force).
   - Volumes of iSCSI, SCSI and multipath pools are LUNs the storage provides; creating one is refused.
+  - In check mode, a pool, a backing or clone source volume, or the libvirt secret of a LUKS volume that does not
+    exist yet (made by an earlier task of the play) is planned as if it existed - changed, the steps a real run takes
+    in RV(actions) (a backing path or size not known yet is named by its volume instead), a warning naming each
+    assumption, and RV(assumed) listing them. A real run assumes nothing and fails when it is still missing.
 author:
   - kvm.storage developers (@kvm-storage)
 extends_documentation_fragment:
@@ -340,11 +344,15 @@ EXAMPLES = r"""
       - name: web3.qcow2
         backing: {name: debian12-template.qcow2}
 
-- name: A full copy into another pool
+# qemu runs as its own user (Debian: libvirt-qemu) and libvirt does not relabel network
+# disks, so an image that guests reach over gfapi must belong to that user.
+- name: A full copy into another pool - the shared GlusterFS pool, as raw, for a guest reached over gfapi
   kvm.storage.volume:
-    pool: fast
-    name: db1.qcow2
+    pool: gluster-fuse
+    name: web1-shared.raw
+    format: raw
     clone_from: {pool: images, name: debian12-template.qcow2}
+    permissions: {owner: libvirt-qemu, group: libvirt-qemu, mode: "0600"}
 
 - name: Grow a volume (never shrinks without allow_shrink)
   kvm.storage.volume:
@@ -357,16 +365,23 @@ EXAMPLES = r"""
     pool: images
     name: debian12.qcow2
     import_from: https://images.example.com/debian-12-genericcloud-amd64.qcow2.xz
-    checksum: sha512:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+    # the digest the image's SHA512SUMS lists
+    checksum: "sha512:{{ debian12_xz_sha512 }}"
 
-- name: A LUKS-encrypted volume, its passphrase in a libvirt secret
+- name: The passphrase of an encrypted volume, in a libvirt secret named by the volume's path
+  kvm.storage.secret:
+    usage: volume
+    usage_id: /var/lib/libvirt/images/vault.qcow2
+    value: "{{ vault_luks_passphrase }}"
+
+- name: A LUKS-encrypted volume, its passphrase in that secret
   kvm.storage.volume:
     pool: images
     name: vault.qcow2
     format: qcow2
     capacity: 50GiB
     encryption:
-      secret_usage: vault-passphrase
+      secret_usage: /var/lib/libvirt/images/vault.qcow2
 
 - name: Delete a volume, overwriting it with zeros first
   kvm.storage.volume:
@@ -383,6 +398,14 @@ actions:
   type: list
   elements: str
   sample: ["create volume web1.qcow2 of pool images (qcow2, 10 GiB, backing /var/lib/libvirt/images/tpl.qcow2)"]
+assumed:
+  description:
+    - Check mode only - what did not exist yet and was planned as if an earlier task of the play made it
+      (each also named in a warning). A real run fails if it still does not exist then.
+  returned: in check mode, when something was assumed
+  type: list
+  elements: str
+  sample: ["pool images", "the libvirt volume secret with usage id /var/lib/libvirt/images/vault.qcow2"]
 volume:
   description: The volume after the change, as M(kvm.storage.volume_info) reports it (without C(used_by)).
   returned: with O(name), not in check mode, when the volume exists

@@ -18,6 +18,10 @@ description:
   - Reverting a volume that other volumes use as backing file changes the data under them; that needs O(force=true).
   - The module runs qemu-img on the host, so the volume must be reachable there (file pools, or gluster URLs with
     qemu's gluster driver).
+  - In check mode, a volume that does not exist yet (made by an earlier task of the play) is planned as if it
+    existed, as a new qcow2 volume without snapshots - changed, the steps a real run takes in RV(actions), a warning
+    naming the assumption, and RV(assumed) listing it. A real run assumes nothing and fails when the volume is still
+    missing.
 author:
   - kvm.storage developers (@kvm-storage)
 extends_documentation_fragment:
@@ -86,6 +90,14 @@ actions:
   type: list
   elements: str
   sample: ["create snapshot before-upgrade of volume web1.qcow2 of pool images"]
+assumed:
+  description:
+    - Check mode only - what did not exist yet and was planned as if an earlier task of the play made it
+      (each also named in a warning). A real run fails if it still does not exist then.
+  returned: in check mode, when something was assumed
+  type: list
+  elements: str
+  sample: ["volume web1.qcow2 of pool images"]
 snapshots:
   description:
     - The volume's snapshots after the change (before it, in check mode), each as

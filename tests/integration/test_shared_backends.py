@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from conftest import HERE, PREFIX, SHARED_MOLECULE, check_molecule, check_scenario, playbooks
+from examples_story import check_guide_examples, check_module_examples, story  # noqa: F401 (story: a fixture)
 
 
 @pytest.mark.parametrize('playbook', [p for p in playbooks(shared=True) if p != 'secret.yml'])
@@ -56,3 +57,13 @@ def test_secret_scenario_leaks_no_value_at_vvvv(run_playbook):
     leaked = [v for v in values if v in output]
     assert not leaked, 'secret values in the -vvvv output: %d of %d' % (len(leaked), len(values))
     assert not _secrets_left()
+
+
+# Every module's EXAMPLES and every guide's code blocks, as written (examples_story.py):
+# the module references first, then the guides, as a reader goes.
+def test_module_examples(story):
+    check_module_examples(story)
+
+
+def test_guide_examples(story):
+    check_guide_examples(story)

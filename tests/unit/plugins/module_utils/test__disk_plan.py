@@ -357,7 +357,8 @@ ATTACH_CASES = [
     ('stopped: persistent only', params(source=src(file='/srv/data.raw')), STOPPED,
      [('attach', 'attach disk vdb (virtio, /srv/data.raw) to guest web1 (persistent)', CONFIG)], 'vdb'),
     ('live false on a running guest', params(source=src(file='/srv/data.raw'), live=False), RUNNING,
-     [('attach', 'attach disk vdb (virtio, /srv/data.raw) to guest web1 (persistent)', CONFIG)], 'vdb'),
+     [('attach', 'attach disk vdb (virtio, /srv/data.raw) to guest web1 (persistent; live: false - the running '
+                 'guest gets it at its next boot)', CONFIG)], 'vdb'),
     ('live true on a running guest', params(source=src(file='/srv/data.raw'), live=True), RUNNING,
      [('attach', 'attach disk vdb (virtio, /srv/data.raw) to guest web1 (live and persistent)', BOTH)], 'vdb'),
     ('persistent false: live only', params(source=src(file='/srv/data.raw'), persistent=False), RUNNING,
@@ -410,7 +411,8 @@ ATTACH_CASES = [
       ('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (live)', LIVE)], 'sda'),
     ('scsi, persistent only', params(bus='scsi', source=src(block='/dev/vg0/db'), live=False), RUNNING,
      [('controller', 'add virtio-scsi controller 0 to guest web1 (persistent)', CONFIG),
-      ('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (persistent)', CONFIG)], 'sda'),
+      ('attach', 'attach disk sda (scsi, /dev/vg0/db) to guest web1 (persistent; live: false - the running guest '
+                 'gets it at its next boot)', CONFIG)], 'sda'),
     ('scsi disk after the sata cdrom', params(bus='scsi', source=src(file='/srv/d.raw')),
      guest(config=(ROOT, CD), config_ctl=(SCSI_CTL,)),
      [('attach', 'attach disk sdb (scsi, /srv/d.raw) to guest web1 (live and persistent)', BOTH)], 'sdb'),
@@ -795,7 +797,9 @@ DETACH_CASES = [
     ('stopped: persistent', absent(target='vdb'), guest(config=(ROOT, DATA), active=False), [_detach_config('vdb')]),
     ('only in the definition', absent(target='vdb'), guest(config=(ROOT, DATA), live=(ROOT,)), [_detach_config('vdb')]),
     ('only in the running guest', absent(target='vdb'), guest(config=(ROOT,), live=(ROOT, DATA)), [_detach_live('vdb')]),
-    ('live false', absent(target='vdb', live=False), RUNNING_DATA, [_detach_config('vdb')]),
+    ('live false', absent(target='vdb', live=False), RUNNING_DATA,
+     [('detach', 'detach disk vdb from guest web1 (persistent; live: false - it stays attached to the running guest '
+                 'until it is shut down)', CONFIG)]),
     ('persistent false', absent(target='vdb', persistent=False), RUNNING_DATA, [_detach_live('vdb')]),
     ('transient guest', absent(target='vdb'), guest(config=(), live=(ROOT, DATA), persistent=False), [_detach_live('vdb')]),
     ('missing', absent(target='vdc'), RUNNING_DATA, []),
