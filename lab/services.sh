@@ -32,13 +32,13 @@ fix_kvm_node() {
 start_libvirtd() { mkdir -p /run/libvirt && kvmst_run libvirtd -d; }
 start_glusterd() { mkdir -p /var/log/glusterfs /var/lib/glusterd && kvmst_run glusterd; }
 start_tgtd() {
-  # tgtd -f stays in the foreground: detach it into its own session.
+  # tgtd -f stays in the foreground: setsid --fork detaches it into its own session and
+  # returns at once. Not `... &`: a background shell function is a subshell that waits for
+  # tgtd and keeps this script's descriptors (its lock, its caller's pipes) for tgtd's life.
   local log="$KVMST_LOG_DIR/tgtd.log"
-  kvmst_log_line "+ setsid nohup tgtd -f --iscsi portal=$TGTD_PORTAL (log: $log)"
-  kvmst_no_inherit setsid nohup tgtd -f --iscsi "portal=$TGTD_PORTAL" >>"$log" 2>&1 </dev/null &
-  disown $! 2>/dev/null || true
-  sleep 0.2
-  kvmst_find_pid tgtd >/dev/null || { KVMST_LAST_ERR="tgtd exited: $(tail -n 1 "$log")"; return 1; }
+  kvmst_log_line "+ setsid --fork nohup tgtd -f --iscsi portal=$TGTD_PORTAL (log: $log)"
+  kvmst_no_inherit setsid --fork nohup tgtd -f --iscsi "portal=$TGTD_PORTAL" >>"$log" 2>&1 </dev/null
+  kvmst_wait_for 5 kvmst_find_pid tgtd || { KVMST_LAST_ERR="tgtd exited: $(tail -n 1 "$log")"; return 1; }
 }
 
 ready_virtlogd() { [[ -S /run/libvirt/virtlogd-sock ]]; }

@@ -31,7 +31,10 @@ OTHER = BASE + '/otherhost'       # the second gluster client: "another host"
 
 @pytest.fixture(scope='module')
 def shared(tmp_path_factory):
-    sh('mkdir -p {b}/fuse {o} && mount -t glusterfs 127.0.0.1:/{gv} {o}'.format(b=BASE, o=OTHER, gv=GV))
+    # A mount left by a run that was killed (its client dead once glusterd restarted) is
+    # dropped first: mkdir on it fails with "Transport endpoint is not connected".
+    sh('if mountpoint -q {o} || ! stat {o} >/dev/null 2>&1; then umount -l {o} 2>/dev/null || true; fi; '
+       'mkdir -p {b}/fuse {o} && mount -t glusterfs 127.0.0.1:/{gv} {o}'.format(b=BASE, o=OTHER, gv=GV))
     sh("virsh -q pool-define-as {n} netfs --source-host 127.0.0.1 --source-path {gv} --source-format glusterfs "
        "--target {b}/fuse >/dev/null && virsh -q pool-start {n} >/dev/null".format(n=FUSE, gv=GV, b=BASE))
     yield tmp_path_factory.mktemp('shared')

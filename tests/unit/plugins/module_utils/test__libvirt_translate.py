@@ -55,6 +55,10 @@ RACE = 'another run changed the same object at the same time; re-run'
     # A volume another run is still allocating (grown, read or deleted meanwhile).
     (55, 18, "Requested operation is not valid: volume 'shared1.qcow2' is still being allocated",
      'another run is creating it at the same time; re-run'),
+    # A pool found stopped while a plan is applied: another run is starting it (libvirt calls
+    # it active once its start has finished); planners refuse a stopped pool before writing.
+    (55, 18, "Requested operation is not valid: storage pool 'kvmst-h' is not active",
+     'starting or stopping the pool at the same time; re-run'),
     # Other invalid operations and XML errors are not races.
     (27, 20, "XML error: Invalid value for attribute 'serial'", None),
     (55, 10, 'Requested operation is not valid: domain is not running', None),
