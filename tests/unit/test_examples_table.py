@@ -4,7 +4,7 @@
 """Every example is accounted for (tests/examples.py): each module's EXAMPLES run in the
 module story or on the VM host, each code block of the guides runs or says why not, and
 every runnable block is valid YAML whose names the substitution table turns into lab
-names. The run itself is tests/integration/test_examples.py."""
+names. The run itself is tests/integration/examples_story.py."""
 
 from __future__ import annotations
 
@@ -29,6 +29,13 @@ def test_every_module_has_its_examples_run():
         assert examples.module_examples(module), '%s has no EXAMPLES' % module
     on_vmhost = sorted(examples.VMHOST_ORDER)
     assert on_vmhost == sorted((m, i) for m in examples.VMHOST_MODULES for i in range(len(examples.module_examples(m))))
+
+
+def test_every_guide_is_read():
+    """A guide added to the docs is in GUIDES, so its code blocks must be accounted for."""
+    rst = os.path.join(examples.REPO, 'docs', 'docsite', 'rst')
+    guides = sorted('docs/docsite/rst/' + f for f in os.listdir(rst) if f.startswith('guide_') and f.endswith('.rst'))
+    assert sorted(g for g in examples.GUIDES if g.startswith('docs/')) == guides
 
 
 def test_vmhost_story_names_only_its_vg():
