@@ -389,8 +389,8 @@ def vmhost_story(host):
     image = '/var/tmp/%s.img' % VMHOST_VG
     setup = {'name': 'The volume group the examples name, on a sparse file', 'changed_when': True,
              'ansible.builtin.shell': 'set -e\ntruncate -s %s %s\ndev=$(losetup -f --show %s)\n'
-                                      'pvcreate -q "$dev"\nvgcreate -q %s "$dev"\n' % (VMHOST_VG_SIZE, image, image,
-                                                                                  VMHOST_VG)}
+                                      'pvcreate -q "$dev"\nvgcreate -q %s "$dev"\n'
+                                      % (VMHOST_VG_SIZE, image, image, VMHOST_VG)}
     teardown = {'name': 'Teardown', 'changed_when': True, 'failed_when': False,
                 'ansible.builtin.shell': 'vgremove -f -y %s\nfor d in $(losetup -j %s -O NAME -n); do pvremove -ff -y '
                                          '"$d"; losetup -d "$d"; done\nrm -f %s /etc/lvm/profile/kvmst_thin-%s-*\n'

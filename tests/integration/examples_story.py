@@ -329,7 +329,9 @@ def _undocumented(records):
         module = action.split('.')[-1]
         if module not in _RETURNS:
             _RETURNS[module] = examples.module_docs(module)[1]
-        results = entry['result'].get('results') or [entry['result']]
+        # a loop's results (each carries ansible_loop_var), not host_storage's own `results`
+        looped = [r for r in entry['result'].get('results') or [] if isinstance(r, dict) and 'ansible_loop_var' in r]
+        results = looped or [entry['result']]
         for result in results:
             missing = examples.undocumented_keys(result, _RETURNS[module])
             if missing:

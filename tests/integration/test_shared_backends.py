@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import HERE, PREFIX, SHARED_MOLECULE, check_molecule, check_scenario, playbooks
-from examples_story import check_guide_examples, check_module_examples, story  # noqa: F401 (story: a fixture)
+from examples_story import check_guide_examples, check_module_examples, story  # noqa: F401 pylint: disable=unused-import
 
 
 @pytest.mark.parametrize('playbook', [p for p in playbooks(shared=True) if p != 'secret.yml'])

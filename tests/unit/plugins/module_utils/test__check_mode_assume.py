@@ -101,7 +101,7 @@ def test_volume_check_mode_assumes(case_id, p, the_world, actions, assumed, refu
 
 def test_volume_assumed_pool_is_warned_once_for_many_volumes():
     p = vparams(pool='new', format='qcow2', capacity='1G',
-                volumes=[dict((k, None) for k in volume_options()) for _ in range(3)])
+                volumes=[dict((k, None) for k in volume_options()) for _index in range(3)])
     for index, item in enumerate(p['volumes']):
         item['name'] = 'v%d' % index
     steps = volume_plan(requests_from_params(p), world(), assume=True)

@@ -27,4 +27,3 @@ def _return_docs():
 def test_every_disk_key_is_documented_and_nothing_else():
     documented = set(_return_docs()['disks']['contains'])
     assert documented == set(_disk_module.INFO_KEYS)
-
