@@ -12,6 +12,8 @@ its live one (when it runs) are planned side by side.
 
 from __future__ import annotations
 
+import copy
+
 from ansible_collections.kvm.storage.plugins.module_utils import _disk_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _volume_disk
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError, ConflictError
@@ -395,13 +397,19 @@ def _check_exists(request, model, facts):
                           'exist before the guest starts' % (request.label, model['source'][kind]))
 
 
-def plan(request, dom, facts=None):
+def plan(request, dom, facts=None, assume=False):
     """(steps, final model) for ``request`` on guest ``dom`` (a DomainView) with ``facts``
-    (SourceFacts of the requested source, None when nothing could be read of it)."""
+    (SourceFacts of the requested source, None when nothing could be read of it).
+    ``assume`` (check mode): a source volume that does not exist yet (nor, perhaps, its
+    pool) is planned as made by an earlier task of the play (SourceFacts.assumed)."""
     steps = Plan()
     model = dict(request.model)
     if dom is None:
         raise KvmStorageError('%s does not exist' % request.label)
+    if assume and request.state == 'present' and (model['source'] or {}).get('volume') and facts is not None \
+            and not facts.exists:
+        facts = copy.copy(facts)
+        facts.assumed = True
     # read as the volume it is (its format, identity); attached as the disk it stands for
     model['source'] = attached_source(model['source'], facts)
     scopes = _scopes(request, dom)

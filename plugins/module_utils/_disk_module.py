@@ -15,7 +15,7 @@ from ansible_collections.kvm.storage.plugins.module_utils import _volume_disk
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
 from ansible_collections.kvm.storage.plugins.module_utils._disk_adapter import DiskAdapter
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
-from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan
+from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan, plan_result
 
 REPORTED = ('target', 'bus', 'device', 'source', 'format', 'cache', 'io', 'discard', 'detect_zeroes', 'iothread',
             'readonly', 'shareable', 'serial', 'wwn', 'boot_order', 'startup_policy')
@@ -53,17 +53,10 @@ def disk_work(module, conn):
     facts = adapter.source_facts(model['source'], request.label,
                                  need_volume=request.state == 'present' and not module.check_mode) \
         if dom is not None else None
-    if facts is not None and module.check_mode and request.state == 'present' and (model['source'] or {}).get('volume') \
-            and not facts.exists:
-        facts.assumed = True
-    steps, final = _disk.plan(request, dom, facts)
+    steps, final = _disk.plan(request, dom, facts, assume=module.check_mode)
     if not module.check_mode:
         apply_plan(steps, adapter.apply)
-    for warning in steps.warnings:
-        module.warn(warning)
-    result = {'changed': steps.changed, 'actions': steps.actions}
-    if steps.assumed:
-        result['assumed'] = steps.assumed
+    result = plan_result(module, steps)
     if adapter.stopped_during_detach:
         persistent = [s.args['target'] for s in steps.steps if s.verb == 'detach' and 'config' in s.args['scopes']]
         module.warn('guest %s stopped while disk %s was being detached live, so the running copy went with it; %s'

@@ -11,7 +11,7 @@ from ansible_collections.kvm.storage.plugins.module_utils import _host_storage
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._host_storage_adapter import HostAdapter
 from ansible_collections.kvm.storage.plugins.module_utils._pool_module import resolve_user, resolve_group
-from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan
+from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan, plan_result
 
 
 def plan_host(adapter, ordered, unmanaged=True, assume=False):
@@ -54,12 +54,8 @@ def host_storage_work(module, conn):
     host_plan = plan_host(adapter, ordered, module.params.get('unmanaged', True), assume=module.check_mode)
     if not module.check_mode:
         apply_host(host_plan, adapter)
-    for warning in host_plan.warnings:
-        module.warn(warning)
-    result = {'changed': host_plan.changed, 'actions': host_plan.actions,
-              'results': _host_storage.split_results(host_plan), 'unmanaged': host_plan.unmanaged}
-    if host_plan.assumed:
-        result['assumed'] = host_plan.assumed
+    result = plan_result(module, host_plan)
+    result.update(results=_host_storage.split_results(host_plan), unmanaged=host_plan.unmanaged)
     if module._diff:
         result['diff'] = host_plan.diff()
     return result

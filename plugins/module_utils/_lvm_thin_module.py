@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ansible_collections.kvm.storage.plugins.module_utils import _lvm_thin
 from ansible_collections.kvm.storage.plugins.module_utils._lvm_thin_adapter import LvmThinAdapter, guest_users
-from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan
+from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan, plan_result
 
 
 def pool_work(module):
@@ -28,11 +28,7 @@ def pool_work(module):
     before = _lvm_thin.pool_model(lvs.get(p['name']), lvs)
     if not module.check_mode:
         apply_plan(steps, adapter.apply)
-    for warning in steps.warnings:
-        module.warn(warning)
-    result = {'changed': steps.changed, 'actions': steps.actions}
-    if steps.assumed:
-        result['assumed'] = steps.assumed
+    result = plan_result(module, steps)
     if module._diff:
         result['diff'] = {'before': _lvm_thin.diff_form(before),
                           'after': _lvm_thin.diff_form(_lvm_thin.predict_pool(before, steps))}
@@ -59,11 +55,7 @@ def volume_work(module):
     before = _lvm_thin.volume_model(lvs.get(p['name']))
     if not module.check_mode:
         apply_plan(steps, adapter.apply)
-    for warning in steps.warnings:
-        module.warn(warning)
-    result = {'changed': steps.changed, 'actions': steps.actions}
-    if steps.assumed:
-        result['assumed'] = steps.assumed
+    result = plan_result(module, steps)
     if module._diff:
         result['diff'] = {'before': _lvm_thin.diff_form(before),
                           'after': _lvm_thin.diff_form(_lvm_thin.predict_volume(before, steps, p, lvs))}

@@ -42,6 +42,18 @@ def apply_plan(plan, apply_step):
             undo.append(rollback)
 
 
+def plan_result(module, steps):
+    """Warn the plan's warnings and start the result every module returns: ``changed``,
+    ``actions`` and, when check mode planned something that does not exist yet as made by
+    an earlier task (``Plan.assume``), ``assumed``."""
+    for warning in steps.warnings:
+        module.warn(warning)
+    result = {'changed': steps.changed, 'actions': steps.actions}
+    if steps.assumed:
+        result['assumed'] = steps.assumed
+    return result
+
+
 def _roll_back(undo):
     done = []
     for text, func in reversed(undo):

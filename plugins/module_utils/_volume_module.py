@@ -11,7 +11,7 @@ from ansible_collections.kvm.storage.plugins.module_utils import _volume
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
 from ansible_collections.kvm.storage.plugins.module_utils._pool_module import resolve_user, resolve_group
-from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan
+from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan, plan_result
 from ansible_collections.kvm.storage.plugins.module_utils._usage_adapter import read_usage
 from ansible_collections.kvm.storage.plugins.module_utils._volume_adapter import VolumeAdapter
 
@@ -63,11 +63,7 @@ def volume_work(module, conn):
     if not module.check_mode:
         apply_by_volume(steps, adapter.apply)
 
-    for warning in steps.warnings:
-        module.warn(warning)
-    result = {'changed': steps.changed, 'actions': steps.actions}
-    if steps.assumed:
-        result['assumed'] = steps.assumed
+    result = plan_result(module, steps)
     touched = set((s.args['request'].pool, s.args['request'].name) for s in steps.steps)
     if module._diff:
         before, after = {}, {}

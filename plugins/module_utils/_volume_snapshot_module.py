@@ -8,7 +8,7 @@
 from __future__ import annotations
 
 from ansible_collections.kvm.storage.plugins.module_utils import _volume_snapshot
-from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan
+from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan, plan_result
 from ansible_collections.kvm.storage.plugins.module_utils._volume_snapshot_adapter import SnapshotAdapter
 
 
@@ -25,11 +25,7 @@ def snapshot_work(module, conn):
     steps = _volume_snapshot.plan(p, facts)
     if not module.check_mode:
         apply_plan(steps, adapter.apply)
-    for warning in steps.warnings:
-        module.warn(warning)
-    result = {'changed': steps.changed, 'actions': steps.actions}
-    if steps.assumed:
-        result['assumed'] = steps.assumed
+    result = plan_result(module, steps)
     if module._diff:
         result['diff'] = {'before': {'snapshots': facts.names},
                           'after': {'snapshots': _volume_snapshot.names_after(facts.names, steps)}}
