@@ -203,9 +203,9 @@ def chosen_disks(req, guest):
         if disk is None:
             raise KvmStorageError('%s has no disk %s (it has %s)' % (
                 req.label, target, ', '.join(d.target for d in guest.disks) or 'none'))
-        if disk.device not in ('disk', 'lun') or not disk.top:
-            raise KvmStorageError('%s: disk %s is a %s without an image; only disks with an image are backed up'
-                                  % (req.label, target, disk.device))
+        if disk.device != 'disk' or not disk.top:
+            raise KvmStorageError('%s: %s is a %s, not a disk with an image; only those are backed up'
+                                  % (req.label, target, disk.device if disk.device != 'disk' else 'disk without media'))
         out.append(disk)
     return out
 
@@ -275,6 +275,10 @@ def plan(req, facts):
         new = _plan_backup(steps, req, facts)
     _plan_checkpoints(steps, req, facts, new)
     _plan_retention(steps, req, facts, new)
+    for backup in facts.series():
+        if not backup.complete and backup.name != req.name:
+            steps.warnings.append('backup %s in %s is incomplete (%s missing): it cannot be restored and no backup '
+                                  'builds on it' % (backup.name, facts.folder, ', '.join(backup.missing)))
     if steps.changed and facts.job:
         raise KvmStorageError('%s: %s runs on the guest; wait until it ends (virsh domjobinfo %s) and re-run'
                               % (req.label, facts.job, req.domain))
@@ -347,7 +351,10 @@ def _stale(cp):
 def _plan_checkpoints(steps, req, facts, new):
     """Only the newest backup's checkpoint is needed (an incremental backup builds on the
     newest backup); older ones of this folder only cost the guest a bitmap update on every
-    write.  Checkpoints of interrupted backups (no manifest) go too."""
+    write.  Checkpoints of interrupted backups (no manifest) go too.  libvirt deletes a
+    checkpoint's bitmaps through qemu, so a stopped guest's wait for its next backup."""
+    if not facts.active:
+        return
     series = facts.series()
     if new is not None:
         keep = new.checkpoint

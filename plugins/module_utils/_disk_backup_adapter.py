@@ -69,7 +69,6 @@ class DiskBackupAdapter(object):
         self.conn = conn
         self.local = _libvirt.is_local(conn)
         self.guest = None
-        self.pool = None
 
     def read(self, req):
         guest = _blockjob.read_guest(self.conn, req.domain, self.local)
@@ -86,7 +85,7 @@ class DiskBackupAdapter(object):
             facts.folder_exists = os.path.isdir(facts.folder)
         if guest.active:
             for disk in guest.disks:
-                if disk.device not in ('disk', 'lun') or not disk.top:
+                if disk.device != 'disk' or not disk.top:
                     continue
                 doing = 'read disk %s of guest %s' % (disk.target, req.domain)
                 facts.capacities[disk.target] = _libvirt.call(doing, dom.blockInfo, disk.target, 0)[0]
@@ -141,7 +140,6 @@ class DiskBackupAdapter(object):
             return None
         parsed = _pool_xml.parse(_xml.parse(_libvirt.call('read pool %s' % name, pool.XMLDesc, 0)))
         folder = (parsed.get('target') or {}).get('path')
-        self.pool = pool
         return PoolFacts(name, parsed['type'], folder=_blockjob.real(folder, self.local) if folder else None,
                          active=bool(pool.isActive()))
 
@@ -324,15 +322,10 @@ class DiskBackupAdapter(object):
         _remove(step.args['manifest'], text)
         return None
 
-    def refresh_pool(self):
-        """The backup pool lists the new and the removed images."""
-        if self.pool is None:
-            return
-        try:
-            if self.pool.isActive():
-                self.pool.refresh(0)
-        except libvirt.libvirtError:
-            pass   # a pool that cannot refresh now lists the images at its next refresh
+    def refresh_pools(self, folder):
+        """The pools of the backup folder list the new and the removed images."""
+        if folder:
+            _blockjob.refresh_pools(self.conn, [folder], self.local)
 
 
 def _remove(path, text):

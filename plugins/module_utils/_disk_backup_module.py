@@ -28,7 +28,7 @@ def disk_backup_work(module, conn):
         try:
             apply_plan(steps, adapter.apply)
         finally:
-            adapter.refresh_pool()
+            adapter.refresh_pools(facts.folder)
         after = _disk_backup.listing(adapter.read(request))
     result = plan_result(module, steps)
     mine = [b for b in after if b['name'] == request.name]

@@ -129,9 +129,14 @@ CASES = [
     ('keep-not-reached', params(disks=['vda'], keep=3), facts([B1, B2], [cp('b2')]), ['backup', 'forget_checkpoint'],
      None),
     ('path-folder', params(disks=['vda'], to={'pool': None, 'path': '/bk'}), facts(pool=None), ['backup'], None),
-    ('lun', params(disks=['sdb']), facts(disks=[DiskFacts('sdb', device='lun', kind='block',
-                                                          chain=[{'path': '/dev/sdx', 'format': 'raw'}])]),
-     ['backup'], None),
+    ('network-disk', params(disks=['vdc']), facts(disks=[DiskFacts('vdc', kind='network', chain=[
+        {'path': 'gluster://h/gv0/vdc.qcow2', 'format': 'qcow2'}])]), ['backup'],
+     lambda s: s.steps[0].args['checkpoint'] == 'new'),
+    ('stopped-guest-keeps-checkpoints', params(name='b2', keep=1), facts([B1, B2], [cp('b1'), cp('b2')], active=False),
+     ['remove_backup'], None),
+    ('incomplete-warned', params(disks=['vda']), facts([backup('b1', 1, missing=['/bk/g.b1.vda.qcow2'])]), ['backup'],
+     lambda s: s.warnings == ['backup b1 in /bk is incomplete (/bk/g.b1.vda.qcow2 missing): it cannot be restored '
+                              'and no backup builds on it']),
 ]
 
 
@@ -152,7 +157,9 @@ REFUSALS = [
     ('raw-incremental-listed', params(mode='incremental', disks=['vdb']), facts([B2], [cp('b2')]), KvmStorageError,
      'back it up with mode: full'),
     ('no-such-disk', params(disks=['vdz']), facts(), KvmStorageError, 'has no disk vdz (it has vda, vdb, sda)'),
-    ('cdrom', params(disks=['sda']), facts(), KvmStorageError, 'sda is a cdrom without an image'),
+    ('cdrom', params(disks=['sda']), facts(), KvmStorageError, 'sda is a cdrom, not a disk with an image'),
+    ('lun', params(disks=['sdb']), facts(disks=[DiskFacts('sdb', device='lun', kind='block', chain=[
+        {'path': '/dev/sdx', 'format': 'raw'}])]), KvmStorageError, 'sdb is a lun, not a disk with an image'),
     ('no-writable-disk', params(), facts(disks=[CDROM]), KvmStorageError, 'has no writable disk to back up'),
     ('no-pool', params(), facts(pool=None), KvmStorageError, 'pool bk does not exist'),
     ('pool-stopped', params(), facts(pool=PoolFacts('bk', 'dir', F, active=False)), KvmStorageError,
