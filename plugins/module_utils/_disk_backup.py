@@ -272,6 +272,9 @@ def plan(req, facts):
         if not facts.active:
             raise KvmStorageError('%s is not running: disk_backup backs up a running guest (libvirt\'s backup job); '
                                   'for a stopped guest copy its volumes (volume clone_from)' % req.label)
+        if facts.job:
+            # a backup job of another (or a killed) run shows as a block job on its disks too
+            _refuse_job(req, facts)
         new = _plan_backup(steps, req, facts)
     _plan_checkpoints(steps, req, facts, new)
     _plan_retention(steps, req, facts, new)
@@ -280,9 +283,13 @@ def plan(req, facts):
             steps.warnings.append('backup %s in %s is incomplete (%s missing): it cannot be restored and no backup '
                                   'builds on it' % (backup.name, facts.folder, ', '.join(backup.missing)))
     if steps.changed and facts.job:
-        raise KvmStorageError('%s: %s runs on the guest; wait until it ends (virsh domjobinfo %s) and re-run'
-                              % (req.label, facts.job, req.domain))
+        _refuse_job(req, facts)
     return steps
+
+
+def _refuse_job(req, facts):
+    raise KvmStorageError('%s: %s runs on the guest; wait until it ends (virsh domjobinfo %s) and re-run'
+                          % (req.label, facts.job, req.domain))
 
 
 def _plan_backup(steps, req, facts):

@@ -216,7 +216,7 @@ class DiskBackupAdapter(object):
             flags = libvirt.VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL
             _libvirt.call(text, dom.backupBegin, self._backup_xml(args), self._checkpoint_xml(args), flags)
             begun = True
-            self._wait(args['timeout'], text)
+            job = self._wait(args['timeout'], text)
         except (KvmStorageError, OSError) as exc:
             err = exc if isinstance(exc, KvmStorageError) else KvmStorageError('cannot %s: %s' % (text, exc))
             err.msg += self._clean_up(made, args['checkpoint'] if begun else None, text)
@@ -229,7 +229,8 @@ class DiskBackupAdapter(object):
         write_manifest(args['manifest'], {
             'format': MANIFEST_FORMAT, 'domain': self.guest.name, 'name': args['name'], 'created': created,
             'completed': time.time(), 'mode': args['mode'], 'base': args['base'], 'checkpoint': args['checkpoint'],
-            'reason': args['reason'], 'disks': images})
+            'reason': args['reason'], 'disks': images,
+            'job': {'bytes': job.get('disk_processed'), 'seconds': (job.get('time_elapsed') or 0) / 1000.0}})
         return None
 
     def _backup_xml(self, args):
@@ -286,6 +287,7 @@ class DiskBackupAdapter(object):
                                          else 'failed')
             raise KvmStorageError('cannot %s: the backup job ended without success (%s)' % (text, why.rstrip('.')),
                                   job=done)
+        return done
 
     def _clean_up(self, parts, checkpoint, text):
         """Nothing half-made: the partial images go, and the checkpoint libvirt made when the
