@@ -319,9 +319,7 @@ def _plan_backup(steps, req, facts):
     if cp is not None:
         steps.add('forget_checkpoint', 'delete checkpoint %s of guest %s (left by an interrupted backup %s)' % (
             req.name, req.domain, req.name), name=req.name, metadata_only=_stale(cp))
-    for path in sorted(p for p in partial_paths(facts.folder, req.domain, req.name, [d.target for d in facts.disks])
-                       if p in facts.partial):
-        steps.add('remove_file', 'remove %s (left by an interrupted backup %s)' % (path, req.name), path=path)
+    _plan_partial(steps, req, facts, req.name)
     base, why = (None, None)
     if req.mode == 'incremental':
         base, why = _incremental_base(req, facts, disks)
@@ -348,6 +346,12 @@ def _plan_backup(steps, req, facts):
               reason=why, timeout=req.timeout)
     return BackupFacts(req.name, created=None, mode=mode, base=base.name if base else None,
                        checkpoint=req.name if tracked else None, files=files, reason=why)
+
+
+def _plan_partial(steps, req, facts, name):
+    for path in sorted(p for p in partial_paths(facts.folder, req.domain, name, [d.target for d in facts.disks])
+                       if p in facts.partial):
+        steps.add('remove_file', 'remove %s (left by an interrupted backup %s)' % (path, name), path=path)
 
 
 def _stale(cp):
@@ -380,6 +384,8 @@ def _plan_checkpoints(steps, req, facts, new):
             why = 'no longer needed: the next incremental backup builds on backup %s' % (new.name if new else keep)
         steps.add('forget_checkpoint', 'delete checkpoint %s of guest %s (%s)' % (cp.name, req.domain, why),
                   name=cp.name, metadata_only=_stale(cp))
+        if backup is None:
+            _plan_partial(steps, req, facts, cp.name)
 
 
 def retention(req, facts, new):

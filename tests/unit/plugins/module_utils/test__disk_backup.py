@@ -103,8 +103,11 @@ CASES = [
     ('exists-not-running', params(name='b2'), facts([B2], [cp('b2')], active=False), [], None),
     ('exists-prunes', params(name='b2', keep=1), facts([B1, B2], [cp('b2')]), ['remove_backup'],
      lambda s: s.actions == ['remove backup b1 of guest g (keep: 1): /bk/g.b1.vda.qcow2, /bk/g.b1.backup.json']),
-    ('exists-drops-leftover-checkpoint', params(name='b2'), facts([B2], [cp('b2'), cp('b9')]), ['forget_checkpoint'],
-     lambda s: s.actions == ['delete checkpoint b9 of guest g (left by an interrupted backup b9)']),
+    ('exists-drops-leftover-checkpoint', params(name='b2'), facts([B2], [cp('b2'), cp('b9')],
+                                                                   partial={'/bk/g.b9.vda.qcow2.part'}),
+     ['forget_checkpoint', 'remove_file'],
+     lambda s: s.actions == ['delete checkpoint b9 of guest g (left by an interrupted backup b9)',
+                             'remove /bk/g.b9.vda.qcow2.part (left by an interrupted backup b9)']),
     ('other-folder-checkpoint-kept', params(name='b2'), facts([B2], [cp('b2'), cp('x', folder='/other')]), [], None),
     ('foreign-checkpoint-kept', params(name='b2'), facts([B2], [cp('b2'), cp('x', folder=None)]), [], None),
     # an interrupted run of this backup: its checkpoint and partial files go first
@@ -234,3 +237,38 @@ def test_backup_step_args():
     assert step.args['capacities'] == {'vda': 64 * MiB}
     assert step.args['checkpoint'] == 'new' and step.args['marker'] == 'kvm.storage.disk_backup /bk'
     assert step.args['manifest'] == '/bk/g.new.backup.json' and step.args['timeout'] == 60
+
+
+# -- the adapter's parsers (pure) -----------------------------------------------------------
+
+CHECKPOINT_XML = """<domaincheckpoint><name>b2</name><description>kvm.storage.disk_backup /bk</description>
+<creationTime>1796062526</creationTime><disks>
+<disk name='vda' checkpoint='bitmap' bitmap='b2' size='131072'/><disk name='vdb' checkpoint='bitmap' bitmap='b2'/>
+<disk name='sda' checkpoint='no'/></disks></domaincheckpoint>"""
+
+
+def test_parse_checkpoint():
+    from ansible_collections.kvm.storage.plugins.module_utils._disk_backup_adapter import parse_checkpoint
+    c = parse_checkpoint(CHECKPOINT_XML)
+    assert (c.name, c.folder, c.created) == ('b2', '/bk', 1796062526)
+    assert c.disks == {'vda': 'bitmap', 'vdb': 'bitmap', 'sda': 'no'}
+    # libvirt gives a size (asked with VIR_DOMAIN_CHECKPOINT_XML_SIZE) only for bitmaps qemu has
+    assert c.usable == {'vda': True, 'vdb': False}
+    other = parse_checkpoint(CHECKPOINT_XML.replace('kvm.storage.disk_backup /bk', 'virtnbdbackup'))
+    assert other.folder is None
+
+
+def test_parse_manifest(tmp_path):
+    from ansible_collections.kvm.storage.plugins.module_utils._disk_backup_adapter import (
+        MANIFEST_FORMAT, parse_manifest)
+    (tmp_path / 'g.b2.vda.qcow2').write_text('x')
+    data = {'format': MANIFEST_FORMAT, 'domain': 'g', 'name': 'b2', 'created': 5.5, 'mode': 'incremental',
+            'base': 'b1', 'checkpoint': 'b2', 'disks': [{'target': 'vda', 'image': 'g.b2.vda.qcow2'},
+                                                        {'target': 'vdb', 'image': 'g.b2.vdb.qcow2'}]}
+    b = parse_manifest(str(tmp_path / 'g.b2.backup.json'), data, 'g', str(tmp_path))
+    assert (b.name, b.mode, b.base, b.created) == ('b2', 'incremental', 'b1', 5.5)
+    assert b.files['vda'] == str(tmp_path / 'g.b2.vda.qcow2')
+    assert b.missing == [str(tmp_path / 'g.b2.vdb.qcow2')] and not b.complete
+    # a guest whose name starts like this one's (g.x) has manifests that match the file pattern
+    assert parse_manifest('/bk/g.x.b2.backup.json', dict(data, domain='g.x'), 'g', '/bk') is None
+    assert parse_manifest('/bk/g.b2.backup.json', ['not', 'a', 'manifest'], 'g', '/bk') is None
