@@ -305,12 +305,11 @@ def _plan_backup(steps, req, facts):
         if raw:
             # A deliberate refusal, not a silent full backup every night: libvirt keeps the
             # change bitmaps of checkpoints only in qcow2 images.
+            formats = '/'.join(sorted(set(_fmt(facts.disk(t)) or 'raw' for t in raw)))
             raise KvmStorageError('%s: disk %s is %s, and incremental backups need qcow2 disks (libvirt keeps the '
                                   'change bitmaps of checkpoints only in qcow2 images); back %s up with mode: full '
                                   '(in a task of its own) or convert the disk to qcow2' % (
-                                      req.label, ', '.join(raw), '/'.join(sorted(set(_fmt(facts.disk(t)) or 'raw'
-                                                                                        for t in raw))),
-                                      'it' if len(raw) == 1 else 'them'))
+                                      req.label, ', '.join(raw), formats, 'it' if len(raw) == 1 else 'them'))
     cp = facts.checkpoints.get(req.name)
     if cp is not None and cp.folder != facts.folder:
         raise KvmStorageError('%s has a checkpoint %s already that is not this backup\'s (%s); choose another backup '

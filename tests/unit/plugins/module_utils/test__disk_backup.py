@@ -69,8 +69,9 @@ CASES = [
     ('raw-only-no-checkpoint', params(disks=['vdb']), facts(), ['backup'],
      lambda s: s.steps[0].args['checkpoint'] is None),
     ('incremental', params(disks=['vda'], mode='incremental'), facts([B1, B2], [cp('b2')]),
-     ['backup', 'forget_checkpoint'], lambda s: s.actions[0] == 'take incremental backup new of guest g (changes since backup b2: vda -> '
-                                           '/bk/g.new.vda.qcow2)'
+     ['backup', 'forget_checkpoint'],
+     lambda s: s.actions[0] == 'take incremental backup new of guest g (changes since backup b2: vda -> '
+                               '/bk/g.new.vda.qcow2)'
      and s.steps[0].args['incremental'] == 'b2' and s.steps[0].args['base_files'] == {'vda': '/bk/g.b2.vda.qcow2'}),
     ('incremental-drops-older-checkpoint', params(disks=['vda'], mode='incremental'),
      facts([B2], [cp('b1', created=1), cp('b2', created=2)]), ['backup', 'forget_checkpoint', 'forget_checkpoint'],
@@ -226,8 +227,8 @@ def test_predicted_after_fold_and_removal():
     req = request_from_params(params(disks=['vda'], mode='incremental', keep=2))
     f = facts([B2, B3_INC], [cp('b3')])
     after = predicted(req, f, plan(req, f))
-    assert [(b['name'], b['mode'], b['base']) for b in after] == [('b3', 'incremental', None),
-                                                                   ('new', 'incremental', 'b3')]
+    assert [(b['name'], b['mode'], b['base']) for b in after] == [
+        ('b3', 'incremental', None), ('new', 'incremental', 'b3')]
 
 
 def test_backup_step_args():
