@@ -119,7 +119,6 @@ EXAMPLES = r"""
       pool: backups
     mode: incremental
     keep: 14
-  register: backup
 
 - name: The raw data disk of db1, whole, into a folder
   kvm.storage.disk_backup:
@@ -134,7 +133,7 @@ EXAMPLES = r"""
   kvm.storage.volume:
     pool: images
     name: web1-restored.qcow2
-    import_from: /var/lib/libvirt/backups/web1.weekly-2026-W48.vda.qcow2
+    import_from: /var/lib/libvirt/backups/web1.weekly-2026-W48.vda.qcow2   # in the folder of pool backups
 """
 
 RETURN = r"""
