@@ -57,11 +57,11 @@ integration: venv collection lab
 	$(PYTEST) -n 2 --dist loadfile tests/integration
 
 # Faults, concurrency, hostile input, secrets and the safety rules against the real lab:
-# two xdist workers, a test file each, then the faults alone (they kill libvirtd and a
-# gluster brick under every test that would run beside them).
+# two xdist workers, a test file each, then the tests that kill libvirtd alone (every test
+# beside them would lose its daemon). The gluster brick test kills a brick of its own volume.
 reliability: venv collection lab
-	$(PYTEST) -n 2 --dist loadfile --ignore=tests/reliability/test_faults.py tests/reliability
-	$(PYTEST) tests/reliability/test_faults.py
+	$(PYTEST) -n 2 --dist loadfile -k 'not libvirtd_killed' tests/reliability
+	$(PYTEST) -k libvirtd_killed tests/reliability/test_faults.py
 
 # Boots the nested Debian VM host (image cached by the hash of its recipe), runs the
 # scenarios in tests/vmhost over SSH on two workers, and stops it again.
