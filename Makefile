@@ -64,9 +64,9 @@ reliability: venv collection lab
 	$(PYTEST) -k libvirtd_killed tests/reliability/test_faults.py
 
 # Boots the nested Debian VM host (image cached by the hash of its recipe), runs the
-# scenarios in tests/vmhost over SSH on two workers, and stops it again.
+# scenarios in tests/vmhost over SSH, and stops it again.
 vmhost: venv collection packages
-	$(PYTEST) -n 2 --dist load tests/vmhost
+	$(PYTEST) tests/vmhost
 
 # BENCH_REPEAT runs of each timed case (medians); `make test` takes one run of each, which
 # is enough to print every ratio in CI's budget; the figures in bench/README.md are of
