@@ -61,7 +61,8 @@ options:
     description:
       - Image format. Defaults to V(raw) for a new volume, V(qcow2) when O(backing) is set, and the source's format
         for O(clone_from). Not used in logical pools (an LV has no format).
-      - New qcow2 volumes are qcow2 v3 (compat 1.1).
+      - New qcow2 volumes are qcow2 v3 (compat 1.1) unless O(compat) says otherwise; O(cluster_size),
+        O(lazy_refcounts) and O(preallocation) shape them further.
       - An existing volume with another format is a conflict; it is never recreated.
     type: str
     choices: [raw, qcow2, qed, vmdk, vdi, vpc, vhdx]
@@ -70,6 +71,12 @@ options:
       - How much space a new volume takes at once. V(sparse) (the default in file pools) allocates nothing;
         V(metadata) preallocates qcow2 metadata; V(falloc) and V(full) allocate the whole raw volume (libvirt uses
         fallocate where the filesystem supports it and writes zeros otherwise).
+      - For qcow2, V(falloc) reserves the whole image with fallocate (libvirt's metadata flag with allocation =
+        capacity) and V(full) writes every cluster - libvirt cannot ask qemu for that, so libvirt creates the volume
+        and C(qemu-img create -o preallocation=full) formats the same file in place (file pools on the libvirt host;
+        native gluster pools through qemu-img). A qcow2 overlay (O(backing)) takes no V(falloc) or V(full) (qemu
+        refuses them).
+      - Applies when a volume is created; an existing volume is not compared (its allocation changes with use).
       - In logical pools volumes are fully allocated by default, because libvirt turns an LV with allocation below
         capacity into an old-style LVM snapshot that becomes invalid when it fills; V(sparse) asks for that anyway.
     type: str
@@ -78,6 +85,28 @@ options:
     description:
       - Bytes to allocate when creating, instead of O(preallocation) (same units as O(capacity)).
     type: str
+  cluster_size:
+    description:
+      - Cluster size of a new qcow2 image (a power of two from V(512) bytes to V(2MiB), same units as O(capacity));
+        qemu's default is 64 KiB. Larger clusters mean less metadata and faster sequential I/O, smaller ones less
+        waste in sparse images and overlays.
+      - Needs O(format=qcow2) (an overlay from O(backing) is qcow2 already). Not with O(import_from).
+      - An existing volume with another cluster size is a conflict; it is never recreated.
+    type: str
+  lazy_refcounts:
+    description:
+      - V(true) makes a new qcow2 image with lazy refcounts (refcount updates are deferred; faster writes with
+        C(cache=writethrough), a repair by qemu after a crash). Needs compat V(1.1).
+      - An existing volume with the other setting is a conflict (change it with C(qemu-img amend) while no guest
+        uses the image).
+    type: bool
+  compat:
+    description:
+      - qcow2 version of a new image - V(1.1) (qcow2 v3, the default for new images) or V(0.10) (v2, for old qemu
+        releases).
+      - Compared only when set - an existing qcow2 volume of the other version is then a conflict.
+    type: str
+    choices: ['0.10', '1.1']
   backing:
     description:
       - Make the new volume a linked clone - a qcow2 overlay over a template volume, given by O(backing.pool) and
@@ -227,6 +256,16 @@ options:
       allocation:
         description: As O(allocation).
         type: str
+      cluster_size:
+        description: As O(cluster_size).
+        type: str
+      lazy_refcounts:
+        description: As O(lazy_refcounts).
+        type: bool
+      compat:
+        description: As O(compat).
+        type: str
+        choices: ['0.10', '1.1']
       backing:
         description:
           - Make the new volume a linked clone - a qcow2 overlay over a template volume, given by O(volumes[].backing.pool) and
@@ -353,6 +392,16 @@ EXAMPLES = r"""
     format: raw
     clone_from: {pool: images, name: debian12-template.qcow2}
     permissions: {owner: libvirt-qemu, group: libvirt-qemu, mode: "0600"}
+
+- name: A database disk - qcow2 with 1 MiB clusters and lazy refcounts, every cluster written up front
+  kvm.storage.volume:
+    pool: images
+    name: db-data.qcow2
+    format: qcow2
+    capacity: 100GiB
+    cluster_size: 1MiB
+    lazy_refcounts: true
+    preallocation: full
 
 - name: Grow a volume (never shrinks without allow_shrink)
   kvm.storage.volume:
