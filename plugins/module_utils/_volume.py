@@ -22,6 +22,8 @@ from ansible_collections.kvm.storage.plugins.module_utils._secret import referen
 from ansible_collections.kvm.storage.plugins.module_utils._size import parse_size, format_size, SizeError
 
 FORMATS = ['raw', 'qcow2', 'qed', 'vmdk', 'vdi', 'vpc', 'vhdx']
+# Formats an import_from source may have (qemu-img converts each into the volume's format).
+IMPORT_FORMATS = ['raw', 'qcow2', 'vmdk', 'vhdx', 'vdi', 'vpc']
 PREALLOCATION = ['sparse', 'metadata', 'falloc', 'full']
 COMPAT = ['0.10', '1.1']
 # qemu's limits on a qcow2 cluster: a power of two from 512 bytes to 2 MiB.
@@ -65,6 +67,7 @@ def volume_options():
         backing=dict(type='dict', options=_ref_options(True)),
         clone_from=dict(type='dict', options=_ref_options(False)),
         import_from=dict(type='str'),
+        import_format=dict(type='str', choices=IMPORT_FORMATS),
         checksum=dict(type='str', no_log=False),
         compress=dict(type='bool'),
         encryption=dict(type='dict', no_log=False, options=dict(
@@ -175,9 +178,12 @@ def _request(p, where, resolve_user, resolve_group):
     qcow2_opts = [k for k in QCOW2_OPTIONS if p.get(k) is not None]
     if qcow2_opts and fmt not in (None, 'qcow2'):
         raise KvmStorageError('%s: %s applies to qcow2 volumes, not %s' % (label, ' and '.join(qcow2_opts), fmt))
-    if qcow2_opts and p.get('import_from'):
-        raise KvmStorageError('%s: %s applies to volumes this module creates; an imported image keeps its own'
+    if qcow2_opts and p.get('import_from') and fmt != 'qcow2':
+        raise KvmStorageError('%s: %s with import_from needs format: qcow2 (the image is converted to qcow2 with '
+                              'those options; its own format is known only once it is fetched)'
                               % (label, ' and '.join(qcow2_opts)))
+    if p.get('import_format') and not p.get('import_from'):
+        raise KvmStorageError('%s: import_format only applies with import_from' % label)
     if p.get('lazy_refcounts') and p.get('compat') == '0.10':
         raise KvmStorageError('%s: lazy_refcounts needs compat 1.1 (qcow2 v3); compat 0.10 images have no such '
                               'feature' % label)
@@ -216,6 +222,7 @@ def _request(p, where, resolve_user, resolve_group):
                          preallocation=prealloc, format=fmt, backing=backing, cluster_size=cluster_size,
                          lazy_refcounts=p.get('lazy_refcounts'), compat=p.get('compat'), clone_from=clone, permissions=perms,
                          import_from=p.get('import_from'), checksum=p.get('checksum'),
+                         import_format=p.get('import_format'),
                          compress=bool(p.get('compress')), encryption=encryption,
                          wipe=p.get('wipe'), allow_shrink=bool(p.get('allow_shrink')), force=bool(p.get('force')))
 
@@ -345,6 +352,39 @@ def plan(requests, world, created=None, deleted=None, assume=False):
     return steps
 
 
+def import_target_format(volume_format, source_format, pool_type=None, compress=False):
+    """The format an imported image is stored in: raw data in a logical pool, compressed
+    qcow2 with compress, the volume's format when given; otherwise raw and qcow2 images keep
+    their format and images of other hypervisors (vmdk, vhdx, vdi, vpc) become qcow2."""
+    if pool_type == 'logical':
+        return None
+    if compress:
+        return 'qcow2'
+    if volume_format:
+        return volume_format
+    return source_format if source_format in ('raw', 'qcow2', None) else 'qcow2'
+
+
+def import_converts(req, source_format, pool_type=None):
+    """Whether the import runs qemu-img convert: another format, compression, or qcow2
+    creation options the image must be made with."""
+    target = import_target_format(req.format, source_format, pool_type, req.compress)
+    return (target or 'raw') != source_format or req.compress or \
+        any(getattr(req, k, None) is not None for k in QCOW2_OPTIONS)
+
+
+def import_decision(req, source_format, pool_type=None):
+    """Once the image is fetched and its header read: (the format it is stored in, whether
+    qemu-img converts it). The header decides, never the file's name: a declared
+    import_format the header contradicts is refused (a raw image that holds a qcow2 header
+    is exactly what must not be opened as qcow2)."""
+    if req.import_format and source_format != req.import_format:
+        raise KvmStorageError('%s: %s is a %s image by its header, not %s as import_format says; nothing was imported'
+                              % (req.label, req.import_from, source_format, req.import_format))
+    target = import_target_format(req.format, source_format, pool_type, req.compress)
+    return target, import_converts(req, source_format, pool_type)
+
+
 def _note_import_kept(steps, req, actual, facts):
     """import_from fills only a missing volume: an existing one is kept as it is. Say so
     when it differs from the source - size and format first (cheap), and with checksum
@@ -352,9 +392,11 @@ def _note_import_kept(steps, req, actual, facts):
     if facts is None:
         return
     differs = []
-    if facts.format and not req.format and pool_format(actual) not in (None, facts.format) and actual.get('format') \
+    target = import_target_format(None, facts.format, compress=req.compress) if facts.format else None
+    if target and not req.format and pool_format(actual) not in (None, target) and actual.get('format') \
             not in ('lvm2', 'none'):
-        differs.append('format %s, the image %s' % (pool_format(actual), facts.format))
+        differs.append('format %s, the image %s%s' % (pool_format(actual), facts.format,
+                                                      '' if target == facts.format else ' (imported as %s)' % target))
     if facts.size is not None and actual.get('capacity') is not None and facts.size != actual['capacity'] \
             and not (req.capacity and req.capacity == actual['capacity']):
         differs.append('size %s, the image %s' % (format_size(actual['capacity']), format_size(facts.size)))

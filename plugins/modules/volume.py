@@ -90,7 +90,8 @@ options:
       - Cluster size of a new qcow2 image (a power of two from V(512) bytes to V(2MiB), same units as O(capacity));
         qemu's default is 64 KiB. Larger clusters mean less metadata and faster sequential I/O, smaller ones less
         waste in sparse images and overlays.
-      - Needs O(format=qcow2) (an overlay from O(backing) is qcow2 already). Not with O(import_from).
+      - Needs O(format=qcow2) (an overlay from O(backing) is qcow2 already). With O(import_from), the image is
+        converted to qcow2 with it.
       - An existing volume with another cluster size is a conflict; it is never recreated.
     type: str
   lazy_refcounts:
@@ -146,18 +147,37 @@ options:
     description:
       - Create the volume from an image - an absolute path of a file on the managed host, or an C(http://) or
         C(https://) URL that the managed host downloads (not the controller).
-      - C(.gz) and C(.xz) compressed images are unpacked on the way; the image's format and size are read with
-        qemu-img, and its data is uploaded through libvirt with holes kept as holes.
+      - C(gzip), C(xz) and C(bzip2) compressed images are unpacked on the way (streamed, in Python), C(zstd) ones with
+        the C(zstd) tool (install the package C(zstd) on the host); what a file is compressed with is read from its
+        first bytes, not its name.
+      - The image's format is read from its header with qemu-img (never from its name) - raw, qcow2, and the
+        formats of other hypervisors vmdk (monolithic, single file), vhdx, vdi and vpc (VHD). It is converted with
+        C(qemu-img convert) (zeros stay holes) into O(format) when that differs, or when O(compress) or a qcow2
+        creation option (O(cluster_size), O(lazy_refcounts), O(compat), which need O(format=qcow2) here) is set.
+        Without O(format), raw and qcow2 images keep their format and the others become qcow2. A logical pool takes
+        the image as raw data.
+      - An image that would make qemu open other files is refused - a backing file, a qcow2 external data file, a
+        vmdk descriptor with extents in other files.
+      - The (converted) data is uploaded through libvirt with holes kept as holes. Temporary files live in one work
+        folder under the module's temporary directory, removed when the import ends, fails or is cut off by an
+        error.
       - Only a missing volume is imported; an existing one is left as it is, with a warning when it differs from the
         source (format and virtual size of a local uncompressed image; with O(checksum), the volume's content).
       - Exclusive with O(backing) and O(clone_from). Not for native gluster pools (use a FUSE C(netfs) pool).
     type: str
+  import_format:
+    description:
+      - The format the O(import_from) image is expected to have. When its header says otherwise the import is refused
+        before anything is created (a raw image that holds a qcow2 header must not be opened as qcow2).
+      - Without it, the header alone decides.
+    type: str
+    choices: [raw, qcow2, vmdk, vhdx, vdi, vpc]
   checksum:
     description:
       - Checksum of the O(import_from) source as given (compressed or not), V(sha256:<hex>) or V(sha512:<hex>).
         A mismatch fails before any volume is created.
-      - When the volume already exists, its content (a file volume on the host, imported uncompressed, without
-        O(compress) or O(capacity)) is hashed and compared with this checksum; a difference is a warning, the volume is
+      - When the volume already exists, its content (a file volume on the host, imported uncompressed and not
+        converted, without O(compress) or O(capacity)) is hashed and compared with this checksum; a difference is a warning, the volume is
         kept.
     type: str
   compress:
@@ -304,6 +324,10 @@ options:
       import_from:
         description: As O(import_from).
         type: str
+      import_format:
+        description: As O(import_format).
+        type: str
+        choices: [raw, qcow2, vmdk, vhdx, vdi, vpc]
       checksum:
         description: As O(checksum).
         type: str
@@ -416,6 +440,21 @@ EXAMPLES = r"""
     import_from: https://images.example.com/debian-12-genericcloud-amd64.qcow2.xz
     # the digest the image's SHA512SUMS lists
     checksum: "sha512:{{ debian12_xz_sha512 }}"
+
+- name: A VMware disk converted into a qcow2 volume on import (the header must say vmdk)
+  kvm.storage.volume:
+    pool: images
+    name: legacy-app.qcow2
+    import_from: /srv/export/legacy-app.vmdk
+    import_format: vmdk
+
+- name: A zstd-compressed raw image, checked (the checksum is of the .zst file), stored as raw
+  kvm.storage.volume:
+    pool: images
+    name: appliance.raw
+    format: raw
+    import_from: https://images.example.com/appliance.raw.zst
+    checksum: "sha256:{{ appliance_zst_sha256 }}"
 
 - name: The passphrase of an encrypted volume, in a libvirt secret named by the volume's path
   kvm.storage.secret:

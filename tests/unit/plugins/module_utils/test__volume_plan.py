@@ -395,8 +395,10 @@ BAD_REQUESTS = [
      ['lazy_refcounts applies to qcow2 volumes']),
     ('lazy refcounts on compat 0.10', vp(name='a', capacity='1G', format='qcow2', lazy_refcounts=True, compat='0.10'),
      ['volume a of pool images: lazy_refcounts needs compat 1.1 (qcow2 v3)']),
-    ('qcow2 options on an import', vp(name='a', import_from='/srv/a.qcow2', cluster_size='64KiB'),
-     ['cluster_size applies to volumes this module creates']),
+    ('qcow2 options on an import, no format', vp(name='a', import_from='/srv/a.qcow2', cluster_size='64KiB'),
+     ['volume a of pool images: cluster_size with import_from needs format: qcow2']),
+    ('import_format without import_from', vp(name='a', capacity='1G', import_format='vmdk'),
+     ['volume a of pool images: import_format only applies with import_from']),
     ('preallocation and allocation', vp(name='a', capacity='1G', allocation='1G', preallocation='full'),
      ['preallocation and allocation are mutually exclusive']),
     # -- backing and clone_from
@@ -1320,6 +1322,10 @@ IMPORT_KEPT = [
      'volume base.qcow2 of pool images exists and was kept, and it differs from import_from /srv/t.qcow2 (size '
      '10 GiB, the image 2 GiB); import_from fills only a missing volume: delete it (state: absent)'),
     ('format differs', dict(), ('raw', 10 * GiB, None, None), 'format qcow2, the image raw'),
+    # a vmdk is imported as qcow2 unless format says otherwise
+    ('vmdk kept as its qcow2', dict(), ('vmdk', 10 * GiB, None, None), None),
+    ('vhdx of another size', dict(import_from='/srv/t.vhdx'), ('vhdx', 20 * GiB, None, None),
+     '(size 10 GiB, the image 20 GiB)'),
     ('size grown on purpose by capacity', dict(capacity='10GiB'), ('qcow2', 2 * GiB, None, None), None),
     ('checksum matches the volume', dict(checksum=SHA), ('qcow2', 10 * GiB, 'a' * 64, None), None),
     ('checksum does not match the volume', dict(checksum=SHA), ('qcow2', 10 * GiB, 'b' * 64, None),
@@ -1341,3 +1347,48 @@ def test_import_onto_existing_volume(case_id, options, facts, words):
     else:
         assert len(steps.warnings) == 1 and words in steps.warnings[0], steps.warnings
         assert '\n' not in steps.warnings[0]
+
+
+# ---------------------------------------------------------------------------------------
+# import_from: the format an image is stored in, decided once its header is read
+
+def _imp(**kw):
+    req, = requests_from_params(vp(name='i', import_from='/srv/src', **kw))
+    return req
+
+
+IMPORT_DECISIONS = [
+    # (id, request options, pool type, source format from the header, (stored format, converted) or error)
+    ('raw stays raw', {}, 'dir', 'raw', ('raw', False)),
+    ('qcow2 stays qcow2', {}, 'dir', 'qcow2', ('qcow2', False)),
+    ('vmdk becomes qcow2', {}, 'dir', 'vmdk', ('qcow2', True)),
+    ('vhdx becomes qcow2', {}, 'dir', 'vhdx', ('qcow2', True)),
+    ('vdi becomes qcow2', {}, 'dir', 'vdi', ('qcow2', True)),
+    ('vpc becomes qcow2', {}, 'dir', 'vpc', ('qcow2', True)),
+    ('vmdk into raw', dict(format='raw'), 'dir', 'vmdk', ('raw', True)),
+    ('qcow2 into raw', dict(format='raw'), 'dir', 'qcow2', ('raw', True)),
+    ('raw into qcow2', dict(format='qcow2'), 'dir', 'raw', ('qcow2', True)),
+    ('qcow2 into qcow2', dict(format='qcow2'), 'dir', 'qcow2', ('qcow2', False)),
+    ('qcow2 made anew with options', dict(format='qcow2', cluster_size='1MiB'), 'dir', 'qcow2', ('qcow2', True)),
+    ('compressed', dict(compress=True), 'dir', 'qcow2', ('qcow2', True)),
+    ('compressed vdi', dict(compress=True), 'dir', 'vdi', ('qcow2', True)),
+    ('raw into an LV', {}, 'logical', 'raw', (None, False)),
+    ('qcow2 into an LV', {}, 'logical', 'qcow2', (None, True)),
+    ('declared and found', dict(import_format='vmdk'), 'dir', 'vmdk', ('qcow2', True)),
+    ('declared raw, header qcow2', dict(import_format='raw'), 'dir', 'qcow2',
+     'volume i of pool images: /srv/src is a qcow2 image by its header, not raw as import_format says; nothing was '
+     'imported'),
+    ('declared vhdx, header vpc', dict(import_format='vhdx'), 'dir', 'vpc', 'is a vpc image by its header, not vhdx'),
+]
+
+
+@pytest.mark.parametrize('case_id, options, pool_type, source, expected', IMPORT_DECISIONS,
+                         ids=[c[0] for c in IMPORT_DECISIONS])
+def test_import_decision(case_id, options, pool_type, source, expected):
+    req = _imp(**options)
+    if isinstance(expected, str):
+        with pytest.raises(KvmStorageError) as exc:
+            _volume.import_decision(req, source, pool_type)
+        assert expected in exc.value.msg
+    else:
+        assert _volume.import_decision(req, source, pool_type) == expected
