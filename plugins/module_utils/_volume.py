@@ -403,7 +403,10 @@ def _note_import_kept(steps, req, actual, facts):
     if req.checksum:
         want = req.checksum.split(':', 1)[1].strip().lower()
         if facts.volume_digest is not None and facts.volume_digest != want:
-            differs.append('its %s is not the checksum given' % req.checksum.split(':', 1)[0].strip().lower())
+            differs.append('its %s is not the checksum given%s' % (
+                req.checksum.split(':', 1)[0].strip().lower(),
+                ' (or the image was converted on import: set import_format to say its format)'
+                if facts.format is None and not req.import_format and pool_format(actual) in ('raw', 'qcow2') else ''))
         elif facts.volume_digest is None and facts.why_not:
             steps.warnings.append('%s exists and was kept; its content was not compared with checksum (%s)'
                                   % (req.label, facts.why_not))

@@ -1330,6 +1330,9 @@ IMPORT_KEPT = [
     ('checksum matches the volume', dict(checksum=SHA), ('qcow2', 10 * GiB, 'a' * 64, None), None),
     ('checksum does not match the volume', dict(checksum=SHA), ('qcow2', 10 * GiB, 'b' * 64, None),
      'its sha256 is not the checksum given'),
+    ('checksum of a URL image of unknown format', dict(checksum=SHA, import_from='https://example.com/t'),
+     (None, None, 'b' * 64, None), 'its sha256 is not the checksum given (or the image was converted on import: set '
+                                   'import_format to say its format)'),
     ('checksum, content not comparable', dict(checksum=SHA), (None, None, None, 'the volume is not a file on this host'),
      'its content was not compared with checksum (the volume is not a file on this host)'),
 ]
