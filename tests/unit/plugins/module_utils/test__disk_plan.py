@@ -1281,8 +1281,8 @@ LIMITED = dict(DATA, iotune={'total_bytes_sec': 1048576, 'read_iops_sec': 100, '
 GROUPED = dict(DATA, iotune={'total_iops_sec': 300, 'group_name': 'tenant1'})
 
 
-def _iotune(words, scopes=BOTH, where='live and persistent'):
-    return ('iotune', 'update iotune of disk vdb of guest web1 (%s): %s' % (where, words), scopes)
+def _iotune(words, scopes=None, where='live and persistent'):
+    return ('iotune', 'update iotune of disk vdb of guest web1 (%s): %s' % (where, words), scopes or BOTH)
 
 
 IOTUNE_CASES = [
@@ -1310,9 +1310,8 @@ IOTUNE_CASES = [
     ('zero is no limit', params(source=src(file='/srv/data.raw'), iotune=tune(total_bytes_sec=0)),
      guest(config=(ROOT, DATA)), [], None),
     ('not managed', params(source=src(file='/srv/data.raw')), guest(config=(ROOT, LIMITED)), [], None),
-    ('only the live copy differs', params(source=src(file='/srv/data.raw'), iotune=tune(total_bytes_sec=1048576,
-                                                                                      read_iops_sec=100,
-                                                                                      write_iops_sec=50)),
+    ('only the live copy differs', params(source=src(file='/srv/data.raw'),
+                                          iotune=tune(total_bytes_sec=1048576, read_iops_sec=100, write_iops_sec=50)),
      guest(config=(ROOT, LIMITED), live=(ROOT, DATA)),
      [_iotune('total_bytes_sec 1048576, read_iops_sec 100, write_iops_sec 50', LIVE, 'live')],
      {'total_bytes_sec': 1048576, 'read_iops_sec': 100, 'write_iops_sec': 50}),
