@@ -45,6 +45,9 @@ NOT_YET_RUN = {
     # guest's host - the disk_live scenario covers the modules, not these texts yet
     'disk_snapshot': 'running-guest examples not yet in the story',
     'disk_move': 'running-guest examples not yet in the story',
+    # needs a running guest web1 and a pool named backups; the disk_backup scenario covers the
+    # module (with a restore through volume import_from), not these texts yet
+    'disk_backup': 'running-guest examples not yet in the story',
 }
 
 GUIDES = ('README.md', 'docs/docsite/rst/guide_quickstart.rst', 'docs/docsite/rst/guide_profiles.rst',
@@ -115,6 +118,8 @@ BLOCKS = {
     # alternatives, not a sequence (merge or revert), on a running guest: NOT_YET_RUN
     ('docs/docsite/rst/guide_running_guests.rst', 0): Skip('disk_snapshot tasks on a running guest: not yet in a story '
                                                            '(the disk_live scenario runs the module)'),
+    ('docs/docsite/rst/guide_running_guests.rst', 2): Skip('a disk_backup and a restore of web1: not yet in a story '
+                                                           '(the disk_backup scenario runs both)'),
     ('docs/docsite/rst/guide_running_guests.rst', 1): Skip('a disk_move task onto a gluster pool: not yet in a story '
                                                            '(the disk_live scenario runs the module)'),
 }

@@ -220,3 +220,20 @@ def set_config_source(conn, dom, target, new_disk, doing):
 def file_disk(path, fmt):
     """A ``<disk type='file'>`` element naming ``path`` in format ``fmt``."""
     return _disk_xml.build({'device': 'disk', 'format': fmt, 'source': {'file': path}, 'target': 'x', 'bus': 'virtio'})
+
+
+def refresh_pools(conn, folders, local, names=()):
+    """Running pools whose folder is one of ``folders`` (or whose name is in ``names``) list
+    their volumes again: a job made or removed image files there behind libvirt's back."""
+    folders = set(real(f, local) for f in folders)
+    if not folders and not names:
+        return
+    for pool in _libvirt.call('list storage pools', conn.listAllStoragePools, 0):
+        try:
+            if not pool.isActive():
+                continue
+            folder = _xml.parse(pool.XMLDesc(0)).findtext('target/path')
+            if pool.name() in names or folder and real(folder, local) in folders:
+                pool.refresh(0)
+        except libvirt.libvirtError:
+            pass   # a pool that went away or cannot refresh now lists them at its next refresh

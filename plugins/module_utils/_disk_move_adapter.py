@@ -202,13 +202,4 @@ class DiskMoveAdapter(object):
         self.folders.add(os.path.dirname(path))
 
     def refresh_pools(self, extra=()):
-        folders = set(_blockjob.real(f, self.local) for f in self.folders)
-        for pool in _libvirt.call('list storage pools', self.conn.listAllStoragePools, 0):
-            try:
-                if not pool.isActive():
-                    continue
-                folder = _xml.parse(pool.XMLDesc(0)).findtext('target/path')
-                if pool.name() in extra or folder and _blockjob.real(folder, self.local) in folders:
-                    pool.refresh(0)
-            except libvirt.libvirtError:
-                pass
+        _blockjob.refresh_pools(self.conn, self.folders, self.local, extra)

@@ -221,15 +221,4 @@ class DiskSnapshotAdapter(object):
 
     def refresh_pools(self):
         """Pools whose folder got or lost an overlay list it again (volume_info sees it)."""
-        if not self.folders:
-            return
-        for pool in _libvirt.call('list storage pools', self.conn.listAllStoragePools, 0):
-            try:
-                if not pool.isActive():
-                    continue
-                folder = _xml.parse(pool.XMLDesc(0)).findtext('target/path')
-                folders = [_blockjob.real(f, self.local) for f in self.folders]
-                if folder and _blockjob.real(folder, self.local) in folders:
-                    pool.refresh(0)
-            except libvirt.libvirtError:
-                pass  # a pool that went away or cannot refresh is no reason to fail the snapshot
+        _blockjob.refresh_pools(self.conn, self.folders, self.local)

@@ -174,7 +174,7 @@ def drop_pool(name):
     virsh('pool-undefine', name)
 
 
-def wait_until(predicate, what, tries=600, pause=0.1):
+def wait_until(predicate, what, tries=3000, pause=0.1):
     """Poll; fail (not skip) when the lab never gets there. Counts tries, not seconds."""
     for dummy in range(tries):
         if predicate():
@@ -213,7 +213,7 @@ def start_guest(name, folder, extra_cmdline=''):
                 return 'KVMST-GUEST-READY' in f.read()
         except OSError:
             return False
-    wait_until(ready, 'guest %s to boot (console %s)' % (name, console), tries=1200)
+    wait_until(ready, 'guest %s to boot (console %s)' % (name, console), tries=3000)
 
 
 def drop_guest(name):

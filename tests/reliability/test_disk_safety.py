@@ -237,7 +237,7 @@ def test_scsi_controllers_are_planned_and_rolled_back(run_module, folder, reques
 
     # A failed attach (qemu cannot open a file in a folder only root may enter) after the
     # controllers for unit 14 (controller 2) were added: both are removed again.
-    wait_until(lambda: console_has(folder, guest, 'block devices: sda'), 'the guest to boot again', tries=1200)
+    wait_until(lambda: console_has(folder, guest, 'block devices: sda'), 'the guest to boot again', tries=3000)
     hidden = os.path.join(folder, 'private')
     sh('mkdir -m 0700 %s' % hidden)
     secret = image(os.path.join(hidden, 'h.raw'), size='16M')
@@ -284,7 +284,7 @@ def test_transient_guest_gone_during_a_live_detach(run_module, folder, request):
     console = os.path.join(folder, name + '.console.log')
     sh('KVMST_GUEST_CONSOLE_LOG=%s %s/lab/guest/domain-xml.sh %s > %s/t.xml && virsh -q create %s/t.xml >/dev/null'
        % (console, REPO, name, folder, folder))
-    wait_until(lambda: console_has(folder, name, 'KVMST-GUEST-READY'), 'the guest to boot', tries=1200)
+    wait_until(lambda: console_has(folder, name, 'KVMST-GUEST-READY'), 'the guest to boot', tries=3000)
     data = image(os.path.join(folder, 'd.raw'), size='16M')
     attached = run_module('disk', {'domain': name, 'target': 'vdb', 'source': {'file': data}})
     assert attached['changed'] and not attached.get('failed'), attached
@@ -315,5 +315,5 @@ def test_missing_file_is_refused_unless_allowed(run_module, folder, request):
     assert 'sda' in targets(stopped, inactive=True)
     # The guest still starts (the optional media is dropped).
     sh('virsh -q start %s >/dev/null' % stopped)
-    wait_until(lambda: console_has(folder, stopped, 'KVMST-GUEST-READY'), 'the guest to boot', tries=1200)
+    wait_until(lambda: console_has(folder, stopped, 'KVMST-GUEST-READY'), 'the guest to boot', tries=3000)
     assert real['target'] == 'sda'

@@ -4,7 +4,7 @@
 """The molecule scenarios that run on the VM host (their molecule.yml names its inventory).
 
 The session's VM host stays up between scenarios (KVMST_KEEP_VMHOST=1 for each
-scenario's destroy step); the vmhost fixture stops it at the end.
+scenario's destroy step); conftest.py stops it once every scenario is done.
 """
 
 from __future__ import annotations
