@@ -92,7 +92,10 @@ class Runner(object):
             handle.write('--- %d %s %s check=%s crash=%s rc=%d\n%s\n%s\n' % (
                 self.count, module, json.dumps(args), check, crash, proc.returncode, proc.stdout, proc.stderr))
         if crash is not None:
-            lines = open(log).read().splitlines() if os.path.exists(log) else []
+            lines = []
+            if os.path.exists(log):
+                with open(log) as handle:
+                    lines = handle.read().splitlines()
             return proc.returncode, lines, proc.stdout
         try:
             return json.loads(proc.stdout)
