@@ -100,8 +100,8 @@ class Runner(object):
         try:
             return json.loads(proc.stdout)
         except ValueError:
-            pytest.fail('no result from %s (rc %d):\n%s\n%s' % (module, proc.returncode, proc.stdout[-2000:],
-                                                               proc.stderr[-2000:]), pytrace=False)
+            pytest.fail('no result from %s (rc %d):\n%s\n%s'
+                        % (module, proc.returncode, proc.stdout[-2000:], proc.stderr[-2000:]), pytrace=False)
         return None
 
 
