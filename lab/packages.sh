@@ -20,6 +20,9 @@ PACKAGES=(
   lvm2 thin-provisioning-tools parted dosfstools e2fsprogs xfsprogs
   # guest images (VM host lab, ISO volumes)
   debootstrap busybox-static cpio xorriso
+  # compressed images import_from unpacks (zstd: the module runs the tool; bzip2: the
+  # scenario packs its source with it, the module unpacks with Python's bz2)
+  zstd bzip2
   # tools the lab scripts themselves call (flock, setsid, timeout)
   util-linux coreutils
 )

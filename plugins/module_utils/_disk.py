@@ -31,6 +31,12 @@ TUNING = ('format', 'cache', 'io', 'discard', 'detect_zeroes', 'iothread', 'read
           'wwn', 'boot_order', 'sgio', 'rawio', 'startup_policy')
 # Formats the disk option accepts; a header of another format (qcow v1) cannot be attached.
 FORMATS = ('raw', 'qcow2', 'qed', 'vmdk', 'vdi', 'vpc', 'vhdx', 'iso')
+# Block I/O throttling (<iotune>, virDomainSetBlockIoTune): the rates, their bursts and the
+# bursts' lengths in seconds, all integers where 0 is "no limit"; group_name shares the
+# limits between disks. libvirt's own parameter names.
+IOTUNE_RATES = ('total_bytes_sec', 'read_bytes_sec', 'write_bytes_sec', 'total_iops_sec', 'read_iops_sec',
+                'write_iops_sec')
+IOTUNE_NUMBERS = IOTUNE_RATES + tuple(r + '_max' for r in IOTUNE_RATES) + tuple(r + '_max_length' for r in IOTUNE_RATES)
 # libvirt writes one virtio-scsi controller's worth of units per sdX name: sda..sdg on
 # controller 0, sdh..sdn on controller 1, ... (the issue: sdh lands on controller 1).
 SCSI_UNITS_PER_CONTROLLER = 7
@@ -74,6 +80,8 @@ def argument_spec():
         sgio=dict(type='str', choices=['filtered', 'unfiltered']),
         rawio=dict(type='bool'),
         startup_policy=dict(type='str', choices=['mandatory', 'requisite', 'optional']),
+        iotune=dict(type='dict', options=dict(
+            [(key, dict(type='int')) for key in IOTUNE_NUMBERS] + [('group_name', dict(type='str'))])),
         allow_missing=dict(type='bool', default=False),
         live=dict(type='bool'),
         persistent=dict(type='bool', default=True),
@@ -138,7 +146,8 @@ def request_from_params(p):
         check_name('pool', source['volume']['pool'])
     if p['timeout'] <= 0:
         raise KvmStorageError('%s: timeout must be a positive number of seconds' % label)
-    model = {'device': device, 'bus': bus, 'target': target, 'source': source}
+    model = {'device': device, 'bus': bus, 'target': target, 'source': source,
+             'iotune': iotune_from_params(p.get('iotune'), label)}
     for key in TUNING:
         model[key] = p.get(key)
     if p.get('startup_policy') and _disk_xml.source_kind(source) == 'network':
@@ -149,6 +158,74 @@ def request_from_params(p):
                               % (label, device))
     return DiskRequest(domain=domain, state=p['state'], model=model, live=p.get('live'), persistent=p['persistent'],
                        timeout=p['timeout'], label=label, allow_missing=bool(p.get('allow_missing')))
+
+
+def iotune_from_params(options, label):
+    """The iotune option as the disk model holds it: the limits set (0 or unset: none) and
+    group_name when given; None when iotune is not managed. Refuses what qemu refuses."""
+    if options is None:
+        return None
+    out = {}
+    for key in IOTUNE_NUMBERS:
+        value = options.get(key)
+        if value is None:
+            continue
+        if value < 0:
+            raise KvmStorageError('%s: iotune.%s must be 0 (no limit) or more, not %d' % (label, key, value))
+        if value:
+            out[key] = value
+    for kind in ('bytes_sec', 'iops_sec'):
+        for suffix in ('', '_max'):
+            total = 'total_%s%s' % (kind, suffix)
+            split = [k for k in ('read_%s%s' % (kind, suffix), 'write_%s%s' % (kind, suffix)) if out.get(k)]
+            if out.get(total) and split:
+                raise KvmStorageError('%s: iotune.%s and iotune.%s are exclusive (a total limit, or separate read and '
+                                      'write limits)' % (label, total, split[0]))
+    for rate in IOTUNE_RATES:
+        burst, length = out.get(rate + '_max'), out.get(rate + '_max_length')
+        if burst and not out.get(rate):
+            raise KvmStorageError('%s: iotune.%s_max (a burst) needs iotune.%s (the rate it bursts above)'
+                                  % (label, rate, rate))
+        if burst and burst < out[rate]:
+            raise KvmStorageError('%s: iotune.%s_max (%d) is below iotune.%s (%d); a burst is at least the rate'
+                                  % (label, rate, burst, rate, out[rate]))
+        if length and not burst:
+            raise KvmStorageError('%s: iotune.%s_max_length (seconds of burst) needs iotune.%s_max'
+                                  % (label, rate, rate))
+    if options.get('group_name'):
+        out['group_name'] = options['group_name']
+    return out
+
+
+def iotune_normal(iotune):
+    """Limits as compared: a burst length of 1 second is qemu's default, which libvirt does
+    not write back."""
+    return dict((k, v) for k, v in (iotune or {}).items() if not (k.endswith('_max_length') and v == 1))
+
+
+def iotune_differs(have, want):
+    """Whether the disk ``have`` throttles otherwise than ``want`` asks (None: not managed).
+    group_name is compared only when asked: qemu names a group itself otherwise."""
+    if want is None:
+        return False
+    a, b = iotune_normal(have), iotune_normal(want)
+    if 'group_name' not in b:
+        a.pop('group_name', None)
+    return a != b
+
+
+def iotune_params(want):
+    """virDomainSetBlockIoTune's parameters: every number (0 lifts a limit), and group_name
+    when asked."""
+    params = dict((key, int(want.get(key) or 0)) for key in IOTUNE_NUMBERS)
+    if want.get('group_name'):
+        params['group_name'] = want['group_name']
+    return params
+
+
+def iotune_words(want):
+    words = ['%s %s' % (k, want[k]) for k in IOTUNE_NUMBERS + ('group_name',) if want.get(k)]
+    return ', '.join(words) or 'no limits'
 
 
 class DomainView(object):
@@ -445,12 +522,14 @@ def plan(request, dom, facts=None, assume=False):
                     twin = (scope, have)
     element = _disk_xml.build(model)
     what = '%s %s (%s, %s)' % (model['device'], model['target'], model['bus'], _describe_source(model['source']))
-    attach, update = [], []
+    attach, update, tune = [], [], []
     for scope in scopes:
         held = holders[scope]
         if held and (not explicit or any(d['target'] == model['target'] for d in held)):
             have = _at(held, model['target']) or held[0]
             _refuse_differences(request, have, model, facts)
+            if iotune_differs(have.get('iotune'), model.get('iotune')):
+                tune.append(scope)
             continue
         have = _at(by_scope[scope], model['target'])
         if have is None:
@@ -465,12 +544,19 @@ def plan(request, dom, facts=None, assume=False):
                                 % (request.label, model['target'], _describe_source(have['source']),
                                    _describe_source(model['source'])))
         _refuse_differences(request, have, model, facts)
+        if iotune_differs(have.get('iotune'), model.get('iotune')):
+            tune.append(scope)
     if twin is not None:
         scope, have = twin
         raise ConflictError('%s: %s is already attached as %s (%s definition); one image attached twice to one guest '
                             'is corrupted by it - use target %s, or set shareable (or readonly) on both'
                             % (request.label, _describe_source(model['source']), have['target'],
                                'running' if scope == 'live' else 'persistent', have['target']))
+    if tune:
+        # In place, through libvirt's block I/O tune call: no detach and attach.
+        steps.add('iotune', 'update iotune of disk %s of guest %s (%s): %s'
+                  % (model['target'], dom.name, _scope_words(tune), iotune_words(model['iotune'])),
+                  scopes=tune, target=model['target'], params=iotune_params(model['iotune']))
     found_config = 'config' in scopes and (holders['config'] or _at(dom.config_disks, model['target']))
     if 'live' in attach and model['bus'] not in HOTPLUG and 'config' not in attach and found_config:
         # The drive is (or will be) in the persistent definition; the running guest gets
@@ -499,8 +585,12 @@ def _refuse_differences(request, have, model, facts):
         raise ConflictError('%s: disk %s attaches a %s image as %s, so the guest can overwrite its %s metadata; '
                             'detach it (state: absent) and attach it again without format'
                             % (request.label, have['target'], model['format'], have['format'], model['format']))
-    raise ConflictError('%s: disk %s exists with other %s; detach it (state: absent) and attach it again to '
-                        'change that' % (request.label, have['target'], ', '.join(diffs)))
+    # libvirt changes a disk in place only in its limits (iotune) and its media (CD-ROM,
+    # floppy): a running guest's disk refuses the rest ("cannot modify field 'cache' of the
+    # disk"; detect_zeroes is accepted and not applied), so every other setting is a conflict.
+    raise ConflictError('%s: disk %s exists with other %s; libvirt cannot change that on an attached disk (only its '
+                        'iotune limits and the media of a CD-ROM or floppy change in place) - detach it (state: '
+                        'absent) and attach it again to change that' % (request.label, have['target'], ', '.join(diffs)))
 
 
 def _scope_words(scopes):

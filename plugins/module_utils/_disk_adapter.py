@@ -292,6 +292,13 @@ class DiskAdapter(object):
                 time.sleep(1)
         return None
 
+    def _do_iotune(self, step, text):
+        """virDomainSetBlockIoTune, once per definition (libvirt takes live and config
+        apart): the running guest first, then the persistent definition."""
+        for scope in [s for s in ('live', 'config') if s in step.args['scopes']]:
+            _call(text, self.dom.setBlockIoTune, step.args['target'], dict(step.args['params']), _flags([scope]))
+        return None
+
     def _do_detach(self, step, text):
         scopes = step.args['scopes']
         xml = _xml.to_string(_disk_xml.build(step.args['model']), pretty=False)

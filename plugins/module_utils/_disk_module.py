@@ -18,7 +18,7 @@ from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStor
 from ansible_collections.kvm.storage.plugins.module_utils._runner import apply_plan, plan_result
 
 REPORTED = ('target', 'bus', 'device', 'source', 'format', 'cache', 'io', 'discard', 'detect_zeroes', 'iothread',
-            'readonly', 'shareable', 'serial', 'wwn', 'boot_order', 'startup_policy')
+            'readonly', 'shareable', 'serial', 'wwn', 'boot_order', 'startup_policy', 'iotune')
 # Every key of a disk_info entry: the settings above (those set), and what disk_info adds.
 # The module's RETURN documents each of them (tests/unit: test__disk_info_return.py).
 INFO_KEYS = REPORTED + ('live', 'persistent', 'backing_chain', 'live_differs_in', 'live_target', 'persistent_target',

@@ -10,6 +10,9 @@ from __future__ import annotations
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
 
 DRIVER_ATTRS = ('cache', 'io', 'discard', 'detect_zeroes', 'iothread')
+# <iotune> children in libvirt's order: rates, bursts, group name, burst lengths.
+_RATES = ('total_bytes_sec', 'read_bytes_sec', 'write_bytes_sec', 'total_iops_sec', 'read_iops_sec', 'write_iops_sec')
+IOTUNE_ORDER = _RATES + tuple(r + '_max' for r in _RATES) + ('group_name',) + tuple(r + '_max_length' for r in _RATES)
 
 # Runtime additions libvirt makes to a disk that are not part of a request.
 VOLATILE = ('alias', 'address', 'backingStore', 'source/privateData')
@@ -57,6 +60,12 @@ def build(model):
             _xml.sub(a, 'secret', {'type': auth.get('type', 'iscsi'), 'usage': auth.get('secret_usage'),
                                    'uuid': auth.get('secret_uuid')})
     _xml.sub(disk, 'target', {'dev': model['target'], 'bus': model['bus']})
+    iotune = model.get('iotune')
+    if iotune:
+        tune = _xml.sub(disk, 'iotune')
+        for key in IOTUNE_ORDER:
+            if iotune.get(key):
+                _xml.sub(tune, key, text=iotune[key])
     if model.get('boot_order') is not None:
         _xml.sub(disk, 'boot', {'order': model['boot_order']})
     if model.get('readonly'):
@@ -111,11 +120,27 @@ def parse(disk):
         'rawio': None if disk.get('rawio') is None else disk.get('rawio') == 'yes',
         'alias': None if disk.find('alias') is None else disk.find('alias').get('name'),
         'backing_chain': _chain(disk),
+        'iotune': _iotune(disk.find('iotune')),
     }
     for key in DRIVER_ATTRS:
         value = None if driver is None else driver.get(key)
         model[key] = _int(value) if key == 'iothread' and value is not None else value
     return model
+
+
+def _iotune(element):
+    """The limits of an ``<iotune>`` (numbers as integers, group_name as text); None without one."""
+    if element is None:
+        return None
+    out = {}
+    for child in element:
+        if child.tag == 'group_name':
+            out['group_name'] = child.text or ''
+        elif isinstance(child.tag, str):
+            value = _int((child.text or '').strip())
+            if value:
+                out[child.tag] = value
+    return out
 
 
 def _auth(auth):

@@ -673,6 +673,8 @@ def _plan_disk(node, sim):
                         sim.usage.released.setdefault(req.domain, set()).update(sim.source_keys(model.get('source')))
             elif step.verb == 'update':
                 disks[:] = [dict(final) if d['target'] == final['target'] else d for d in disks]
+            elif step.verb == 'iotune':
+                disks[:] = [dict(d, iotune=final['iotune']) if d['target'] == final['target'] else d for d in disks]
             elif step.verb == 'controller':
                 (dom.live_controllers if scope == 'live' else dom.config_controllers).append(
                     ('scsi', 'virtio-scsi', str(step.args['index'])))

@@ -34,6 +34,21 @@ def run(module, args, doing, check=True):
     return rc, out, err
 
 
+def create_options(qcow2, preallocation=None):
+    """The ``-o`` value of qemu-img create/convert for the qcow2 creation options (a dict
+    with compat, cluster_size, lazy_refcounts; empty for other formats) and preallocation."""
+    opts = []
+    if qcow2:
+        opts.append('compat=%s' % (qcow2.get('compat') or '1.1'))
+        if qcow2.get('cluster_size'):
+            opts.append('cluster_size=%d' % int(qcow2['cluster_size']))
+        if qcow2.get('lazy_refcounts'):
+            opts.append('lazy_refcounts=on')
+    if preallocation and preallocation != 'sparse':
+        opts.append('preallocation=%s' % preallocation)
+    return ','.join(opts)
+
+
 def info(module, path, doing):
     """qemu-img info as a dict; -U reads an image a running guest holds without taking its lock."""
     _rc, out, _err = run(module, ['info', '--output=json', '-U', path], doing)

@@ -99,12 +99,16 @@ class SecretActual(object):
 
     ``element`` is libvirt's definition; ``value_known`` says whether the value could be
     read (never for a private secret), ``value`` is the value then (None: it has none).
+    ``value_pending``: a run that defined the secret was cut off before it set the value
+    (its in-flight marker outlived it, _secret_adapter): libvirt never says whether a
+    private secret has a value, so this is the only way to know it may have none.
     """
 
-    def __init__(self, element, value=None, value_known=False):
+    def __init__(self, element, value=None, value_known=False, value_pending=False):
         self.element = element
         self.value = value
         self.value_known = value_known
+        self.value_pending = value_pending
 
 
 def normalize_uuid(uuid):
@@ -326,7 +330,8 @@ def plan(request, actual, pool_auths=(), usage_holder=None):
         if request.usage is None:
             raise KvmStorageError('secret %s does not exist; set usage and secret_usage to create it' % request.uuid)
         after = build(request)
-        steps.add('define', 'define secret %s' % label, element=after, new=True)
+        steps.add('define', 'define secret %s' % label, element=after, new=True,
+                  value_follows=request.value is not None)
         if request.value is not None:
             steps.add('set_value', 'set the value of secret %s' % label, value=request.value)
         return steps, after
@@ -360,6 +365,8 @@ def _value_reason(request, actual):
         if actual.value == request.value:
             return None
         return '' if request.update_value == 'always' else None
+    if actual.value_pending:
+        return ' (the run that defined it was cut off before it set the value)'
     if request.update_value == 'always':
         return ' (private: cannot be compared, written every run)'
     return None

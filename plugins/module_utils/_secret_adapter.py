@@ -14,13 +14,36 @@ from __future__ import annotations
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
 from ansible_collections.kvm.storage.plugins.module_utils import _secret
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
+from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
+from ansible_collections.kvm.storage.plugins.module_utils._inflight import Inflight
 from ansible_collections.kvm.storage.plugins.module_utils._secret import SecretActual
 
 libvirt = _libvirt.libvirt
 
+# The in-flight markers of secrets whose value is still to be set (_inflight: markers are
+# kept per "pool"; this name is no libvirt pool's, since no volume is ever named like a
+# secret's key).
+MARKERS = '<secrets>'
+
 
 def _usage_type(usage):
     return _libvirt.flag('VIR_SECRET_USAGE_TYPE_' + usage.upper())
+
+
+def _key(element):
+    """What names a secret in its marker: its usage (fixed for its life, and known before
+    libvirt gives it a UUID), else its UUID."""
+    model = _secret.parse(element)
+    if model['usage']:
+        return '%s %s' % (model['usage'], model['secret_usage'])
+    return 'uuid %s' % model['uuid']
+
+
+def _uri(conn):
+    try:
+        return conn.getURI()
+    except Exception:  # a connection that cannot say its URI still works for the rest
+        return ''
 
 
 class SecretAdapter(object):
@@ -28,6 +51,11 @@ class SecretAdapter(object):
         self.conn = conn
         self.secret = None
         self.usage_holder = None
+        # A secret is defined, then given its value: two calls. A run cut off between them
+        # leaves a secret without a value, which a private secret never shows; a marker
+        # from the define until the value is set tells the next run (_secret._value_reason).
+        self.inflight = Inflight(_uri(conn))
+        self.key = None
 
     # -- reading -------------------------------------------------------------------------
 
@@ -64,7 +92,9 @@ class SecretAdapter(object):
         element = _xml.parse(_libvirt.call('read the definition of secret %s' % request.label, secret.XMLDesc, 0),
                              what='the definition of secret %s' % request.label)
         value, known = self._value(secret, element, request.label)
-        return SecretActual(element, value=value, value_known=known)
+        self.key = _key(element)
+        pending = not known and self.key in self.inflight.incomplete(MARKERS)
+        return SecretActual(element, value=value, value_known=known, value_pending=pending)
 
     @staticmethod
     def _value(secret, element, label):
@@ -108,7 +138,15 @@ class SecretAdapter(object):
 
     def _do_define(self, step, text):
         xml = _xml.to_string(step.args['element'], pretty=False)
-        self.secret = _libvirt.call(text, self.conn.secretDefineXML, xml, 0)
+        if step.args.get('value_follows'):
+            self.key = _key(step.args['element'])
+            self.inflight.mark(MARKERS, self.key, text)
+        try:
+            self.secret = _libvirt.call(text, self.conn.secretDefineXML, xml, 0)
+        except KvmStorageError:
+            if step.args.get('value_follows'):
+                self.inflight.clear(MARKERS, self.key)
+            raise
         if step.args.get('new'):
             secret = self.secret
             return ('undefine the secret defined by this run', secret.undefine)
@@ -122,11 +160,15 @@ class SecretAdapter(object):
             self.secret.setValue(step.args['value'], 0)
         except libvirt.libvirtError as exc:
             raise _libvirt.translate(exc, text)
+        if self.key is not None:
+            self.inflight.clear(MARKERS, self.key, dead_too=True)  # the value is set: no run's marker holds
         return None
 
     def _do_undefine(self, step, text):
         _libvirt.call(text, self.secret.undefine)
         self.secret = None
+        if self.key is not None:
+            self.inflight.clear(MARKERS, self.key, dead_too=True)
         return None
 
     # -- reporting -----------------------------------------------------------------------

@@ -22,7 +22,15 @@ from ansible_collections.kvm.storage.plugins.module_utils._secret import referen
 from ansible_collections.kvm.storage.plugins.module_utils._size import parse_size, format_size, SizeError
 
 FORMATS = ['raw', 'qcow2', 'qed', 'vmdk', 'vdi', 'vpc', 'vhdx']
+# Formats an import_from source may have (qemu-img converts each into the volume's format).
+IMPORT_FORMATS = ['raw', 'qcow2', 'vmdk', 'vhdx', 'vdi', 'vpc']
 PREALLOCATION = ['sparse', 'metadata', 'falloc', 'full']
+COMPAT = ['0.10', '1.1']
+# qemu's limits on a qcow2 cluster: a power of two from 512 bytes to 2 MiB.
+CLUSTER_MIN = 512
+CLUSTER_MAX = 2 * 1024 * 1024
+# The options that shape a new qcow2 image and cannot change on an existing one here.
+QCOW2_OPTIONS = ('cluster_size', 'lazy_refcounts', 'compat')
 WIPE_ALGORITHMS = ['zero', 'nnsa', 'dod', 'bsi', 'gutmann', 'schneier', 'pfitzner7', 'pfitzner33', 'random', 'trim']
 
 # Pools whose volumes are LUNs or devices that libvirt lists but cannot create.
@@ -53,9 +61,13 @@ def volume_options():
         format=dict(type='str', choices=FORMATS),
         preallocation=dict(type='str', choices=PREALLOCATION),
         allocation=dict(type='str'),
+        cluster_size=dict(type='str'),
+        lazy_refcounts=dict(type='bool'),
+        compat=dict(type='str', choices=COMPAT),
         backing=dict(type='dict', options=_ref_options(True)),
         clone_from=dict(type='dict', options=_ref_options(False)),
         import_from=dict(type='str'),
+        import_format=dict(type='str', choices=IMPORT_FORMATS),
         checksum=dict(type='str', no_log=False),
         compress=dict(type='bool'),
         encryption=dict(type='dict', no_log=False, options=dict(
@@ -157,8 +169,24 @@ def _request(p, where, resolve_user, resolve_group):
     fmt = p.get('format')
     if prealloc == 'metadata' and fmt not in (None, 'qcow2'):
         raise KvmStorageError('%s: preallocation metadata needs format qcow2' % label)
-    if prealloc in ('falloc', 'full') and fmt not in (None, 'raw'):
-        raise KvmStorageError('%s: preallocation %s is done for raw volumes; qcow2 takes metadata' % (label, prealloc))
+    if prealloc in ('falloc', 'full') and fmt not in (None, 'raw', 'qcow2'):
+        raise KvmStorageError('%s: preallocation %s applies to raw and qcow2 volumes, not %s' % (label, prealloc, fmt))
+    cluster_size = _size(p.get('cluster_size'), 'cluster_size', label)
+    if cluster_size is not None and (cluster_size & (cluster_size - 1) or not CLUSTER_MIN <= cluster_size <= CLUSTER_MAX):
+        raise KvmStorageError('%s: cluster_size must be a power of two from 512 bytes to 2 MiB (qemu\'s limits), not %s'
+                              % (label, format_size(cluster_size)))
+    qcow2_opts = [k for k in QCOW2_OPTIONS if p.get(k) is not None]
+    if qcow2_opts and fmt not in (None, 'qcow2'):
+        raise KvmStorageError('%s: %s applies to qcow2 volumes, not %s' % (label, ' and '.join(qcow2_opts), fmt))
+    if qcow2_opts and p.get('import_from') and fmt != 'qcow2':
+        raise KvmStorageError('%s: %s with import_from needs format: qcow2 (the image is converted to qcow2 with '
+                              'those options; its own format is known only once it is fetched)'
+                              % (label, ' and '.join(qcow2_opts)))
+    if p.get('import_format') and not p.get('import_from'):
+        raise KvmStorageError('%s: import_format only applies with import_from' % label)
+    if p.get('lazy_refcounts') and p.get('compat') == '0.10':
+        raise KvmStorageError('%s: lazy_refcounts needs compat 1.1 (qcow2 v3); compat 0.10 images have no such '
+                              'feature' % label)
     backing = p.get('backing')
     if backing is not None:
         backing = _ref(backing, label, 'backing', allow_path=True)
@@ -191,8 +219,10 @@ def _request(p, where, resolve_user, resolve_group):
         except KvmStorageError as exc:
             raise KvmStorageError('%s: %s' % (label, exc.msg.replace('target.permissions.', 'permissions.')))
     return VolumeRequest(name=name, pool=p['pool'], state=p['state'], capacity=capacity, allocation=allocation,
-                         preallocation=prealloc, format=fmt, backing=backing, clone_from=clone, permissions=perms,
+                         preallocation=prealloc, format=fmt, backing=backing, cluster_size=cluster_size,
+                         lazy_refcounts=p.get('lazy_refcounts'), compat=p.get('compat'), clone_from=clone, permissions=perms,
                          import_from=p.get('import_from'), checksum=p.get('checksum'),
+                         import_format=p.get('import_format'),
                          compress=bool(p.get('compress')), encryption=encryption,
                          wipe=p.get('wipe'), allow_shrink=bool(p.get('allow_shrink')), force=bool(p.get('force')))
 
@@ -322,6 +352,39 @@ def plan(requests, world, created=None, deleted=None, assume=False):
     return steps
 
 
+def import_target_format(volume_format, source_format, pool_type=None, compress=False):
+    """The format an imported image is stored in: raw data in a logical pool, compressed
+    qcow2 with compress, the volume's format when given; otherwise raw and qcow2 images keep
+    their format and images of other hypervisors (vmdk, vhdx, vdi, vpc) become qcow2."""
+    if pool_type == 'logical':
+        return None
+    if compress:
+        return 'qcow2'
+    if volume_format:
+        return volume_format
+    return source_format if source_format in ('raw', 'qcow2', None) else 'qcow2'
+
+
+def import_converts(req, source_format, pool_type=None):
+    """Whether the import runs qemu-img convert: another format, compression, or qcow2
+    creation options the image must be made with."""
+    target = import_target_format(req.format, source_format, pool_type, req.compress)
+    return (target or 'raw') != source_format or req.compress or \
+        any(getattr(req, k, None) is not None for k in QCOW2_OPTIONS)
+
+
+def import_decision(req, source_format, pool_type=None):
+    """Once the image is fetched and its header read: (the format it is stored in, whether
+    qemu-img converts it). The header decides, never the file's name: a declared
+    import_format the header contradicts is refused (a raw image that holds a qcow2 header
+    is exactly what must not be opened as qcow2)."""
+    if req.import_format and source_format != req.import_format:
+        raise KvmStorageError('%s: %s is a %s image by its header, not %s as import_format says; nothing was imported'
+                              % (req.label, req.import_from, source_format, req.import_format))
+    target = import_target_format(req.format, source_format, pool_type, req.compress)
+    return target, import_converts(req, source_format, pool_type)
+
+
 def _note_import_kept(steps, req, actual, facts):
     """import_from fills only a missing volume: an existing one is kept as it is. Say so
     when it differs from the source - size and format first (cheap), and with checksum
@@ -329,16 +392,21 @@ def _note_import_kept(steps, req, actual, facts):
     if facts is None:
         return
     differs = []
-    if facts.format and not req.format and pool_format(actual) not in (None, facts.format) and actual.get('format') \
+    target = import_target_format(None, facts.format, compress=req.compress) if facts.format else None
+    if target and not req.format and pool_format(actual) not in (None, target) and actual.get('format') \
             not in ('lvm2', 'none'):
-        differs.append('format %s, the image %s' % (pool_format(actual), facts.format))
+        differs.append('format %s, the image %s%s' % (pool_format(actual), facts.format,
+                                                      '' if target == facts.format else ' (imported as %s)' % target))
     if facts.size is not None and actual.get('capacity') is not None and facts.size != actual['capacity'] \
             and not (req.capacity and req.capacity == actual['capacity']):
         differs.append('size %s, the image %s' % (format_size(actual['capacity']), format_size(facts.size)))
     if req.checksum:
         want = req.checksum.split(':', 1)[1].strip().lower()
         if facts.volume_digest is not None and facts.volume_digest != want:
-            differs.append('its %s is not the checksum given' % req.checksum.split(':', 1)[0].strip().lower())
+            differs.append('its %s is not the checksum given%s' % (
+                req.checksum.split(':', 1)[0].strip().lower(),
+                ' (or the image was converted on import: set import_format to say its format)'
+                if facts.format is None and not req.import_format and pool_format(actual) in ('raw', 'qcow2') else ''))
         elif facts.volume_digest is None and facts.why_not:
             steps.warnings.append('%s exists and was kept; its content was not compared with checksum (%s)'
                                   % (req.label, facts.why_not))
@@ -499,13 +567,27 @@ def _plan_create(steps, req, pool, world, created, assume=False):
             allocation = 0
     if req.preallocation == 'metadata' and fmt != 'qcow2':
         raise KvmStorageError('%s: preallocation metadata needs format qcow2' % req.label)
+    _check_qcow2_create(req, fmt, pool, backing, source)
+    # qcow2 full preallocation: libvirt 9.0 passes only metadata or falloc to qemu-img, so
+    # libvirt makes the volume (sparse) and qemu-img create writes it out in full in place.
+    qemu_full = fmt == 'qcow2' and req.preallocation == 'full' and not source
+    if qemu_full and pool.type != 'gluster':
+        allocation = 0
     encryption = _encryption(req, world, steps if assume else None)
     model = {'name': req.name, 'capacity': capacity, 'allocation': allocation, 'format': fmt,
              'permissions': req.permissions, 'encryption': encryption,
              'backing': None if backing is None else {'path': backing['path'], 'format': backing['format']}}
+    qcow2 = {}
+    if fmt == 'qcow2':
+        qcow2 = {'compat': req.compat or '1.1', 'cluster_size': req.cluster_size, 'lazy_refcounts': req.lazy_refcounts}
+        model.update(qcow2)
     element = _volume_xml.build(model)
     size = format_size(capacity) if capacity is not None else 'size of its %s' % ('source' if source else 'backing file')
     what = ', '.join(x for x in (fmt, size, 'backing %s' % _ref_words(backing) if backing else None,
+                                 'cluster size %s' % format_size(req.cluster_size) if req.cluster_size else None,
+                                 'lazy refcounts' if req.lazy_refcounts else None,
+                                 'compat %s' % req.compat if req.compat and req.compat != '1.1' else None,
+                                 'preallocated in full by qemu-img' if qemu_full else
                                  'preallocated' if allocation and allocation == capacity else None,
                                  'LUKS-encrypted' if encryption else None) if x)
     if source:
@@ -516,12 +598,33 @@ def _plan_create(steps, req, pool, world, created, assume=False):
     elif pool.type == 'gluster':
         steps.add('create_gluster', 'create %s with qemu-img over gluster (%s)' % (req.label, what),
                   request=req, format=fmt, capacity=capacity, backing=model['backing'], url=gluster_url(pool, req.name),
-                  path=_predicted_path(pool, req.name))
+                  path=_predicted_path(pool, req.name), qcow2=qcow2,
+                  preallocation=req.preallocation if req.preallocation in ('metadata', 'falloc', 'full') else None)
     else:
+        # libvirt preallocates a qcow2 image with the metadata flag: metadata when the
+        # allocation is below the capacity, falloc when it is the capacity.
         steps.add('create', 'create %s (%s)' % (req.label, what), request=req, element=element,
-                  metadata=req.preallocation == 'metadata', path=_predicted_path(pool, req.name))
+                  metadata=req.preallocation == 'metadata' or fmt == 'qcow2' and req.preallocation == 'falloc',
+                  qemu_full=qemu_full, path=_predicted_path(pool, req.name))
     return {'name': req.name, 'path': _predicted_path(pool, req.name), 'format': fmt, 'capacity': capacity,
             'sized_at_run': capacity is None}
+
+
+def _check_qcow2_create(req, fmt, pool, backing, source):
+    """The qcow2 creation options against what the plan resolved the new volume to be."""
+    asked = [k for k in QCOW2_OPTIONS if getattr(req, k, None) is not None]
+    if asked and fmt != 'qcow2' and not (source and source.get('assumed') and fmt is None):
+        raise KvmStorageError('%s: %s applies to qcow2 volumes; set format: qcow2%s'
+                              % (req.label, ' and '.join(asked),
+                                 '' if pool.type != 'logical' else ' in a file pool (an LV has no image format)'))
+    if fmt == 'qcow2' and req.preallocation in ('falloc', 'full'):
+        if backing:
+            raise KvmStorageError('%s: preallocation %s of a qcow2 overlay is refused by qemu (a backing file and '
+                                  'preallocation need extended L2 entries); leave preallocation out for a linked clone'
+                                  % (req.label, req.preallocation))
+        if pool.type not in FILE_POOLS + ('gluster',) and not pool.assumed:
+            raise KvmStorageError('%s: preallocation %s of a qcow2 image applies to file pools, not %s pools'
+                                  % (req.label, req.preallocation, pool.type))
 
 
 def _encryption(req, world, assume=None):
@@ -568,6 +671,7 @@ def _plan_existing(steps, req, actual, world, pool=None):
         if have != want:
             raise ConflictError('%s exists with backing file %s, not %s; the backing file of an existing volume is '
                                 'never changed by this module' % (req.label, have or '(none)', want))
+    _check_qcow2_existing(req, actual)
     if req.encryption and not actual.get('encryption'):
         raise ConflictError('%s exists unencrypted; a volume is never recreated to encrypt it (create a new '
                             'encrypted volume and copy the data inside the guest)' % req.label)
@@ -594,6 +698,36 @@ def _plan_existing(steps, req, actual, world, pool=None):
     text = 'SHRINK %s from %s to %s' % (req.label, format_size(actual['capacity']), format_size(req.capacity))
     steps.add('resize', text, request=req, capacity=req.capacity, shrink=True, path=actual['path'], live=[],
               pool_type=pool.type if pool is not None else None)
+
+
+def _check_qcow2_existing(req, actual):
+    """cluster_size, lazy_refcounts and compat shape an image when it is made: a different
+    value on an existing volume is a conflict, never fixed behind the user's back (a
+    different cluster size needs a new image; compat and lazy refcounts change only with
+    qemu-img amend while no guest has the image open). What libvirt does not report is not
+    compared."""
+    asked = [k for k in QCOW2_OPTIONS if getattr(req, k, None) is not None]
+    if not asked:
+        return
+    fmt = pool_format(actual)
+    if fmt != 'qcow2':
+        raise ConflictError('%s exists as a %s volume; %s applies to qcow2 images only'
+                            % (req.label, fmt or 'format-less', ' and '.join(asked)))
+    differ = []
+    for key in asked:
+        want, have = getattr(req, key), actual.get(key)
+        if have is None or want == have:
+            continue
+        if key == 'cluster_size':
+            differ.append('cluster size %s, not %s' % (format_size(have), format_size(want)))
+        elif key == 'lazy_refcounts':
+            differ.append('lazy refcounts %s' % ('on' if have else 'off'))
+        else:
+            differ.append('compat %s, not %s' % (have, want))
+    if differ:
+        raise ConflictError('%s exists with %s; these are set when an image is made and this module never remakes '
+                            'it (copy the data into a new volume, or change compat and lazy refcounts with qemu-img '
+                            'amend while no guest uses the image)' % (req.label, ', '.join(differ)))
 
 
 def pool_format(actual):

@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
 from ansible_collections.kvm.storage.plugins.module_utils import _lvm
 from ansible_collections.kvm.storage.plugins.module_utils import _qemu_img
+from ansible_collections.kvm.storage.plugins.module_utils import _volume
 from ansible_collections.kvm.storage.plugins.module_utils import _volume_import
 from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _volume_xml
@@ -118,17 +119,20 @@ class VolumeAdapter(object):
                 except (KvmStorageError, ValueError, TypeError):
                     pass
             if req.checksum:
-                facts.volume_digest, facts.why_not = self._volume_digest(req, actual, source)
+                facts.volume_digest, facts.why_not = self._volume_digest(req, actual, source, facts.format or
+                                                                         req.import_format, pool.type)
             world.imports[(req.pool, req.name)] = facts
         return world
 
-    def _volume_digest(self, req, actual, source):
+    def _volume_digest(self, req, actual, source, source_format, pool_type):
         path = actual.get('path') or ''
         if req.compress:
             return None, 'it was stored compressed'
         if req.capacity is not None:
             return None, 'capacity may have grown it past the image'
-        if _volume_import.is_url(source) and source.split('?')[0].endswith(('.gz', '.xz')) \
+        if source_format and _volume.import_converts(req, source_format, pool_type):
+            return None, 'the %s image was converted on import' % source_format
+        if _volume_import.is_url(source) and _volume_import.named_compressed(source) \
                 or not _volume_import.is_url(source) and os.path.isfile(source) and _volume_import.is_compressed(source):
             return None, 'the checksum is of the compressed source'
         if not (path.startswith('/') and os.path.isfile(path)) or not _libvirt.is_local(self.conn):
@@ -283,7 +287,27 @@ class VolumeAdapter(object):
         flags = _libvirt.flag('VIR_STORAGE_VOL_CREATE_PREALLOC_METADATA') if step.args['metadata'] else 0
         xml = _xml.to_string(step.args['element'], pretty=False)
         vol = _libvirt.call(text, self.pools[req.pool].createXML, xml, flags)
-        return self._created(req, vol)
+        undo = self._created(req, vol)
+        if step.args.get('qemu_full'):
+            try:
+                self._qemu_full(step, vol, text)
+            except BaseException:
+                undo[1]()
+                raise
+        return undo
+
+    def _qemu_full(self, step, vol, text):
+        """qcow2 with preallocation full: libvirt made the volume (owner, mode, label as
+        asked); qemu-img formats the same file again with every cluster written."""
+        if not self.local:
+            raise KvmStorageError('cannot %s: preallocation full of a qcow2 image runs qemu-img on the libvirt host, '
+                                  'and this connection is to another host; use falloc or run the task there' % text)
+        model = step.args['element']
+        path = _libvirt.call(text, vol.path)
+        capacity = model.findtext('capacity')
+        _qemu_img.run(self.module, ['create', '-q', '-f', 'qcow2', '-o',
+                                    _qemu_img.create_options(_volume_xml.qcow2_options(model), 'full'),
+                                    path, capacity], text)
 
     def _do_clone(self, step, text):
         req = step.args['request']
@@ -312,8 +336,8 @@ class VolumeAdapter(object):
         if self.run_command is None:  # pragma: no cover - the module always passes it
             raise KvmStorageError('cannot %s: no command runner' % text)
         cmd = ['qemu-img', 'create', '-f', step.args['format']]
-        if step.args['format'] == 'qcow2':
-            cmd += ['-o', 'compat=1.1']
+        if step.args['format'] == 'qcow2' or step.args.get('preallocation'):
+            cmd += ['-o', _qemu_img.create_options(step.args.get('qcow2') or {}, step.args.get('preallocation'))]
         backing = step.args.get('backing')
         if backing:
             cmd += ['-b', backing['path'], '-F', backing['format']]
@@ -342,18 +366,12 @@ class VolumeAdapter(object):
         workdir = _volume_import.workdir(self.module)
         try:
             local = _volume_import.fetch(self.module, req.import_from, workdir, req.checksum, req.label)
-            fmt, size = _volume_import.inspect(self.module, local, req.label)
-            if req.compress:
-                local = _volume_import.compress(self.module, local, fmt, workdir, req.label)
-                fmt = 'qcow2'
-            if step.args['pool_type'] == 'logical':
-                if fmt != 'raw':
-                    raise KvmStorageError('%s: a logical volume takes raw data, and %s is %s'
-                                          % (req.label, req.import_from, fmt))
-                fmt = None
-            elif req.format and fmt != req.format:
-                raise KvmStorageError('%s: %s is a %s image, not %s; set format: %s or convert it first'
-                                      % (req.label, req.import_from, fmt, req.format, fmt))
+            source_fmt, size = _volume_import.inspect(self.module, local, req.label, req.import_from)
+            fmt, converts = _volume.import_decision(req, source_fmt, step.args['pool_type'])
+            if converts:
+                qcow2 = dict((k, getattr(req, k)) for k in _volume.QCOW2_OPTIONS) if fmt == 'qcow2' else None
+                local = _volume_import.convert(self.module, local, source_fmt, fmt or 'raw', workdir, req.label,
+                                               qcow2=qcow2, compress=req.compress)
             if req.capacity is not None and req.capacity < size:
                 raise KvmStorageError('%s: capacity %s is smaller than the image (%s)'
                                       % (req.label, format_size(req.capacity), format_size(size)))

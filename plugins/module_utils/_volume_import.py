@@ -4,11 +4,14 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 
 """Importing an image into a volume: fetch (file or URL, on the managed host), verify the
-checksum, unpack gz/xz, inspect with qemu-img, and upload through libvirt's stream with
-holes kept as holes."""
+checksum (of the file as downloaded), unpack gz/xz/bz2 (Python, streamed) or zstd (the zstd
+tool), read the format from the image's header with qemu-img, convert it into the volume's
+format (qemu-img convert, sparse), and upload through libvirt's stream with holes kept as
+holes. Every temporary file lives in one work folder that the caller removes on every path."""
 
 from __future__ import annotations
 
+import bz2
 import errno
 import gzip
 import hashlib
@@ -18,10 +21,17 @@ import shutil
 import tempfile
 
 from ansible_collections.kvm.storage.plugins.module_utils import _qemu_img
+from ansible_collections.kvm.storage.plugins.module_utils import _zstd
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
 
 CHUNK = 1024 * 1024
 ALGORITHMS = ('sha256', 'sha512')
+# What a compressed source starts with, and the names such files usually end with.
+COMPRESSIONS = (('gzip', (b'\x1f\x8b',)), ('xz', (b'\xfd7zXZ\x00',)), ('zstd', (b'\x28\xb5\x2f\xfd',)),
+                ('bzip2', tuple(b'BZh' + str(level).encode() for level in range(1, 10))))
+COMPRESSED_SUFFIXES = ('.gz', '.xz', '.bz2', '.zst')
+# Source formats qemu-img converts from (what its header probe names them).
+SOURCE_FORMATS = ('raw', 'qcow2', 'vmdk', 'vhdx', 'vdi', 'vpc')
 
 
 def is_url(source):
@@ -108,14 +118,27 @@ def fetch(module, source, workdir, checksum, label):
     if want and hasher.hexdigest() != want[1]:
         raise KvmStorageError('%s: the %s checksum of %s is %s, not %s as expected; nothing was imported'
                               % (label, want[0], source, hasher.hexdigest(), want[1]))
-    return _unpack(raw, workdir, label, source)
+    return _unpack(module, raw, workdir, label, source)
+
+
+def compression_of(magic):
+    """'gzip', 'xz', 'bzip2', 'zstd' or None for the first bytes of a file."""
+    for name, magics in COMPRESSIONS:
+        if any(magic.startswith(m) for m in magics):
+            return name
+    return None
 
 
 def is_compressed(path):
-    """Whether a local file is gzip or xz (unpacked on import)."""
+    """Whether a local file is compressed (unpacked on import)."""
     with open(path, 'rb') as f:
-        magic = f.read(6)
-    return magic[:2] == b'\x1f\x8b' or magic == b'\xfd7zXZ\x00'
+        return compression_of(f.read(6)) is not None
+
+
+def named_compressed(source):
+    """Whether a URL's name says it is compressed (only for what a run cannot read without
+    downloading; the import itself goes by the file's first bytes)."""
+    return source.split('?')[0].endswith(COMPRESSED_SUFFIXES)
 
 
 def file_digest(path, algorithm):
@@ -127,40 +150,63 @@ def file_digest(path, algorithm):
     return hasher.hexdigest()
 
 
-def _unpack(path, workdir, label, source):
+OPENERS = {'gzip': gzip.open, 'xz': lzma.open, 'bzip2': bz2.open}
+
+
+def _unpack(module, path, workdir, label, source):
     with open(path, 'rb') as f:
-        magic = f.read(6)
-    opener = None
-    if magic[:2] == b'\x1f\x8b':
-        opener = gzip.open
-    elif magic == b'\xfd7zXZ\x00':
-        opener = lzma.open
-    if opener is None:
+        kind = compression_of(f.read(6))
+    if kind is None:
         return path
     out_path = os.path.join(workdir, 'unpacked')
+    if kind == 'zstd':
+        _zstd.run(module, _zstd.decompress_args(path, out_path), 'unpack %s for %s' % (source, label))
+        return out_path
     try:
-        with opener(path, 'rb') as reader, open(out_path, 'wb') as writer:
+        with OPENERS[kind](path, 'rb') as reader, open(out_path, 'wb') as writer:
             _copy(reader, writer)
             _finish_sparse(writer)
-    except (OSError, EOFError, lzma.LZMAError) as exc:
-        raise KvmStorageError('%s: cannot unpack %s: %s' % (label, source, exc))
+    except (OSError, EOFError, ValueError, lzma.LZMAError) as exc:
+        raise KvmStorageError('%s: cannot unpack %s (%s): %s' % (label, source, kind, exc))
     return out_path
 
 
-def inspect(module, path, label):
-    """qemu-img's view of a local image: (format, virtual size)."""
+def inspect(module, path, label, source=None):
+    """qemu-img's view of a local image, probed from its header: (format, virtual size).
+    An image that would make qemu open other files is refused: a backing file, a qcow2
+    external data file, a vmdk whose descriptor names extents in other files."""
     info = _qemu_img.info(module, path, 'read the image to import into %s' % label)
     if info.get('backing-filename'):
         raise KvmStorageError('%s: the image to import has a backing file (%s); import a flattened image'
                               % (label, info['backing-filename']))
-    return info.get('format'), int(info.get('virtual-size'))
+    fmt = info.get('format')
+    data = (info.get('format-specific') or {}).get('data') or {}
+    if data.get('data-file'):
+        raise KvmStorageError('%s: the image to import keeps its data in another file (%s); import a self-contained '
+                              'image' % (label, data['data-file']))
+    others = [e.get('filename') for e in data.get('extents') or [] if e.get('filename') not in (None, path)]
+    if fmt == 'vmdk' and others:
+        raise KvmStorageError('%s: the vmdk image to import is a descriptor that names other files (%s); import a '
+                              'monolithic (single-file) vmdk' % (label, ', '.join(others)))
+    if fmt not in SOURCE_FORMATS:
+        raise KvmStorageError('%s: %s is a %s image by its header; import takes %s images'
+                              % (label, source or path, fmt, ', '.join(SOURCE_FORMATS)))
+    return fmt, int(info.get('virtual-size'))
 
 
-def compress(module, path, fmt, workdir, label):
-    """A qcow2 copy with compressed clusters (qemu-img convert -c)."""
-    out = os.path.join(workdir, 'compressed.qcow2')
-    _qemu_img.run(module, ['convert', '-c', '-f', fmt, '-O', 'qcow2', '-o', 'compat=1.1', path, out],
-                  'compress the image to import into %s' % label)
+def convert(module, path, fmt, target, workdir, label, qcow2=None, compress=False):
+    """A copy of the image in format ``target`` (qemu-img convert: zeros stay holes), its
+    source format given explicitly (never probed again); ``compress`` writes compressed
+    qcow2 clusters, ``qcow2`` holds the creation options of a qcow2 target."""
+    out = os.path.join(workdir, 'converted.' + target)
+    args = ['convert', '-f', fmt, '-O', target]
+    if compress:
+        args.append('-c')
+    options = _qemu_img.create_options(qcow2 or ({'compat': '1.1'} if target == 'qcow2' else {}))
+    if options:
+        args += ['-o', options]
+    _qemu_img.run(module, args + [path, out], 'convert the %s image to import into %s to %s%s'
+                  % (fmt, label, target, ' (compressed)' if compress else ''))
     return out
 
 

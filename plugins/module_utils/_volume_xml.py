@@ -39,8 +39,13 @@ def build(model):
             if perms.get(key) is not None:
                 _xml.sub(p, key, text=perms[key])
     if model.get('format') == 'qcow2':
-        # qcow2 v3 (compat 1.1): lazy refcounts, zero clusters, discard support.
-        _xml.sub(target, 'compat', text='1.1')
+        # qcow2 v3 (compat 1.1) unless asked otherwise: lazy refcounts, zero clusters, discard
+        # support. libvirt 9.0 hands compat, clusterSize and lazy_refcounts to qemu-img create.
+        _xml.sub(target, 'compat', text=model.get('compat') or '1.1')
+        if model.get('cluster_size'):
+            _xml.sub(target, 'clusterSize', {'unit': 'B'}, text=model['cluster_size'])
+        if model.get('lazy_refcounts'):
+            _xml.sub(_xml.sub(target, 'features'), 'lazy_refcounts')
     enc = model.get('encryption')
     if enc:
         e = _xml.sub(target, 'encryption', {'format': enc.get('format', 'luks')})
@@ -51,6 +56,14 @@ def build(model):
         _xml.sub(b, 'path', text=backing['path'])
         _xml.sub(b, 'format', {'type': backing['format']})
     return root
+
+
+def qcow2_options(element):
+    """compat, cluster_size and lazy_refcounts of a ``<volume>`` element ``build`` made."""
+    target = element.find('target')
+    size = target.findtext('clusterSize')
+    return {'compat': target.findtext('compat'), 'cluster_size': int(size) if size else None,
+            'lazy_refcounts': target.find('features/lazy_refcounts') is not None}
 
 
 def _int(text):
@@ -74,6 +87,16 @@ def _text(element):
     return None if element is None else (element.text or '')
 
 
+_UNITS = {'b': 1, 'bytes': 1, 'k': 1024, 'kib': 1024, 'm': 1024 ** 2, 'mib': 1024 ** 2}
+
+
+def _cluster_size(element):
+    value = _int(_text(element))
+    if value is None:
+        return None
+    return value * _UNITS.get((element.get('unit') or 'b').lower(), 1)
+
+
 def parse(root):
     """libvirt's ``<volume>`` definition as a model with every field present. (One pass over
     the children instead of a path search per field: a host_storage run parses one per
@@ -89,6 +112,7 @@ def parse(root):
     fmt = target.get('format')
     backing_fmt = backing.get('format')
     secret = enc.find('secret') if enc is not None else None
+    features = target.get('features')
     return {
         'name': _text(top.get('name')),
         'type': root.get('type'),
@@ -106,6 +130,11 @@ def parse(root):
             'format': enc.get('format'),
             'secret_uuid': None if secret is None else secret.get('uuid'),
         },
+        # qcow2 creation options as libvirt reads them from the image header
+        'compat': _text(target.get('compat')),
+        'cluster_size': _cluster_size(target.get('clusterSize')),
+        'lazy_refcounts': None if fmt is None or fmt.get('type') != 'qcow2' else bool(
+            features is not None and features.find('lazy_refcounts') is not None),
         'permissions': None if perms_el is None else dict(
             (key, _text(perms.get(key))) for key in ('mode', 'owner', 'group', 'label')),
     }

@@ -29,7 +29,11 @@ description:
     refused. An image with a LUKS header is never guessed V(raw).
   - A file or block device that does not exist is refused (a stopped guest could not start) unless
     O(startup_policy) is V(optional) or V(requisite), or O(allow_missing=true).
-  - Changing the media of a CD-ROM or floppy drive is an update of that drive, live where the guest runs.
+  - Changing the media of a CD-ROM or floppy drive is an update of that drive, live where the guest runs; so is a
+    change of O(iotune) (libvirt's block I/O tune call, live and in the persistent definition).
+  - Any other setting of an attached disk that differs (O(cache), O(io), O(discard), O(detect_zeroes), O(iothread),
+    O(format), O(bus), ...) is a conflict - libvirt 9.0 refuses to change them on a running guest ("cannot modify
+    field 'cache' of the disk"); detach the disk and attach it again to change them.
   - A live detach waits until the guest has released the disk (up to O(timeout)); a guest that does not let go
     gets an error and its persistent definition stays unchanged. A guest that stops meanwhile takes the running
     copy with it; the persistent definition is then changed and a warning says so. The volume itself always stays.
@@ -178,6 +182,79 @@ options:
   iothread:
     description: The guest iothread that serves the disk.
     type: int
+  iotune:
+    description:
+      - Block I/O limits of the disk (libvirt's C(<iotune>)) - rates per second of bytes and of I/O operations, in
+        total or for reads and writes apart (a total and a read or write limit of the same kind are exclusive),
+        bursts above them (C(*_max)) and how long a burst may last (C(*_max_length), seconds).
+      - The dict is the whole set of limits - a limit left out (or 0) is no limit, so V({}) lifts every limit. Unset,
+        the disk's limits are not managed.
+      - On an existing disk a change is made in place, never by a detach and attach - live through libvirt's block I/O
+        tune call (virDomainSetBlockIoTune) on a running guest, and in the persistent definition; RV(actions) says
+        C(update iotune of disk vdb of guest ...). A new disk is attached with its limits in its definition.
+      - Values as libvirt takes them - integers, bytes (not sizes with units) and operations.
+    type: dict
+    suboptions:
+      total_bytes_sec:
+        description: Bytes per second for reads and writes together (0 - no limit).
+        type: int
+      read_bytes_sec:
+        description: Bytes per second for reads (0 - no limit).
+        type: int
+      write_bytes_sec:
+        description: Bytes per second for writes (0 - no limit).
+        type: int
+      total_iops_sec:
+        description: I/O operations per second for reads and writes together (0 - no limit).
+        type: int
+      read_iops_sec:
+        description: I/O operations per second for reads (0 - no limit).
+        type: int
+      write_iops_sec:
+        description: I/O operations per second for writes (0 - no limit).
+        type: int
+      total_bytes_sec_max:
+        description: Burst of O(iotune.total_bytes_sec) - the rate allowed while a burst lasts; at least that rate.
+        type: int
+      read_bytes_sec_max:
+        description: Burst of O(iotune.read_bytes_sec) - the rate allowed while a burst lasts; at least that rate.
+        type: int
+      write_bytes_sec_max:
+        description: Burst of O(iotune.write_bytes_sec) - the rate allowed while a burst lasts; at least that rate.
+        type: int
+      total_iops_sec_max:
+        description: Burst of O(iotune.total_iops_sec) - the rate allowed while a burst lasts; at least that rate.
+        type: int
+      read_iops_sec_max:
+        description: Burst of O(iotune.read_iops_sec) - the rate allowed while a burst lasts; at least that rate.
+        type: int
+      write_iops_sec_max:
+        description: Burst of O(iotune.write_iops_sec) - the rate allowed while a burst lasts; at least that rate.
+        type: int
+      total_bytes_sec_max_length:
+        description: Seconds a burst of O(iotune.total_bytes_sec_max) may last (qemu's default - 1).
+        type: int
+      read_bytes_sec_max_length:
+        description: Seconds a burst of O(iotune.read_bytes_sec_max) may last (qemu's default - 1).
+        type: int
+      write_bytes_sec_max_length:
+        description: Seconds a burst of O(iotune.write_bytes_sec_max) may last (qemu's default - 1).
+        type: int
+      total_iops_sec_max_length:
+        description: Seconds a burst of O(iotune.total_iops_sec_max) may last (qemu's default - 1).
+        type: int
+      read_iops_sec_max_length:
+        description: Seconds a burst of O(iotune.read_iops_sec_max) may last (qemu's default - 1).
+        type: int
+      write_iops_sec_max_length:
+        description: Seconds a burst of O(iotune.write_iops_sec_max) may last (qemu's default - 1).
+        type: int
+      group_name:
+        description:
+          - Throttle group - disks of one guest with the same group name share one set of limits (qemu's throttle
+            groups).
+          - Compared only when set (qemu names a group for each throttled disk itself).
+        type: str
   readonly:
     description: Read-only disk.
     type: bool
@@ -253,6 +330,16 @@ EXAMPLES = r"""
     cache: none
     io: native
     discard: unmap
+
+- name: Throttle that disk - 100 MiB/s and 2000 IOPS, bursts to 4000 IOPS for 30 s (changed in place, live too)
+  kvm.storage.disk:
+    domain: web1
+    source: {block: /dev/vg0/web1-data}
+    iotune:
+      total_bytes_sec: 104857600
+      total_iops_sec: 2000
+      total_iops_sec_max: 4000
+      total_iops_sec_max_length: 30
 
 # SATA cannot be hot-plugged: on a running guest a new drive goes into the persistent
 # definition and appears at the next boot. Changing the media of a drive the guest

@@ -114,6 +114,15 @@ disks:
       description: The I/O thread the disk is served by, when set.
       type: int
       returned: when set
+    iotune:
+      description:
+        - The disk's block I/O limits (libvirt's C(<iotune>)) - the rates, bursts and burst lengths set (bytes or
+          operations per second, seconds), and C(group_name) when the disk shares a throttle group; as
+          M(kvm.storage.disk)'s O(kvm.storage.disk#module:iotune).
+        - A change on a running guest shows in C(live_differs_in) until both definitions carry it.
+      type: dict
+      returned: when the disk is throttled
+      sample: {total_bytes_sec: 104857600, total_iops_sec: 2000}
     readonly:
       description: V(true) for a read-only disk (left out when writable).
       type: bool

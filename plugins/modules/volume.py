@@ -61,7 +61,8 @@ options:
     description:
       - Image format. Defaults to V(raw) for a new volume, V(qcow2) when O(backing) is set, and the source's format
         for O(clone_from). Not used in logical pools (an LV has no format).
-      - New qcow2 volumes are qcow2 v3 (compat 1.1).
+      - New qcow2 volumes are qcow2 v3 (compat 1.1) unless O(compat) says otherwise; O(cluster_size),
+        O(lazy_refcounts) and O(preallocation) shape them further.
       - An existing volume with another format is a conflict; it is never recreated.
     type: str
     choices: [raw, qcow2, qed, vmdk, vdi, vpc, vhdx]
@@ -70,6 +71,12 @@ options:
       - How much space a new volume takes at once. V(sparse) (the default in file pools) allocates nothing;
         V(metadata) preallocates qcow2 metadata; V(falloc) and V(full) allocate the whole raw volume (libvirt uses
         fallocate where the filesystem supports it and writes zeros otherwise).
+      - For qcow2, V(falloc) reserves the whole image with fallocate (libvirt's metadata flag with allocation =
+        capacity) and V(full) writes every cluster - libvirt cannot ask qemu for that, so libvirt creates the volume
+        and C(qemu-img create -o preallocation=full) formats the same file in place (file pools on the libvirt host;
+        native gluster pools through qemu-img). A qcow2 overlay (O(backing)) takes no V(falloc) or V(full) (qemu
+        refuses them).
+      - Applies when a volume is created; an existing volume is not compared (its allocation changes with use).
       - In logical pools volumes are fully allocated by default, because libvirt turns an LV with allocation below
         capacity into an old-style LVM snapshot that becomes invalid when it fills; V(sparse) asks for that anyway.
     type: str
@@ -78,6 +85,29 @@ options:
     description:
       - Bytes to allocate when creating, instead of O(preallocation) (same units as O(capacity)).
     type: str
+  cluster_size:
+    description:
+      - Cluster size of a new qcow2 image (a power of two from V(512) bytes to V(2MiB), same units as O(capacity));
+        qemu's default is 64 KiB. Larger clusters mean less metadata and faster sequential I/O, smaller ones less
+        waste in sparse images and overlays.
+      - Needs O(format=qcow2) (an overlay from O(backing) is qcow2 already). With O(import_from), the image is
+        converted to qcow2 with it.
+      - An existing volume with another cluster size is a conflict; it is never recreated.
+    type: str
+  lazy_refcounts:
+    description:
+      - V(true) makes a new qcow2 image with lazy refcounts (refcount updates are deferred; faster writes with
+        C(cache=writethrough), a repair by qemu after a crash). Needs compat V(1.1).
+      - An existing volume with the other setting is a conflict (change it with C(qemu-img amend) while no guest
+        uses the image).
+    type: bool
+  compat:
+    description:
+      - qcow2 version of a new image - V(1.1) (qcow2 v3, the default for new images) or V(0.10) (v2, for old qemu
+        releases).
+      - Compared only when set - an existing qcow2 volume of the other version is then a conflict.
+    type: str
+    choices: ['0.10', '1.1']
   backing:
     description:
       - Make the new volume a linked clone - a qcow2 overlay over a template volume, given by O(backing.pool) and
@@ -117,18 +147,37 @@ options:
     description:
       - Create the volume from an image - an absolute path of a file on the managed host, or an C(http://) or
         C(https://) URL that the managed host downloads (not the controller).
-      - C(.gz) and C(.xz) compressed images are unpacked on the way; the image's format and size are read with
-        qemu-img, and its data is uploaded through libvirt with holes kept as holes.
+      - C(gzip), C(xz) and C(bzip2) compressed images are unpacked on the way (streamed, in Python), C(zstd) ones with
+        the C(zstd) tool (install the package C(zstd) on the host); what a file is compressed with is read from its
+        first bytes, not its name.
+      - The image's format is read from its header with qemu-img (never from its name) - raw, qcow2, and the
+        formats of other hypervisors vmdk (monolithic, single file), vhdx, vdi and vpc (VHD). It is converted with
+        C(qemu-img convert) (zeros stay holes) into O(format) when that differs, or when O(compress) or a qcow2
+        creation option (O(cluster_size), O(lazy_refcounts), O(compat), which need O(format=qcow2) here) is set.
+        Without O(format), raw and qcow2 images keep their format and the others become qcow2. A logical pool takes
+        the image as raw data.
+      - An image that would make qemu open other files is refused - a backing file, a qcow2 external data file, a
+        vmdk descriptor with extents in other files.
+      - The (converted) data is uploaded through libvirt with holes kept as holes. Temporary files live in one work
+        folder under the module's temporary directory, removed when the import ends, fails or is cut off by an
+        error.
       - Only a missing volume is imported; an existing one is left as it is, with a warning when it differs from the
         source (format and virtual size of a local uncompressed image; with O(checksum), the volume's content).
       - Exclusive with O(backing) and O(clone_from). Not for native gluster pools (use a FUSE C(netfs) pool).
     type: str
+  import_format:
+    description:
+      - The format the O(import_from) image is expected to have. When its header says otherwise the import is refused
+        before anything is created (a raw image that holds a qcow2 header must not be opened as qcow2).
+      - Without it, the header alone decides.
+    type: str
+    choices: [raw, qcow2, vmdk, vhdx, vdi, vpc]
   checksum:
     description:
       - Checksum of the O(import_from) source as given (compressed or not), V(sha256:<hex>) or V(sha512:<hex>).
         A mismatch fails before any volume is created.
-      - When the volume already exists, its content (a file volume on the host, imported uncompressed, without
-        O(compress) or O(capacity)) is hashed and compared with this checksum; a difference is a warning, the volume is
+      - When the volume already exists, its content (a file volume on the host, imported uncompressed and not
+        converted, without O(compress) or O(capacity)) is hashed and compared with this checksum; a difference is a warning, the volume is
         kept.
     type: str
   compress:
@@ -227,6 +276,16 @@ options:
       allocation:
         description: As O(allocation).
         type: str
+      cluster_size:
+        description: As O(cluster_size).
+        type: str
+      lazy_refcounts:
+        description: As O(lazy_refcounts).
+        type: bool
+      compat:
+        description: As O(compat).
+        type: str
+        choices: ['0.10', '1.1']
       backing:
         description:
           - Make the new volume a linked clone - a qcow2 overlay over a template volume, given by O(volumes[].backing.pool) and
@@ -265,6 +324,10 @@ options:
       import_from:
         description: As O(import_from).
         type: str
+      import_format:
+        description: As O(import_format).
+        type: str
+        choices: [raw, qcow2, vmdk, vhdx, vdi, vpc]
       checksum:
         description: As O(checksum).
         type: str
@@ -354,6 +417,16 @@ EXAMPLES = r"""
     clone_from: {pool: images, name: debian12-template.qcow2}
     permissions: {owner: libvirt-qemu, group: libvirt-qemu, mode: "0600"}
 
+- name: A database disk - qcow2 with 1 MiB clusters and lazy refcounts, every cluster written up front
+  kvm.storage.volume:
+    pool: images
+    name: db-data.qcow2
+    format: qcow2
+    capacity: 100GiB
+    cluster_size: 1MiB
+    lazy_refcounts: true
+    preallocation: full
+
 - name: Grow a volume (never shrinks without allow_shrink)
   kvm.storage.volume:
     pool: images
@@ -367,6 +440,21 @@ EXAMPLES = r"""
     import_from: https://images.example.com/debian-12-genericcloud-amd64.qcow2.xz
     # the digest the image's SHA512SUMS lists
     checksum: "sha512:{{ debian12_xz_sha512 }}"
+
+- name: A VMware disk converted into a qcow2 volume on import (the header must say vmdk)
+  kvm.storage.volume:
+    pool: images
+    name: legacy-app.qcow2
+    import_from: /srv/export/legacy-app.vmdk
+    import_format: vmdk
+
+- name: A zstd-compressed raw image, checked (the checksum is of the .zst file), stored as raw
+  kvm.storage.volume:
+    pool: images
+    name: appliance.raw
+    format: raw
+    import_from: https://images.example.com/appliance.raw.zst
+    checksum: "sha256:{{ appliance_zst_sha256 }}"
 
 - name: The passphrase of an encrypted volume, in a libvirt secret named by the volume's path
   kvm.storage.secret:

@@ -704,12 +704,16 @@ PLAN_ERRORS = [
      ['target vdb already holds /srv/data.raw, not gluster gv0/a']),
     # -- same disk, other tuning
     ('other cache and io', params(source=src(file='/srv/data.raw'), cache='writeback', io='threads'), RUNNING_TUNED,
-     ConflictError, ['guest web1: disk vdb exists with other cache, io; detach it (state: absent) and attach it again to '
-                     'change that']),
+     ConflictError, ['guest web1: disk vdb exists with other cache, io; libvirt cannot change that on an attached disk '
+                     '(only its iotune limits and the media of a CD-ROM or floppy change in place) - detach it (state: '
+                     'absent) and attach it again to change that']),
     ('other format', params(target='vdb', source=src(file='/srv/data.raw'), format='qcow2'), RUNNING_DATA, ConflictError,
      ['disk vdb exists with other format;']),
     ('other iothread', params(source=src(file='/srv/data.raw'), iothread=2), RUNNING_TUNED, ConflictError,
      ['exists with other iothread;']),
+    ('other discard and iotune: the conflict, nothing half-done', params(
+        source=src(file='/srv/data.raw'), discard='ignore', iotune={'total_iops_sec': 5}), RUNNING_TUNED, ConflictError,
+     ['exists with other discard; libvirt cannot change that on an attached disk']),
     ('other serial', params(source=src(file='/srv/data.raw'), serial='D2'), RUNNING_TUNED, ConflictError,
      ['exists with other serial;']),
     ('discard and detect_zeroes added', params(source=src(file='/srv/data.raw'), discard='unmap', detect_zeroes='on'),
@@ -1261,3 +1265,117 @@ def test_gluster_disk_found_again_and_detached_by_volume():
     assert pl.steps == [] and final['target'] == 'vdb'
     pl, _final = run_f(absent(source=vol('img.qcow2', 'gfs')), dom, f)
     assert [s.args['target'] for s in pl.steps] == ['vdb', 'vdb']
+
+
+# ---------------------------------------------------------------------------------------
+# iotune: block I/O limits, changed in place (virDomainSetBlockIoTune), never by a detach
+
+def tune(**kw):
+    """The iotune option as AnsibleModule gives it (every key present)."""
+    out = dict((key, None) for key in argument_spec()['iotune']['options'])
+    out.update(kw)
+    return out
+
+
+LIMITED = dict(DATA, iotune={'total_bytes_sec': 1048576, 'read_iops_sec': 100, 'write_iops_sec': 50})
+GROUPED = dict(DATA, iotune={'total_iops_sec': 300, 'group_name': 'tenant1'})
+
+
+def _iotune(words, scopes=None, where='live and persistent'):
+    return ('iotune', 'update iotune of disk vdb of guest web1 (%s): %s' % (where, words), scopes or BOTH)
+
+
+IOTUNE_CASES = [
+    # (id, params, guest, expected steps, the parameters handed to libvirt (set keys) or None)
+    ('set on a running guest', params(source=src(file='/srv/data.raw'), iotune=tune(total_bytes_sec=1048576)),
+     guest(config=(ROOT, DATA)), [_iotune('total_bytes_sec 1048576')], {'total_bytes_sec': 1048576}),
+    ('set on a stopped guest', params(source=src(file='/srv/data.raw'), iotune=tune(read_iops_sec=10)),
+     guest(config=(ROOT, DATA), active=False), [_iotune('read_iops_sec 10', CONFIG, 'persistent')],
+     {'read_iops_sec': 10}),
+    ('live only', params(source=src(file='/srv/data.raw'), live=True, persistent=False,
+                         iotune=tune(write_bytes_sec=5000)),
+     guest(config=(ROOT, DATA)), [_iotune('write_bytes_sec 5000', LIVE, 'live')], {'write_bytes_sec': 5000}),
+    ('as set: nothing to do', params(source=src(file='/srv/data.raw'), target='vdb',
+                                     iotune=tune(total_bytes_sec=1048576, read_iops_sec=100, write_iops_sec=50)),
+     guest(config=(ROOT, LIMITED)), [], None),
+    ('changed value', params(source=src(file='/srv/data.raw'), iotune=tune(total_bytes_sec=2097152, read_iops_sec=100,
+                                                                           write_iops_sec=50)),
+     guest(config=(ROOT, LIMITED)),
+     [_iotune('total_bytes_sec 2097152, read_iops_sec 100, write_iops_sec 50')],
+     {'total_bytes_sec': 2097152, 'read_iops_sec': 100, 'write_iops_sec': 50}),
+    ('a limit left out is lifted', params(source=src(file='/srv/data.raw'), iotune=tune(total_bytes_sec=1048576)),
+     guest(config=(ROOT, LIMITED)), [_iotune('total_bytes_sec 1048576')], {'total_bytes_sec': 1048576}),
+    ('all lifted', params(source=src(file='/srv/data.raw'), iotune=tune()), guest(config=(ROOT, LIMITED)),
+     [_iotune('no limits')], {}),
+    ('zero is no limit', params(source=src(file='/srv/data.raw'), iotune=tune(total_bytes_sec=0)),
+     guest(config=(ROOT, DATA)), [], None),
+    ('not managed', params(source=src(file='/srv/data.raw')), guest(config=(ROOT, LIMITED)), [], None),
+    ('only the live copy differs', params(source=src(file='/srv/data.raw'),
+                                          iotune=tune(total_bytes_sec=1048576, read_iops_sec=100, write_iops_sec=50)),
+     guest(config=(ROOT, LIMITED), live=(ROOT, DATA)),
+     [_iotune('total_bytes_sec 1048576, read_iops_sec 100, write_iops_sec 50', LIVE, 'live')],
+     {'total_bytes_sec': 1048576, 'read_iops_sec': 100, 'write_iops_sec': 50}),
+    ('group name kept when not asked', params(source=src(file='/srv/data.raw'), iotune=tune(total_iops_sec=300)),
+     guest(config=(ROOT, GROUPED)), [], None),
+    ('group name asked', params(source=src(file='/srv/data.raw'), iotune=tune(total_iops_sec=300, group_name='t2')),
+     guest(config=(ROOT, GROUPED)), [_iotune('total_iops_sec 300, group_name t2')],
+     {'total_iops_sec': 300, 'group_name': 't2'}),
+    ('burst length 1 is qemu\'s default', params(source=src(file='/srv/data.raw'), iotune=tune(
+        total_bytes_sec=1000, total_bytes_sec_max=2000, total_bytes_sec_max_length=1)),
+     guest(config=(ROOT, dict(DATA, iotune={'total_bytes_sec': 1000, 'total_bytes_sec_max': 2000}))), [], None),
+    ('burst length', params(source=src(file='/srv/data.raw'), iotune=tune(
+        total_bytes_sec=1000, total_bytes_sec_max=2000, total_bytes_sec_max_length=30)),
+     guest(config=(ROOT, dict(DATA, iotune={'total_bytes_sec': 1000, 'total_bytes_sec_max': 2000}))),
+     [_iotune('total_bytes_sec 1000, total_bytes_sec_max 2000, total_bytes_sec_max_length 30')],
+     {'total_bytes_sec': 1000, 'total_bytes_sec_max': 2000, 'total_bytes_sec_max_length': 30}),
+    ('with another difference the conflict wins', params(source=src(file='/srv/data.raw'), cache='none',
+                                                         iotune=tune(total_bytes_sec=1)),
+     guest(config=(ROOT, DATA)), ConflictError, None),
+]
+
+
+@pytest.mark.parametrize('case_id, p, dom, expected, params_set', IOTUNE_CASES, ids=[c[0] for c in IOTUNE_CASES])
+def test_iotune(case_id, p, dom, expected, params_set):
+    if expected is ConflictError:
+        with pytest.raises(ConflictError) as exc:
+            run(p, dom)
+        assert 'exists with other cache' in exc.value.msg
+        return
+    pl, final = run(p, dom)
+    assert steps_of(pl) == expected
+    assert pl.changed is bool(expected)
+    assert final['target'] == 'vdb'
+    for step in pl.steps:
+        assert step.args['target'] == 'vdb'
+        assert dict((k, v) for k, v in step.args['params'].items() if v) == params_set
+        # every number is handed over: 0 lifts a limit that is not asked for any more
+        assert len([k for k in step.args['params'] if k != 'group_name']) == 18
+
+
+def test_iotune_on_a_new_disk_is_in_its_definition():
+    pl, _final = run(params(source=src(file='/srv/new.raw'), iotune=tune(total_iops_sec=200, group_name='g')), RUNNING)
+    assert [s.verb for s in pl.steps] == ['attach']
+    element = pl.steps[0].args['element']
+    assert [(c.tag, c.text) for c in element.find('iotune')] == [('total_iops_sec', '200'), ('group_name', 'g')]
+
+
+IOTUNE_REFUSED = [
+    ('negative', tune(total_bytes_sec=-1), 'guest web1: iotune.total_bytes_sec must be 0 (no limit) or more, not -1'),
+    ('total and read', tune(total_bytes_sec=10, read_bytes_sec=5),
+     'iotune.total_bytes_sec and iotune.read_bytes_sec are exclusive'),
+    ('total and write iops bursts', tune(total_iops_sec=10, write_iops_sec=5, total_iops_sec_max=20,
+                                         write_iops_sec_max=10), 'iotune.total_iops_sec and iotune.write_iops_sec'),
+    ('burst without rate', tune(read_iops_sec_max=10),
+     'iotune.read_iops_sec_max (a burst) needs iotune.read_iops_sec (the rate it bursts above)'),
+    ('burst below rate', tune(write_bytes_sec=100, write_bytes_sec_max=50),
+     'iotune.write_bytes_sec_max (50) is below iotune.write_bytes_sec (100)'),
+    ('length without burst', tune(total_iops_sec=10, total_iops_sec_max_length=5),
+     'iotune.total_iops_sec_max_length (seconds of burst) needs iotune.total_iops_sec_max'),
+]
+
+
+@pytest.mark.parametrize('case_id, options, fragment', IOTUNE_REFUSED, ids=[c[0] for c in IOTUNE_REFUSED])
+def test_iotune_refused(case_id, options, fragment):
+    with pytest.raises(KvmStorageError) as exc:
+        request_from_params(params(source=src(file='/srv/data.raw'), iotune=options))
+    assert fragment in exc.value.msg

@@ -16,7 +16,7 @@ IQN = 'iqn.2026-11.test:store1'
 SECRET_UUID = '0a81f5b2-8403-4f3c-a7e2-9d6e9c1f4a11'
 IMAGES = '/var/lib/libvirt/images'
 FIELDS = ('format', 'cache', 'io', 'discard', 'detect_zeroes', 'iothread', 'readonly', 'shareable', 'serial', 'wwn',
-          'boot_order', 'sgio', 'rawio', 'startup_policy')
+          'boot_order', 'sgio', 'rawio', 'startup_policy', 'iotune')
 
 
 def _model(target='vdb', bus='virtio', device='disk', source=None, **kw):
@@ -162,6 +162,15 @@ ROUND_TRIPS = [
       'readonly': [''], 'shareable': [''], 'serial': ['WD-123 X'], 'wwn': ['5000c50015ea71ac']}),
     ('readonly and shareable false', _model(source={'file': '/a'}, readonly=False, shareable=False, boot_order=None),
      {'readonly': [], 'shareable': [], 'boot': [], 'serial': [], 'wwn': []}),
+    ('iotune', _model(source={'file': '/srv/a.raw'}, iotune={'total_bytes_sec': 1048576, 'total_bytes_sec_max': 2097152,
+                                                             'total_bytes_sec_max_length': 10, 'read_iops_sec': 100,
+                                                             'write_iops_sec': 50, 'group_name': 'tenant1'}),
+     {'iotune/*': ['total_bytes_sec', 'read_iops_sec', 'write_iops_sec', 'total_bytes_sec_max', 'group_name',
+                   'total_bytes_sec_max_length'],
+      'iotune/total_bytes_sec': ['1048576'], 'iotune/group_name': ['tenant1'], 'iotune/total_bytes_sec_max_length': ['10'],
+      '*': ['driver', 'source', 'target', 'iotune']}),
+    ('iotune, one limit', _model(source={'file': '/srv/a.raw'}, iotune={'write_bytes_sec': 5000000}),
+     {'iotune/*': ['write_bytes_sec'], 'iotune/write_bytes_sec': ['5000000']}),
     ('usb disk', _model('sdd', 'usb', source={'file': '/srv/stick.raw'}), {'target/@bus': ['usb'], 'target/@dev': ['sdd']}),
     ('ide disk', _model('hda', 'ide', source={'file': '/srv/old.raw'}), {'target/@bus': ['ide'], 'target/@dev': ['hda']}),
 ]
@@ -364,13 +373,28 @@ LIVE_FLOPPY = """<disk type='file' device='floppy'>
 </disk>
 """
 
+# As libvirt 9.0 printed a running guest's throttled disk (setBlockIoTune, live).
+LIVE_IOTUNE = """<disk type='file' device='disk'>
+  <driver name='qemu' type='qcow2'/>
+  <source file='/var/tmp/kvmst-probe/d.qcow2' index='1'/>
+  <backingStore/>
+  <target dev='vdb' bus='virtio'/>
+  <iotune>
+    <total_iops_sec>300</total_iops_sec>
+    <group_name>grp1</group_name>
+  </iotune>
+  <alias name='virtio-disk1'/>
+  <address type='pci' domain='0x0000' bus='0x02' slot='0x00' function='0x0'/>
+</disk>
+"""
+
 
 def _disk(device='disk', bus='virtio', target=None, source=None, **kw):
     """A parsed disk: every key parse() gives."""
     out = {'device': device, 'bus': bus, 'target': target, 'source': source, 'format': None, 'readonly': False,
            'shareable': False, 'serial': None, 'wwn': None, 'boot_order': None, 'sgio': None, 'rawio': None,
            'alias': None, 'backing_chain': [], 'cache': None, 'io': None, 'discard': None, 'detect_zeroes': None,
-           'iothread': None, 'startup_policy': None}
+           'iothread': None, 'startup_policy': None, 'iotune': None}
     out.update(kw)
     return out
 
@@ -410,6 +434,8 @@ LIBVIRT_DISKS = [
      _disk('lun', 'scsi', 'sdc', {'block': '/dev/disk/by-path/ip-127.0.0.1:3260-iscsi-iqn.2026-11.test:store1-lun-1'},
            format='raw', sgio='unfiltered', rawio=True, alias='scsi0-0-0-2')),
     ('floppy', LIVE_FLOPPY, _disk('floppy', 'fdc', 'fda', {'file': '/srv/boot.img'}, format='raw', alias='fdc0-0-0')),
+    ('throttled', LIVE_IOTUNE, _disk('disk', 'virtio', 'vdb', {'file': '/var/tmp/kvmst-probe/d.qcow2'}, format='qcow2',
+                                     alias='virtio-disk1', iotune={'total_iops_sec': 300, 'group_name': 'grp1'})),
 ]
 
 

@@ -502,3 +502,17 @@ def test_secret_removal_sees_the_pools_the_plan_removes_first(pool_state, refuse
     else:
         acts = run(_chap_host(), **lists).actions
         assert any('secret' in a for a in acts) and any('images' in a for a in acts), acts
+
+
+def test_disk_iotune_is_an_update_in_place():
+    """A disks element takes the disk module's iotune: a change is one update, no detach or
+    attach; planning leaves the host as read untouched."""
+    host = hs.Host(domains={'g1': guest(disks=[disk('vda', {'file': '/a'}), disk('vdb', {'file': '/b'}, fmt='raw')])})
+    element = {'domain': 'g1', 'source': {'file': '/b'}, 'format': 'raw', 'iotune': {'total_iops_sec': 500}}
+    result = run(host, disks=[element])
+    assert result.actions == ['update iotune of disk vdb of guest g1 (live and persistent): total_iops_sec 500']
+    assert host.domains['g1'].config_disks[1].get('iotune') is None
+    limited = hs.Host(domains={'g1': guest(disks=[disk('vda', {'file': '/a'}),
+                                                  dict(disk('vdb', {'file': '/b'}, fmt='raw'),
+                                                       iotune={'total_iops_sec': 500})])})
+    assert run(limited, disks=[element]).actions == []

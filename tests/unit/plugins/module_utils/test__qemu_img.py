@@ -34,3 +34,20 @@ CASES = [
 @pytest.mark.parametrize('case_id, err, out, expected', CASES, ids=[c[0] for c in CASES])
 def test_error_text(case_id, err, out, expected):
     assert error_text(err, out) == expected
+
+
+CREATE_OPTIONS = [
+    # (id, qcow2 options, preallocation, the -o value)
+    ('qcow2 default', {'compat': None}, None, 'compat=1.1'),
+    ('qcow2 everything', {'compat': '1.1', 'cluster_size': 1048576, 'lazy_refcounts': True}, 'full',
+     'compat=1.1,cluster_size=1048576,lazy_refcounts=on,preallocation=full'),
+    ('qcow2 v2', {'compat': '0.10', 'lazy_refcounts': False}, 'metadata', 'compat=0.10,preallocation=metadata'),
+    ('raw falloc', {}, 'falloc', 'preallocation=falloc'),
+    ('raw sparse', {}, 'sparse', ''),
+]
+
+
+@pytest.mark.parametrize('case_id, qcow2, prealloc, expected', CREATE_OPTIONS, ids=[c[0] for c in CREATE_OPTIONS])
+def test_create_options(case_id, qcow2, prealloc, expected):
+    from ansible_collections.kvm.storage.plugins.module_utils._qemu_img import create_options
+    assert create_options(qcow2, prealloc) == expected

@@ -50,9 +50,11 @@ def _secret(private='yes', ephemeral='no', usage="<usage type='iscsi'><target>sa
 VOLUME_USAGE = "<usage type='volume'><volume>%s</volume></usage>" % PATH
 
 
-def A(private=True, ephemeral=False, usage=None, description=None, value=None, uuid=UUID):
-    """An actual-state spec: the value is known (readable) exactly when the secret is not private."""
-    return dict(private=private, ephemeral=ephemeral, usage=usage, description=description, value=value, uuid=uuid)
+def A(private=True, ephemeral=False, usage=None, description=None, value=None, uuid=UUID, pending=False):
+    """An actual-state spec: the value is known (readable) exactly when the secret is not private;
+    ``pending``: a run that defined it was cut off before it set the value (its marker)."""
+    return dict(private=private, ephemeral=ephemeral, usage=usage, description=description, value=value, uuid=uuid,
+                pending=pending)
 
 
 def make_actual(spec):
@@ -64,7 +66,8 @@ def make_actual(spec):
     element = _xml.parse(_secret('yes' if spec['private'] else 'no', 'yes' if spec['ephemeral'] else 'no',
                                  description=spec['description'], uuid=spec['uuid'], **kw))
     value = spec['value'].encode('utf-8') if spec['value'] is not None else None
-    return SecretActual(element, value=None if spec['private'] else value, value_known=not spec['private'])
+    return SecretActual(element, value=None if spec['private'] else value, value_known=not spec['private'],
+                        value_pending=spec['pending'])
 
 
 def run(p, spec, pool_auths=(), usage_holder=None):
@@ -79,6 +82,8 @@ DEFINE = ('define', 'define secret iscsi san1-chap')
 SET = ('set_value', 'set the value of secret iscsi san1-chap')
 SET_PRIVATE = ('set_value', 'set the value of secret iscsi san1-chap (private: cannot be compared, written every run)')
 SET_NONE = ('set_value', 'set the value of secret iscsi san1-chap (it had none)')
+SET_PENDING = ('set_value', 'set the value of secret iscsi san1-chap (the run that defined it was cut off before it '
+               'set the value)')
 UNDEFINE = ('undefine', 'undefine secret iscsi san1-chap')
 
 
@@ -116,6 +121,11 @@ PLAN_CASES = [
     ('private, on_create: left alone', params(value=VALUE), A(), []),
     ('private, always: written every run', params(value=VALUE, update_value='always'), A(), [SET_PRIVATE]),
     ('private, always, no value given', params(update_value='always'), A(), []),
+    # a run killed between define and set_value (tests/reliability/test_crash_points.py): libvirt never says
+    # whether a private secret has a value; the marker that run left does
+    ('private, value pending, on_create', params(value=VALUE), A(pending=True), [SET_PENDING]),
+    ('private, value pending, always', params(value=VALUE, update_value='always'), A(pending=True), [SET_PENDING]),
+    ('private, value pending, no value given', params(), A(pending=True), []),
     # -- the value of a non-private secret
     ('non-private, same value, on_create', params(value=VALUE, private=False), A(private=False, value=VALUE), []),
     ('non-private, same value, always', params(value=VALUE, private=False, update_value='always'),
@@ -182,6 +192,13 @@ def test_plan(case):
         assert after is not None and after.tag == 'secret'
     for text in pl.actions:
         assert 'kvmst-s3cr3t' not in text
+
+
+def test_define_says_a_value_follows():
+    """The adapter marks the secret in flight from the define until the value is set."""
+    with_value = run(params(value=VALUE), None)[0].steps
+    without = run(params(), None)[0].steps
+    assert with_value[0].args['value_follows'] is True and without[0].args['value_follows'] is False
 
 
 def test_set_value_carries_bytes():

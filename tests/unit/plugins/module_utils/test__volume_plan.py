@@ -82,7 +82,11 @@ def world(users=None, children=None):
             vol('disk.raw', capacity=20 * GiB),
             vol('spare.raw', capacity=20 * GiB),
             vol('odd.img', capacity=1000 * MiB + 512),
-            vol('tools.iso', fmt='iso', capacity=4 * MiB))),
+            vol('tools.iso', fmt='iso', capacity=4 * MiB),
+            dict(vol('tuned.qcow2', fmt='qcow2', capacity=GiB), compat='1.1', cluster_size=64 * KiB,
+                 lazy_refcounts=False),
+            dict(vol('old.qcow2', fmt='qcow2', capacity=GiB), compat='0.10', cluster_size=2 * MiB,
+                 lazy_refcounts=False))),
         'other': PoolView('other', 'netfs', True, '/mnt/nfs/', _volumes(
             vol('golden.qcow2', directory='/mnt/nfs', fmt='qcow2', capacity=8 * GiB))),
         'lvm': PoolView('lvm', 'logical', True, '/dev/vg0', _volumes(
@@ -134,6 +138,8 @@ def facts(element):
         'allocation': None if text('allocation') is None else int(text('allocation')),
         'format': None if element.find('target/format') is None else element.find('target/format').get('type'),
         'compat': text('target/compat'),
+        'cluster': None if text('target/clusterSize') is None else int(text('target/clusterSize')),
+        'lazy': element.find('target/features/lazy_refcounts') is not None,
         'backing': None if backing is None else (backing.findtext('path'), backing.find('format').get('type')),
         'mode': text('target/permissions/mode'),
         'owner': text('target/permissions/owner'),
@@ -366,10 +372,33 @@ BAD_REQUESTS = [
      ['volume a of pool images: preallocation metadata needs format qcow2']),
     ('metadata with vmdk', vp(name='a', capacity='1G', format='vmdk', preallocation='metadata'),
      ['needs format qcow2']),
-    ('falloc with qcow2', vp(name='a', capacity='1G', format='qcow2', preallocation='falloc'),
-     ['preallocation falloc is done for raw volumes; qcow2 takes metadata']),
-    ('full with qcow2', vp(name='a', capacity='1G', format='qcow2', preallocation='full'),
-     ['preallocation full is done for raw volumes']),
+    ('falloc with vmdk', vp(name='a', capacity='1G', format='vmdk', preallocation='falloc'),
+     ['volume a of pool images: preallocation falloc applies to raw and qcow2 volumes, not vmdk']),
+    ('full with vdi', vp(name='a', capacity='1G', format='vdi', preallocation='full'),
+     ['preallocation full applies to raw and qcow2 volumes, not vdi']),
+    # -- qcow2 creation options
+    ('cluster_size not a power of two', vp(name='a', capacity='1G', format='qcow2', cluster_size='96KiB'),
+     ['volume a of pool images: cluster_size must be a power of two from 512 bytes to 2 MiB (qemu\'s limits), '
+      'not 96 KiB']),
+    ('cluster_size too small', vp(name='a', capacity='1G', format='qcow2', cluster_size='256'),
+     ['cluster_size must be a power of two']),
+    ('cluster_size too large', vp(name='a', capacity='1G', format='qcow2', cluster_size='4MiB'),
+     ['not 4 MiB']),
+    ('cluster_size not a size', vp(name='a', capacity='1G', format='qcow2', cluster_size='big'),
+     ["cluster_size 'big' is not a size"]),
+    ('cluster_size with raw', vp(name='a', capacity='1G', format='raw', cluster_size='64KiB'),
+     ['volume a of pool images: cluster_size applies to qcow2 volumes, not raw']),
+    ('lazy_refcounts and compat with vmdk',
+     vp(name='a', capacity='1G', format='vmdk', lazy_refcounts=True, compat='1.1'),
+     ['lazy_refcounts and compat applies to qcow2 volumes, not vmdk']),
+    ('lazy_refcounts off with raw', vp(name='a', capacity='1G', format='raw', lazy_refcounts=False),
+     ['lazy_refcounts applies to qcow2 volumes']),
+    ('lazy refcounts on compat 0.10', vp(name='a', capacity='1G', format='qcow2', lazy_refcounts=True, compat='0.10'),
+     ['volume a of pool images: lazy_refcounts needs compat 1.1 (qcow2 v3)']),
+    ('qcow2 options on an import, no format', vp(name='a', import_from='/srv/a.qcow2', cluster_size='64KiB'),
+     ['volume a of pool images: cluster_size with import_from needs format: qcow2']),
+    ('import_format without import_from', vp(name='a', capacity='1G', import_format='vmdk'),
+     ['volume a of pool images: import_format only applies with import_from']),
     ('preallocation and allocation', vp(name='a', capacity='1G', allocation='1G', preallocation='full'),
      ['preallocation and allocation are mutually exclusive']),
     # -- backing and clone_from
@@ -456,6 +485,26 @@ CREATE_CASES = [
      [_new('new.img', 'raw, 10 GiB, preallocated')], dict(allocation=10 * GiB)),
     ('metadata', vp(name='new.qcow2', capacity='10GiB', format='qcow2', preallocation='metadata'),
      [_new('new.qcow2', 'qcow2, 10 GiB')], dict(format='qcow2', allocation=0)),
+    # -- qcow2 creation options (libvirt 9.0 hands them to qemu-img create)
+    ('qcow2 options', vp(name='n.qcow2', capacity='1GiB', format='qcow2', cluster_size='128KiB', lazy_refcounts=True),
+     [_new('n.qcow2', 'qcow2, 1 GiB, cluster size 128 KiB, lazy refcounts')],
+     dict(format='qcow2', compat='1.1', cluster=128 * KiB, lazy=True)),
+    ('qcow2 compat 0.10', vp(name='n.qcow2', capacity='1GiB', format='qcow2', compat='0.10', lazy_refcounts=False),
+     [_new('n.qcow2', 'qcow2, 1 GiB, compat 0.10')], dict(compat='0.10', cluster=None, lazy=False)),
+    ('qcow2 compat 1.1 said', vp(name='n.qcow2', capacity='1GiB', format='qcow2', compat='1.1'),
+     [_new('n.qcow2', 'qcow2, 1 GiB')], dict(compat='1.1')),
+    ('qcow2 falloc', vp(name='n.qcow2', capacity='1GiB', format='qcow2', preallocation='falloc'),
+     [_new('n.qcow2', 'qcow2, 1 GiB, preallocated')], dict(allocation=GiB)),
+    ('qcow2 full', vp(name='n.qcow2', capacity='1GiB', format='qcow2', preallocation='full', cluster_size='1MiB'),
+     [_new('n.qcow2', 'qcow2, 1 GiB, cluster size 1 MiB, preallocated in full by qemu-img')],
+     dict(allocation=0, cluster=MiB)),
+    ('overlay with qcow2 options', vp(name='vm.qcow2', backing=ref('base.qcow2'), cluster_size='2MiB',
+                                      lazy_refcounts=True),
+     [_new('vm.qcow2', 'qcow2, 10 GiB, backing %s, cluster size 2 MiB, lazy refcounts' % BASE)],
+     dict(cluster=2 * MiB, lazy=True, backing=(BASE, 'qcow2'))),
+    ('clone with qcow2 options', vp(name='c.qcow2', clone_from=cref('base.qcow2'), cluster_size='64KiB'),
+     [('clone', 'clone volume base.qcow2 of pool images to volume c.qcow2 of pool images (qcow2, 10 GiB, '
+                'cluster size 64 KiB)')], dict(cluster=64 * KiB)),
     ('permissions', vp(name='new.img', capacity='1GiB', permissions=perms('644', '107')),
      [_new('new.img', 'raw, 1 GiB')], dict(mode='0644', owner='107')),
     ('in a netfs pool', params(name='n.qcow2', pool='other', capacity='1GiB', format='qcow2'),
@@ -532,7 +581,10 @@ def test_create(case_id, p, expected, want):
     got = facts(step.args['element'])
     assert dict((key, got[key]) for key in want) == want
     if step.verb == 'create':
-        assert step.args['metadata'] is (p['preallocation'] == 'metadata')
+        # libvirt's metadata flag: metadata for qcow2, and falloc with allocation = capacity
+        assert step.args['metadata'] is (p['preallocation'] == 'metadata' or
+                                         p['preallocation'] == 'falloc' and got['format'] == 'qcow2')
+        assert step.args['qemu_full'] is (p['preallocation'] == 'full' and got['format'] == 'qcow2')
 
 
 CLONE_ARGS = [
@@ -747,6 +799,12 @@ EXISTING_CASES = [
     ('allow_shrink while growing', vp(name='spare.raw', capacity='30GiB', allow_shrink=True),
      [_grow('spare.raw', '20 GiB', '30 GiB')]),
     ('allow_shrink, same size', vp(name='disk.raw', capacity='20GiB', allow_shrink=True), []),
+    # qcow2 creation options: only what is asked is compared
+    ('qcow2 options as made', vp(name='tuned.qcow2', cluster_size='64KiB', compat='1.1', lazy_refcounts=False), []),
+    ('qcow2 0.10 as made', vp(name='old.qcow2', compat='0.10', cluster_size='2MiB'), []),
+    ('qcow2 options not asked', vp(name='old.qcow2', format='qcow2', capacity='1GiB'), []),
+    ('qcow2 options not reported', vp(name='base.qcow2', cluster_size='1MiB', lazy_refcounts=True), []),
+    ('qcow2 preallocation not compared', vp(name='tuned.qcow2', preallocation='full'), []),
     # libvirt reports a raw file holding an ISO 9660 image as format 'iso'
     ('ISO image, format raw', vp(name='tools.iso', format='raw'), []),
 ]
@@ -911,6 +969,27 @@ ERROR_CASES = [
      KvmStorageError, ['volume n.img of pool images: preallocation metadata needs format qcow2'], {}),
     ('metadata in a logical pool', params(name='lv9', pool='lvm', capacity='1G', preallocation='metadata'),
      USERS, CHILDREN, KvmStorageError, ['preallocation metadata needs format qcow2'], {}),
+    # -- qcow2 creation options
+    ('cluster_size on a raw default', vp(name='n.img', capacity='1G', cluster_size='64KiB'), USERS, CHILDREN,
+     KvmStorageError, ['volume n.img of pool images: cluster_size applies to qcow2 volumes; set format: qcow2'], {}),
+    ('lazy_refcounts in a logical pool', params(name='lv9', pool='lvm', capacity='1G', lazy_refcounts=True),
+     USERS, CHILDREN, KvmStorageError, ['lazy_refcounts applies to qcow2 volumes; set format: qcow2 in a file pool'],
+     {}),
+    ('clone of raw with cluster_size', vp(name='c.img', clone_from=cref('disk.raw'), cluster_size='64KiB'), USERS,
+     CHILDREN, KvmStorageError, ['cluster_size applies to qcow2 volumes'], {}),
+    ('falloc overlay', vp(name='vm.qcow2', backing=ref('base.qcow2'), preallocation='falloc'), USERS, CHILDREN,
+     KvmStorageError, ['volume vm.qcow2 of pool images: preallocation falloc of a qcow2 overlay is refused by qemu'],
+     {}),
+    ('full qcow2 in a logical pool is no qcow2', params(name='lv9', pool='lvm', capacity='1G', format='qcow2',
+                                                        preallocation='full', cluster_size='64KiB'),
+     USERS, CHILDREN, KvmStorageError, ['cluster_size applies to qcow2 volumes'], {}),
+    ('cluster size differs', vp(name='tuned.qcow2', cluster_size='128KiB'), USERS, CHILDREN, ConflictError,
+     ['volume tuned.qcow2 of pool images exists with cluster size 64 KiB, not 128 KiB; these are set when an image '
+      'is made and this module never remakes it'], {}),
+    ('compat and lazy refcounts differ', vp(name='old.qcow2', compat='1.1', lazy_refcounts=True), USERS, CHILDREN,
+     ConflictError, ['exists with lazy refcounts off, compat 0.10, not 1.1;', 'qemu-img amend'], {}),
+    ('qcow2 options on a raw volume', vp(name='spare.raw', lazy_refcounts=False), USERS, CHILDREN, ConflictError,
+     ['volume spare.raw of pool images exists as a raw volume; lazy_refcounts applies to qcow2 images only'], {}),
     # -- LUN pools
     ('iscsi pool', params(name='lun9', pool='iscsi', capacity='1G'), USERS, CHILDREN, KvmStorageError,
      ['volume lun9 of pool iscsi: volumes of iscsi pools are LUNs', 'libvirt cannot create them'], {}),
@@ -1243,10 +1322,17 @@ IMPORT_KEPT = [
      'volume base.qcow2 of pool images exists and was kept, and it differs from import_from /srv/t.qcow2 (size '
      '10 GiB, the image 2 GiB); import_from fills only a missing volume: delete it (state: absent)'),
     ('format differs', dict(), ('raw', 10 * GiB, None, None), 'format qcow2, the image raw'),
+    # a vmdk is imported as qcow2 unless format says otherwise
+    ('vmdk kept as its qcow2', dict(), ('vmdk', 10 * GiB, None, None), None),
+    ('vhdx of another size', dict(import_from='/srv/t.vhdx'), ('vhdx', 20 * GiB, None, None),
+     '(size 10 GiB, the image 20 GiB)'),
     ('size grown on purpose by capacity', dict(capacity='10GiB'), ('qcow2', 2 * GiB, None, None), None),
     ('checksum matches the volume', dict(checksum=SHA), ('qcow2', 10 * GiB, 'a' * 64, None), None),
     ('checksum does not match the volume', dict(checksum=SHA), ('qcow2', 10 * GiB, 'b' * 64, None),
      'its sha256 is not the checksum given'),
+    ('checksum of a URL image of unknown format', dict(checksum=SHA, import_from='https://example.com/t'),
+     (None, None, 'b' * 64, None), 'its sha256 is not the checksum given (or the image was converted on import: set '
+                                   'import_format to say its format)'),
     ('checksum, content not comparable', dict(checksum=SHA), (None, None, None, 'the volume is not a file on this host'),
      'its content was not compared with checksum (the volume is not a file on this host)'),
 ]
@@ -1264,3 +1350,48 @@ def test_import_onto_existing_volume(case_id, options, facts, words):
     else:
         assert len(steps.warnings) == 1 and words in steps.warnings[0], steps.warnings
         assert '\n' not in steps.warnings[0]
+
+
+# ---------------------------------------------------------------------------------------
+# import_from: the format an image is stored in, decided once its header is read
+
+def _imp(**kw):
+    req, = requests_from_params(vp(name='i', import_from='/srv/src', **kw))
+    return req
+
+
+IMPORT_DECISIONS = [
+    # (id, request options, pool type, source format from the header, (stored format, converted) or error)
+    ('raw stays raw', {}, 'dir', 'raw', ('raw', False)),
+    ('qcow2 stays qcow2', {}, 'dir', 'qcow2', ('qcow2', False)),
+    ('vmdk becomes qcow2', {}, 'dir', 'vmdk', ('qcow2', True)),
+    ('vhdx becomes qcow2', {}, 'dir', 'vhdx', ('qcow2', True)),
+    ('vdi becomes qcow2', {}, 'dir', 'vdi', ('qcow2', True)),
+    ('vpc becomes qcow2', {}, 'dir', 'vpc', ('qcow2', True)),
+    ('vmdk into raw', dict(format='raw'), 'dir', 'vmdk', ('raw', True)),
+    ('qcow2 into raw', dict(format='raw'), 'dir', 'qcow2', ('raw', True)),
+    ('raw into qcow2', dict(format='qcow2'), 'dir', 'raw', ('qcow2', True)),
+    ('qcow2 into qcow2', dict(format='qcow2'), 'dir', 'qcow2', ('qcow2', False)),
+    ('qcow2 made anew with options', dict(format='qcow2', cluster_size='1MiB'), 'dir', 'qcow2', ('qcow2', True)),
+    ('compressed', dict(compress=True), 'dir', 'qcow2', ('qcow2', True)),
+    ('compressed vdi', dict(compress=True), 'dir', 'vdi', ('qcow2', True)),
+    ('raw into an LV', {}, 'logical', 'raw', (None, False)),
+    ('qcow2 into an LV', {}, 'logical', 'qcow2', (None, True)),
+    ('declared and found', dict(import_format='vmdk'), 'dir', 'vmdk', ('qcow2', True)),
+    ('declared raw, header qcow2', dict(import_format='raw'), 'dir', 'qcow2',
+     'volume i of pool images: /srv/src is a qcow2 image by its header, not raw as import_format says; nothing was '
+     'imported'),
+    ('declared vhdx, header vpc', dict(import_format='vhdx'), 'dir', 'vpc', 'is a vpc image by its header, not vhdx'),
+]
+
+
+@pytest.mark.parametrize('case_id, options, pool_type, source, expected', IMPORT_DECISIONS,
+                         ids=[c[0] for c in IMPORT_DECISIONS])
+def test_import_decision(case_id, options, pool_type, source, expected):
+    req = _imp(**options)
+    if isinstance(expected, str):
+        with pytest.raises(KvmStorageError) as exc:
+            _volume.import_decision(req, source, pool_type)
+        assert expected in exc.value.msg
+    else:
+        assert _volume.import_decision(req, source, pool_type) == expected

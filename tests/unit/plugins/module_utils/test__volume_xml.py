@@ -17,12 +17,15 @@ SECRET_UUID = '6d1e3b2c-9a44-4f0e-8c1d-2f5a7b9e0c31'
 IMAGES = '/var/lib/libvirt/images'
 
 
-def _model(name, capacity=10 * GiB, allocation=None, fmt=None, permissions=None, backing=None, encryption=None):
+def _model(name, capacity=10 * GiB, allocation=None, fmt=None, permissions=None, backing=None, encryption=None,
+           compat=None, cluster_size=None, lazy_refcounts=None):
     return {'name': name, 'capacity': capacity, 'allocation': allocation, 'format': fmt, 'permissions': permissions,
-            'backing': backing, 'encryption': encryption}
+            'backing': backing, 'encryption': encryption, 'compat': compat, 'cluster_size': cluster_size,
+            'lazy_refcounts': lazy_refcounts}
 
 
-def _parsed(name, capacity=10 * GiB, allocation=None, fmt=None, permissions=None, backing=None, encryption=None):
+def _parsed(name, capacity=10 * GiB, allocation=None, fmt=None, permissions=None, backing=None, encryption=None,
+            compat=None, cluster_size=None, lazy_refcounts=None):
     """What parse() gives for an element that build() made from the same arguments."""
     if permissions is not None:
         permissions = dict({'mode': None, 'owner': None, 'group': None, 'label': None}, **permissions)
@@ -30,7 +33,9 @@ def _parsed(name, capacity=10 * GiB, allocation=None, fmt=None, permissions=None
         encryption = dict({'format': 'luks'}, **encryption)
     return {'name': name, 'type': None, 'key': None, 'path': None, 'format': fmt, 'capacity': capacity,
             'allocation': allocation, 'physical': None, 'backing': backing, 'encryption': encryption,
-            'permissions': permissions}
+            'permissions': permissions, 'compat': (compat or '1.1') if fmt == 'qcow2' else None,
+            'cluster_size': cluster_size if fmt == 'qcow2' else None,
+            'lazy_refcounts': bool(lazy_refcounts) if fmt == 'qcow2' else None}
 
 
 ROUND_TRIPS = [
@@ -46,6 +51,14 @@ ROUND_TRIPS = [
     ('qcow2 is v3', dict(name='a.qcow2', fmt='qcow2', allocation=0),
      {'target/format/@type': ['qcow2'], 'target/compat': ['1.1']}),
     ('vmdk has no compat', dict(name='a.vmdk', fmt='vmdk'), {'target/compat': []}),
+    ('qcow2 options', dict(name='a.qcow2', fmt='qcow2', compat='1.1', cluster_size=2 * 1024 ** 2, lazy_refcounts=True),
+     {'target/compat': ['1.1'], 'target/clusterSize': [str(2 * 1024 ** 2)], 'target/clusterSize/@unit': ['B'],
+      'target/features/*': ['lazy_refcounts']}),
+    ('qcow2 compat 0.10', dict(name='a.qcow2', fmt='qcow2', compat='0.10', lazy_refcounts=False),
+     {'target/compat': ['0.10'], 'target/clusterSize': [], 'target/features': []}),
+    ('qcow2 options ignored for raw', dict(name='a.img', fmt='raw', compat='0.10', cluster_size=65536,
+                                           lazy_refcounts=True),
+     {'target/compat': [], 'target/clusterSize': [], 'target/features': []}),
     ('odd capacity', dict(name='a.img', fmt='raw', capacity=1000000007), {'capacity': ['1000000007']}),
     ('overlay', dict(name='vm.qcow2', fmt='qcow2', allocation=0,
                      backing={'path': IMAGES + '/base.qcow2', 'format': 'qcow2'}),
@@ -265,26 +278,31 @@ LIBVIRT_SAMPLES = [
         'name': 'web.img', 'type': 'file', 'key': IMAGES + '/web.img', 'path': IMAGES + '/web.img', 'format': 'raw',
         'capacity': 21474836480, 'allocation': 1708232704, 'physical': 21474836480, 'backing': None,
         'encryption': None, 'permissions': {'mode': '0600', 'owner': '64055', 'group': '64055',
-                                            'label': 'system_u:object_r:svirt_image_t:s0:c12,c345'}}),
+                                            'label': 'system_u:object_r:svirt_image_t:s0:c12,c345'},
+        'compat': None, 'cluster_size': None, 'lazy_refcounts': None}),
     ('qcow2 overlay', OVERLAY, {
         'name': 'vm1.qcow2', 'type': 'file', 'key': IMAGES + '/vm1.qcow2', 'path': IMAGES + '/vm1.qcow2',
         'format': 'qcow2', 'capacity': 10737418240, 'allocation': 200704, 'physical': 196688,
         'backing': {'path': IMAGES + '/debian12.qcow2', 'format': 'qcow2'}, 'encryption': None,
-        'permissions': {'mode': '0644', 'owner': '0', 'group': '0', 'label': None}}),
+        'permissions': {'mode': '0644', 'owner': '0', 'group': '0', 'label': None},
+        'compat': '1.1', 'cluster_size': 65536, 'lazy_refcounts': True}),
     ('LV in a logical pool', LV, {
         'name': 'web-root', 'type': 'block', 'key': 'gh1Bch-0dGk-PCsT-5Zr4-Vh3m-2m2x-ZnRkLe',
         'path': '/dev/vg_guests/web-root', 'format': None, 'capacity': 10737418240, 'allocation': 10737418240,
         'physical': 10737418240, 'backing': None, 'encryption': None,
-        'permissions': {'mode': '0660', 'owner': '0', 'group': '6', 'label': 'system_u:object_r:fixed_disk_device_t:s0'}}),
+        'permissions': {'mode': '0660', 'owner': '0', 'group': '6', 'label': 'system_u:object_r:fixed_disk_device_t:s0'},
+        'compat': None, 'cluster_size': None, 'lazy_refcounts': None}),
     ('iscsi-direct LUN', ISCSI_DIRECT, {
         'name': 'unit:0:0:1', 'type': 'network', 'key': 'ip-192.0.2.10:3260-iscsi-iqn.2024-01.com.example:storage.lun1-lun-1',
         'path': 'ip-192.0.2.10:3260-iscsi-iqn.2024-01.com.example:storage.lun1-lun-1', 'format': None,
-        'capacity': 0, 'allocation': 0, 'physical': None, 'backing': None, 'encryption': None, 'permissions': None}),
+        'capacity': 0, 'allocation': 0, 'physical': None, 'backing': None, 'encryption': None, 'permissions': None,
+        'compat': None, 'cluster_size': None, 'lazy_refcounts': None}),
     ('LUKS qcow2', LUKS, {
         'name': 'secure.qcow2', 'type': 'file', 'key': IMAGES + '/secure.qcow2', 'path': IMAGES + '/secure.qcow2',
         'format': 'qcow2', 'capacity': 5368709120, 'allocation': 2297856, 'physical': 2293760, 'backing': None,
         'encryption': {'format': 'luks', 'secret_uuid': SECRET_UUID},
-        'permissions': {'mode': '0600', 'owner': '107', 'group': '107', 'label': None}}),
+        'permissions': {'mode': '0600', 'owner': '107', 'group': '107', 'label': None},
+        'compat': '1.1', 'cluster_size': 65536, 'lazy_refcounts': False}),
 ]
 
 
@@ -314,6 +332,8 @@ PARSE_EDGE = [
     ('legacy qcow encryption', "<volume><name>a</name><target><encryption format='qcow'>"
                                "<secret type='passphrase' uuid='%s'/></encryption></target></volume>" % SECRET_UUID,
      {'encryption': {'format': 'qcow', 'secret_uuid': SECRET_UUID}}),
+    ('cluster size in KiB', "<volume><name>a</name><target><format type='qcow2'/><clusterSize unit='KiB'>128"
+                            "</clusterSize></target></volume>", {'cluster_size': 131072, 'lazy_refcounts': False}),
     ('empty permissions', "<volume><name>a</name><target><permissions/></target></volume>",
      {'permissions': {'mode': None, 'owner': None, 'group': None, 'label': None}}),
 ]
