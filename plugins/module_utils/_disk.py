@@ -17,7 +17,7 @@ import copy
 from ansible_collections.kvm.storage.plugins.module_utils import _disk_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _volume_disk
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError, ConflictError
-from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
+from ansible_collections.kvm.storage.plugins.module_utils._names import check_name, is_target
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
 from ansible_collections.kvm.storage.plugins.module_utils._secret import reference_options
 
@@ -103,7 +103,7 @@ def request_from_params(p):
     bus = p.get('bus') or DEFAULT_BUS[device]
     label = 'guest %s' % domain
     target = p.get('target')
-    if target is not None and (not target.isalnum() or not target.islower()):
+    if target is not None and not is_target(target):
         raise KvmStorageError('%s: target %r must be a device name such as vdb, sdc or hda' % (label, target))
     # A detach by target needs no bus: the target alone names the disk.
     if target is not None and (p.get('bus') or p['state'] == 'present') and not target.startswith(PREFIX[bus]):

@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
-from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
+from ansible_collections.kvm.storage.plugins.module_utils._names import check_name, check_targets
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
 
 MODES = ['full', 'incremental']
@@ -63,16 +63,7 @@ def request_from_params(p):
     domain = check_name('guest', p['domain'])
     name = check_name('backup', p['name'])
     label = 'guest %s' % domain
-    disks = None
-    if p.get('disks') is not None:
-        disks = []
-        for target in p['disks']:
-            if not target or not target.isalnum() or not target.islower():
-                raise KvmStorageError('%s: disk %r must be a target name such as vda or sdb' % (label, target))
-            if target not in disks:
-                disks.append(target)
-        if not disks:
-            raise KvmStorageError('%s: disks must name at least one disk (leave it out for every disk)' % label)
+    disks = check_targets(label, p.get('disks'))
     to = p['to']
     if to.get('path') is not None and not os.path.isabs(to['path']):
         raise KvmStorageError('%s: to.path %s must be an absolute folder' % (label, to['path']))

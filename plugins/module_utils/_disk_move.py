@@ -19,7 +19,7 @@ import os
 
 from ansible_collections.kvm.storage.plugins.module_utils import _volume_disk
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
-from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
+from ansible_collections.kvm.storage.plugins.module_utils._names import check_name, is_target
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
 
 FORMATS = ['raw', 'qcow2']
@@ -52,7 +52,7 @@ def request_from_params(p):
     domain = check_name('guest', p['domain'])
     label = 'guest %s' % domain
     target = p['target']
-    if not target or not target.isalnum() or not target.islower():
+    if not is_target(target):
         raise KvmStorageError('%s: target %r must be a disk target such as vda or sdb' % (label, target))
     to = p['to']
     name = check_name('volume', to['name']) if to.get('name') is not None else None

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
-from ansible_collections.kvm.storage.plugins.module_utils._names import check_name
+from ansible_collections.kvm.storage.plugins.module_utils._names import check_name, check_targets
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
 
 STATES = ['present', 'absent', 'reverted', 'listed']
@@ -54,16 +54,7 @@ def request_from_params(p):
     domain = check_name('guest', p['domain'])
     name = check_name('snapshot', p['name']) if p.get('name') is not None else None
     label = 'guest %s' % domain
-    disks = None
-    if p.get('disks') is not None:
-        disks = []
-        for target in p['disks']:
-            if not target or not target.isalnum() or not target.islower():
-                raise KvmStorageError('%s: disk %r must be a target name such as vda or sdb' % (label, target))
-            if target not in disks:
-                disks.append(target)
-        if not disks:
-            raise KvmStorageError('%s: disks must name at least one disk (leave it out for every disk)' % label)
+    disks = check_targets(label, p.get('disks'))
     if p.get('path') is not None and not os.path.isabs(p['path']):
         raise KvmStorageError('%s: path %s must be an absolute folder' % (label, p['path']))
     if p.get('timeout') is not None and p['timeout'] <= 0:

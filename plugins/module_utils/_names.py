@@ -35,3 +35,24 @@ def check_name(kind, name):
     if len(name.encode('utf-8')) > 255:
         raise KvmStorageError('%s name must be at most 255 bytes long' % kind)
     return name
+
+
+def is_target(name):
+    """A guest disk target as libvirt names them (vda, sdb, hdc): lower-case letters and digits."""
+    return bool(name) and name.isalnum() and name.islower()
+
+
+def check_targets(label, targets):
+    """The disks a block-job module is asked for, by target, in order and once each;
+    None (every disk) when none are given."""
+    if targets is None:
+        return None
+    found = []
+    for target in targets:
+        if not is_target(target):
+            raise KvmStorageError('%s: disk %r must be a target name such as vda or sdb' % (label, target))
+        if target not in found:
+            found.append(target)
+    if not found:
+        raise KvmStorageError('%s: disks must name at least one disk (leave it out for every disk)' % label)
+    return found
