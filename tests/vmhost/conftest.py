@@ -37,6 +37,19 @@ def vmhost():
         subprocess.run(['bash', os.path.join(REPO, 'lab', 'vmhost', 'down.sh')], capture_output=True, check=False)
 
 
+# A scenario takes up to about 12 min on a quiet machine and 40 under heavy load; a TCG VM
+# host whose kernel locked up never answers again, and the run must fail, not hang CI.
+PLAYBOOK_TIMEOUT = int(os.environ.get('KVMST_VMHOST_PLAYBOOK_TIMEOUT', '3600'))
+
+
+def run_bounded(cmd, **kwargs):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=PLAYBOOK_TIMEOUT, **kwargs)
+    except subprocess.TimeoutExpired:
+        pytest.fail('%s did not end within %d s (is the VM host hung? see /var/log/kvmst-lab/vmhost-console.log)'
+                    % (os.path.basename(cmd[-1]), PLAYBOOK_TIMEOUT), pytrace=False)
+
+
 @pytest.fixture
 def run_vmhost_playbook(vmhost, tmp_path):
     def run(playbook):
@@ -53,7 +66,7 @@ def run_vmhost_playbook(vmhost, tmp_path):
         })
         cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', vmhost['KVMST_VMHOST_INVENTORY'],
                os.path.join(HERE, playbook)]
-        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO, check=False)
+        proc = run_bounded(cmd, env=env, cwd=REPO)
         (tmp_path / 'ansible.log').write_text(proc.stdout + '\n--- stderr ---\n' + proc.stderr)
         return proc
     return run

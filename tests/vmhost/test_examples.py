@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 
 import yaml
 
-from conftest import COLLECTIONS, REPO
+from conftest import COLLECTIONS, REPO, run_bounded
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import examples  # noqa: E402  pylint: disable=wrong-import-position
@@ -33,7 +32,7 @@ def test_lvm_thin_examples(vmhost, tmp_path):
                 'ANSIBLE_LOCAL_TEMP': str(tmp_path / 'ansible-local'), 'ANSIBLE_HOME': str(tmp_path / 'ansible-home')})
     cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', vmhost['KVMST_VMHOST_INVENTORY'],
            str(playbook)]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=REPO, check=False)
+    proc = run_bounded(cmd, env=env, cwd=REPO)
     (tmp_path / 'ansible.log').write_text(proc.stdout + '\n--- stderr ---\n' + proc.stderr)
     tail = '\n'.join(proc.stdout.splitlines()[-60:] + ['--- stderr ---'] + proc.stderr.splitlines()[-8:])
     m = re.search(r'kvmst-vmhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', proc.stdout)
