@@ -93,10 +93,11 @@ class DiskBackupAdapter(object):
                     facts.block_jobs.add(disk.target)
             facts.job = self._job(dom, req.domain)
         no_domain = _libvirt.flag('VIR_DOMAIN_CHECKPOINT_XML_NO_DOMAIN')
+        listed = _libvirt.call('list the checkpoints of guest %s' % req.domain, dom.listAllCheckpoints, 0)
         checkpoints = _libvirt.each_present(
-            _libvirt.call('list the checkpoints of guest %s' % req.domain, dom.listAllCheckpoints, 0),
-            lambda c: parse_checkpoint(_libvirt.call('read a checkpoint of guest %s' % req.domain,
-                                                     c.getXMLDesc, no_domain)))
+            listed, lambda c: parse_checkpoint(_libvirt.call('read a checkpoint of guest %s' % req.domain,
+                                                             c.getXMLDesc, no_domain)))
+        by_name = dict((c.getName(), c) for c in listed)  # the listing's handles: no look-up again
         facts.checkpoints = dict((c.name, c) for c in checkpoints)
         for cp in facts.checkpoints.values():
             cp.usable = None
@@ -110,9 +111,7 @@ class DiskBackupAdapter(object):
             size = _libvirt.flag('VIR_DOMAIN_CHECKPOINT_XML_SIZE')
             for cp in own:
                 text = _libvirt.call('read checkpoint %s of guest %s' % (cp.name, req.domain),
-                                     _libvirt.call('read checkpoint %s of guest %s' % (cp.name, req.domain),
-                                                   dom.checkpointLookupByName, cp.name, 0).getXMLDesc,
-                                     no_domain | size)
+                                     by_name[cp.name].getXMLDesc, no_domain | size)
                 cp.usable = parse_checkpoint(text).usable
         targets = [d.target for d in guest.disks]
         names = [req.name] + [c.name for c in own if facts.backup(c.name) is None]
