@@ -172,7 +172,8 @@ VARIABLES = ('vault_san1_chap_password', 'vault_ceph_libvirt_key', 'vault_db_luk
 # What the examples take as given, per story, in their own words: guests (running: hot-plug
 # is what the example shows) and files on the host.
 PRECONDITIONS = {
-    'ex': {'guests': {'web1': 'running'}, 'files': {'/var/lib/libvirt/isos/debian-12.iso': 'iso'}},
+    'ex': {'guests': {'web1': 'running'},
+           'files': {'/var/lib/libvirt/isos/debian-12.iso': 'iso', '/srv/export/legacy-app.vmdk': 'vmdk'}},
     'qs': {'guests': {'web1': 'defined'}, 'files': {'/srv/templates/debian12.qcow2': 'qcow2'}},
     'readme': {'guests': {}, 'files': {}},
     'roles': {'guests': {'web1': 'defined'},
@@ -182,7 +183,7 @@ PRECONDITIONS = {
 }
 # Served at https://images.example.com/ (this test's HTTP server), and their formats.
 SERVED = {'debian-12-genericcloud-amd64.qcow2.xz': 'qcow2.xz', 'debian-12-genericcloud-amd64.qcow2': 'qcow2',
-          'debian-12.qcow2': 'qcow2'}
+          'debian-12.qcow2': 'qcow2', 'appliance.raw.zst': 'raw.zst'}
 NAMESPACES = tuple(PRECONDITIONS)
 
 # Keys whose values are variable names or bare Jinja expressions, never names to substitute.

@@ -334,6 +334,7 @@ EXAMPLES = r"""
 - name: Throttle that disk - 100 MiB/s and 2000 IOPS, bursts to 4000 IOPS for 30 s (changed in place, live too)
   kvm.storage.disk:
     domain: web1
+    bus: scsi
     source: {block: /dev/vg0/web1-data}
     iotune:
       total_bytes_sec: 104857600

@@ -417,7 +417,7 @@ EXAMPLES = r"""
     clone_from: {pool: images, name: debian12-template.qcow2}
     permissions: {owner: libvirt-qemu, group: libvirt-qemu, mode: "0600"}
 
-- name: A database disk - qcow2 with 1 MiB clusters and lazy refcounts, every cluster written up front
+- name: A database disk - qcow2 with 1 MiB clusters, lazy refcounts and its metadata allocated up front (sparse)
   kvm.storage.volume:
     pool: images
     name: db-data.qcow2
@@ -425,6 +425,14 @@ EXAMPLES = r"""
     capacity: 100GiB
     cluster_size: 1MiB
     lazy_refcounts: true
+    preallocation: metadata
+
+- name: A small journal disk with every cluster written up front (full preallocation writes the whole capacity)
+  kvm.storage.volume:
+    pool: images
+    name: journal.qcow2
+    format: qcow2
+    capacity: 1GiB
     preallocation: full
 
 - name: Grow a volume (never shrinks without allow_shrink)

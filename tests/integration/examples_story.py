@@ -62,6 +62,13 @@ def _quiet(*cmd):
 # ---------------------------------------------------------------------------------------
 # What the examples take as given
 
+def _image(path, image_format):
+    """A 64 MiB image in ``image_format`` whose first 64 KiB hold data (an import then has
+    something to carry)."""
+    _sh('qemu-img', 'create', '-q', '-f', image_format, path, '64M')
+    _sh('qemu-io', '-f', image_format, '-c', 'write -P 0x6b 0 64k', path)
+
+
 class Lab(object):
     """The preconditions, made and removed again."""
 
@@ -93,6 +100,7 @@ class Lab(object):
             'debian12_xz_sha512': self._digest('debian-12-genericcloud-amd64.qcow2.xz', 'sha512'),
             'debian12_sha512': self._digest('debian-12-genericcloud-amd64.qcow2', 'sha512'),
             'debian12_sha256': self._digest('debian-12.qcow2', 'sha256'),
+            'appliance_zst_sha256': self._digest('appliance.raw.zst', 'sha256'),
         }
         self.values['variables'] = variables
         drift_of = examples.module_examples('host_storage')[0]['kvm.storage.host_storage']
@@ -122,12 +130,14 @@ class Lab(object):
         folder = os.path.join(self.work, 'http')
         os.makedirs(folder)
         for name, kind in examples.SERVED.items():
-            image = os.path.join(folder, name.replace('.xz', ''))
+            image_format, _dot, packed = kind.partition('.')
+            image = os.path.join(folder, name[:-len(packed) - 1] if packed else name)
             if not os.path.exists(image):
-                _sh('qemu-img', 'create', '-q', '-f', 'qcow2', image, '64M')
-                _sh('qemu-io', '-c', 'write -P 0x6b 0 64k', image)
-            if kind.endswith('.xz'):
+                _image(image, image_format)
+            if packed == 'xz':
                 _sh('xz', '-k', '-f', '-T1', image)
+            elif packed == 'zst':
+                _sh('zstd', '-q', '-f', image, '-o', image + '.zst')
         port_file = os.path.join(self.work, 'port')
         self.server = subprocess.Popen([sys.executable, os.path.join(HERE, 'files', 'serve.py'), folder, port_file,
                                         '3600'], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -156,9 +166,8 @@ class Lab(object):
 
     def _file(self, path, kind):
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        if kind == 'qcow2':
-            _sh('qemu-img', 'create', '-q', '-f', 'qcow2', path, '64M')
-            _sh('qemu-io', '-c', 'write -P 0x6b 0 64k', path)
+        if kind != 'iso':
+            _image(path, kind)
         else:
             content = os.path.join(self.work, 'iso-content')
             os.makedirs(content, exist_ok=True)
