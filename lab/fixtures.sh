@@ -5,6 +5,9 @@
 #   lab/fixtures.sh up     create what is missing (idempotent, fast when up)
 #   lab/fixtures.sh down   remove exactly what `up` creates
 #   lab/fixtures.sh env    print KEY=value lines for the tests
+#   lab/fixtures.sh gluster-up NAME | gluster-down NAME
+#                          another gluster volume kvmst-NAME beside the shared one,
+#                          for a test that must not share (its own teardown removes it)
 #   lab/fixtures.sh check  prove the fixtures work end to end through the same
 #                          clients the modules use (glusterfs FUSE, qemu gfapi
 #                          as the qemu user, libvirt netfs and iscsi-direct);
@@ -290,14 +293,16 @@ check_all() {
   rmdir "$mnt" "$netfs" 2>/dev/null || true
 }
 
-usage() { kvmst_die "usage: $0 up|down|env|check"; }
+usage() { kvmst_die "usage: $0 up|down|env|check|gluster-up kvmst-NAME|gluster-down kvmst-NAME"; }
 
-(($# == 1)) || usage
-case $1 in
-  env) print_env; exit 0 ;;
-  up | down | check) ;;
+case $# in
+  1) [[ $1 == up || $1 == down || $1 == check || $1 == env ]] || usage ;;
+  2) [[ ($1 == gluster-up || $1 == gluster-down) && $2 =~ ^kvmst-[A-Za-z0-9_-]+$ ]] || usage
+     GLUSTER_VOLUME=$2
+     BRICK_DIR=$BRICK_ROOT/$GLUSTER_VOLUME ;;
   *) usage ;;
 esac
+[[ $1 == env ]] && { print_env; exit 0; }
 kvmst_init
 kvmst_lock fixtures
 case $1 in
@@ -314,4 +319,6 @@ case $1 in
     exit "$rc"
     ;;
   check) check_all ;;
+  gluster-up) gluster_up ;;
+  gluster-down) gluster_down ;;
 esac

@@ -83,6 +83,8 @@ echo "$KVMST_VMHOST_IMAGE_DIR" >"$VMHOST_RUN/image-dir"
 printf '\n== %s up.sh: qemu start\n' "$(date -u +%FT%TZ)" >>"$VMHOST_QEMU_LOG"
 kvmst_info "booting the VM host (TCG, 2 vCPU, ${MEM} MiB; console: $VMHOST_CONSOLE)"
 start=$SECONDS
+# The user-mode network is not restricted: a guest migrated to the VM host reaches the
+# gluster volume of this machine at 10.0.2.2 (this machine's loopback).
 # 9>&-: the daemonized qemu must not inherit (and so hold forever) the lock on fd 9.
 qemu-system-x86_64 \
     -name "$VMHOST_NAME,process=$VMHOST_NAME" \
@@ -100,7 +102,7 @@ qemu-system-x86_64 \
     -device virtio-blk-pci,drive=disk3,serial=kvmst-disk3 \
     -drive "file=$VMHOST_DISKS/disk4.img,if=none,id=disk4,format=raw,cache=unsafe,discard=unmap" \
     -device virtio-blk-pci,drive=disk4,serial=kvmst-disk4 \
-    -netdev "user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:$PORT-:22" \
+    -netdev "user,id=n0,hostfwd=tcp:127.0.0.1:$PORT-:22" \
     -device virtio-net-pci,netdev=n0 \
     -object rng-random,id=rng0,filename=/dev/urandom -device virtio-rng-pci,rng=rng0 \
     -daemonize -pidfile "$VMHOST_PIDFILE" >>"$VMHOST_QEMU_LOG" 2>&1 9>&- ||
