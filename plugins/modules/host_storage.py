@@ -151,7 +151,7 @@ options:
   volumes:
     description:
       - Volumes, each with the options of one volume of M(kvm.storage.volume) (C(name) and C(pool) required;
-        C(backing), C(clone_from), C(encryption), C(capacity), ...). Backing and clone chains may be listed in any
+        C(backing), C(clone_from), C(encryption), C(capacity), C(cloud_init), ...). Backing and clone chains may be listed in any
         order.
     type: list
     elements: dict
