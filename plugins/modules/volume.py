@@ -510,6 +510,27 @@ EXAMPLES = r"""
     import_from: https://images.example.com/appliance.raw.zst
     checksum: "sha256:{{ appliance_zst_sha256 }}"
 
+# Attach it to web1 as a CD-ROM (kvm.storage.disk, device cdrom); cloud-init finds it by
+# its label cidata. A changed user_data rewrites the ISO only while web1 is shut off.
+- name: A cloud-init seed ISO for web1 (user-data is no_log; actions and diff show sizes only)
+  kvm.storage.volume:
+    pool: images
+    name: web1-seed.iso
+    cloud_init:
+      meta_data: |
+        instance-id: web1
+        local-hostname: web1
+      user_data: |
+        #cloud-config
+        users:
+          - name: admin
+            sudo: ALL=(ALL) NOPASSWD:ALL
+            ssh_authorized_keys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnly admin@example.com]
+      network_config: |
+        version: 2
+        ethernets:
+          eth0: {dhcp4: true}
+
 - name: The passphrase of an encrypted volume, in a libvirt secret named by the volume's path
   kvm.storage.secret:
     usage: volume
