@@ -55,6 +55,16 @@ def _seed_diff(req, actual, world, steps, before, after):
         after.pop('capacity', None)   # the new ISO's size is known once it is built
 
 
+def hide_escaped(module):
+    """Every no_log value also as it is spelled inside a printed dict or list: AnsibleModule
+    logs a dict or list option (cloud_init, volumes) as its str(), which escapes the
+    newlines of a multi-line value (a user-data document), so the value itself is not found
+    there and would reach the managed host's syslog or journal."""
+    for value in list(module.no_log_values):
+        if isinstance(value, str):
+            module.no_log_values.add(repr(value)[1:-1])
+
+
 def volume_work(module, conn):
     requests = _volume.requests_from_params(module.params, resolve_user, resolve_group)
     adapter = VolumeAdapter(conn, module)

@@ -53,8 +53,8 @@ def build(module, tool, files, label, what):
     rc, stdout, stderr = module.run_command(cmd, environ_update={'LANG': 'C', 'LC_ALL': 'C'})
     if rc != 0 or not os.path.isfile(out):
         lines = [line for line in (stderr or stdout or '').splitlines() if line.strip() and 'libburnia' not in line]
-        raise KvmStorageError('cannot %s: %s failed (rc %s): %s' % (what, os.path.basename(tool), rc,
-                                                                     lines[-1] if lines else 'no message'))
+        last = lines[-1] if lines else 'no message'
+        raise KvmStorageError('cannot %s: %s failed (rc %s): %s' % (what, os.path.basename(tool), rc, last))
     return workdir, out
 
 

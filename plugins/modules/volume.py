@@ -590,15 +590,24 @@ volumes:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kvm.storage.plugins.module_utils._volume import argument_spec, MUTUALLY_EXCLUSIVE, REQUIRED_ONE_OF
-from ansible_collections.kvm.storage.plugins.module_utils._volume_module import volume_work
+from ansible_collections.kvm.storage.plugins.module_utils._volume_module import hide_escaped, volume_work
 from ansible_collections.kvm.storage.plugins.module_utils._runner import connection_argument_spec, run
+
+
+class VolumeModule(AnsibleModule):
+    """Hides the cloud_init values also as the invocation log spells them (escaped, inside
+    the printed option) before it logs how it was invoked."""
+
+    def _log_invocation(self):
+        hide_escaped(self)
+        super(VolumeModule, self)._log_invocation()
 
 
 def main():
     spec = connection_argument_spec()
     spec.update(argument_spec())
-    module = AnsibleModule(argument_spec=spec, mutually_exclusive=MUTUALLY_EXCLUSIVE, required_one_of=REQUIRED_ONE_OF,
-                           supports_check_mode=True)
+    module = VolumeModule(argument_spec=spec, mutually_exclusive=MUTUALLY_EXCLUSIVE, required_one_of=REQUIRED_ONE_OF,
+                          supports_check_mode=True)
     run(module, volume_work)
 
 
