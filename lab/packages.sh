@@ -18,8 +18,9 @@ PACKAGES=(
   glusterfs-server glusterfs-client tgt
   # block devices and file systems
   lvm2 thin-provisioning-tools parted dosfstools e2fsprogs xfsprogs
-  # guest images (VM host lab, ISO volumes)
-  debootstrap busybox-static cpio xorriso
+  # guest images (VM host lab, ISO volumes and cloud-init seed ISOs; syslinux and mtools
+  # make the cloud-style boot image of lab/guest/image.sh)
+  debootstrap busybox-static cpio xorriso syslinux syslinux-common mtools
   # compressed images import_from unpacks (zstd: the module runs the tool; bzip2: the
   # scenario packs its source with it, the module unpacks with Python's bz2)
   zstd bzip2

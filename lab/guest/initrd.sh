@@ -10,7 +10,12 @@
 # kvmst.write=vdb[,sdc...] on the kernel command line it also writes 1 MiB of random data
 # at offset 0 of each named disk when it appears, printing
 #   kvmst-guest: wrote 1 MiB to <name>
-# (a guest that writes to its disks, for the data-safety tests). With kvmst.seq=vda it
+# (a guest that writes to its disks, for the data-safety tests). Like cloud-init's NoCloud
+# datasource, it looks for a disk or CD-ROM whose ISO 9660 label is cidata (a seed ISO):
+# when one appears it mounts it read-only and prints the seed's user-data line by line,
+#   kvmst-guest: cidata on <name>
+#   kvmst-guest: user-data: <line>
+# then unmounts it. With kvmst.seq=vda it
 # writes numbered 4 KiB records to that disk in order until it is full (see below): a guest
 # that writes while a block job runs.
 #
@@ -24,7 +29,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HERE/common.sh"
 
 MARKER="KVMST-GUEST-READY"
-MODULES=(virtio_pci virtio_blk virtio_scsi sd_mod sr_mod ahci xhci_pci usb_storage)
+MODULES=(virtio_pci virtio_blk virtio_scsi sd_mod sr_mod ahci xhci_pci usb_storage isofs)
 LOG="$KVMST_LOG_DIR/guest-initrd.log"
 GDIR="$KVMST_CACHE_DIR/guest"
 
@@ -142,12 +147,33 @@ fi
 writes="\$(sed -n 's/.*kvmst[.]write=\([^ ]*\).*/\1/p' /proc/cmdline | tr ',' ' ')"
 written=""
 last=""
+looked=""
 while :; do
     now="\$(ls /sys/block | tr '\n' ' ')"
     if [ "\$now" != "\$last" ]; then echo "kvmst-guest: block devices: \$now"; last="\$now"; fi
     kept=""
     for d in \$written; do [ -b "/dev/\$d" ] && kept="\$kept \$d"; done
     written="\$kept"
+    # Each disk is looked at once when it appears (again after it was unplugged and back).
+    kept=""
+    for d in \$looked; do [ -b "/dev/\$d" ] && kept="\$kept \$d"; done
+    looked="\$kept"
+    for d in \$now; do
+        case " \$looked " in *" \$d "*) continue ;; esac
+        [ -b "/dev/\$d" ] || continue
+        looked="\$looked \$d"
+        # the ISO 9660 volume label: 32 bytes at offset 40 of sector 16 (2 KiB sectors)
+        label="\$(dd if="/dev/\$d" bs=2048 skip=16 count=1 2>/dev/null | dd bs=1 skip=40 count=32 2>/dev/null | tr -d ' ' | tr A-Z a-z)"
+        [ "\$label" = cidata ] || continue
+        mkdir -p /run/cidata
+        if mount -t iso9660 -o ro "/dev/\$d" /run/cidata 2>/dev/null; then
+            echo "kvmst-guest: cidata on \$d"
+            sed 's/^/kvmst-guest: user-data: /' /run/cidata/user-data
+            umount /run/cidata
+        else
+            echo "kvmst-guest: cidata on \$d cannot be mounted"
+        fi
+    done
     for d in \$writes; do
         case " \$written " in *" \$d "*) continue ;; esac
         [ -b "/dev/\$d" ] || continue

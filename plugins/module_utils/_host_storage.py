@@ -298,6 +298,8 @@ class Host(object):
         self.domains = domains or {}                # name -> _disk.DomainView or None
         self.disk_facts = {}                        # disk node key -> _disk.SourceFacts of its source
         self.imports = {}                           # (pool, volume) -> _volume.ImportFacts (import onto existing)
+        self.seeds = {}                             # (pool, volume) -> _volume.SeedFacts (cloud_init, existing)
+        self.iso_tool = None                        # the tool that builds seed ISOs (when one is declared)
         self.secret_holders = {}                    # node key -> UUID of another secret with the usage
         self.pool_auths = []                        # <auth> of every pool (for secret removal)
         self.new_uuids = {}                         # node key -> UUID a new secret will get
@@ -378,6 +380,8 @@ class _Sim(object):
         self.world = _volume.World(self.views, secrets=dict(host.volume_secrets), usage=self.usage,
                                    locked=host.locked)
         self.world.imports = dict(host.imports)
+        self.world.seeds = dict(host.seeds)
+        self.world.iso_tool = host.iso_tool
         self.created = {}
         self.deleted = set()
         self.vgs = dict(host.vgs or {})
@@ -597,7 +601,16 @@ def _plan_volume(node, sim):
         elif 'resize' in verbs:
             after = dict(actual, capacity=req.capacity)
             view.volumes[req.name] = after
-    return Item(node, steps, _volume.diff_form(actual), _volume.diff_form(after))
+    before_form, after_form = _volume.diff_form(actual), _volume.diff_form(after)
+    if getattr(req, 'cloud_init', None) and req.state == 'present':
+        seed_before, seed_after = _volume.seed_diff_forms(req, actual, sim.world.seeds.get((req.pool, req.name)), steps)
+        if seed_before is not None:
+            before_form['cloud_init'] = seed_before
+        if seed_after is not None:
+            after_form['cloud_init'] = seed_after
+        if 'seed_replace' in verbs:
+            after_form.pop('capacity', None)   # the new ISO's size is known once it is built
+    return Item(node, steps, before_form, after_form)
 
 
 def check_disk_source(req, sim_views, assume=False):

@@ -66,7 +66,10 @@ class HostAdapter(object):
         imports = _volume.World(host.views)
         self.volumes.add_import_facts(requests, imports)
         host.imports = imports.imports
-        if _volume.needs_usage(requests, _volume.World(host.views)) or thin_absent:
+        # seed ISOs read back before usage: only one that differs needs to know who has it open
+        seeds = self.volumes.add_seed_facts(requests, _volume.World(host.views))
+        host.seeds, host.iso_tool = seeds.seeds, seeds.iso_tool
+        if _volume.needs_usage(requests, seeds) or thin_absent:
             world = _volume.World(host.views)
             self.volumes.add_usage(world, requests)
             host.usage, host.locked = world.usage, world.locked

@@ -46,7 +46,21 @@ def apply_host(host_plan, adapter):
     return done
 
 
+def hide_seed_values(module):
+    """The volumes list is validated element by element here, not by AnsibleModule, so its
+    cloud_init values (user-data may hold passwords) are hidden by hand: as they are (the
+    result) and as they are spelled inside the printed list (the invocation log, which
+    escapes newlines)."""
+    for item in module.params.get('volumes') or []:
+        seed = item.get('cloud_init') if isinstance(item, dict) else None
+        for value in (seed.values() if isinstance(seed, dict) else ()):
+            if isinstance(value, str) and value.strip():
+                module.no_log_values.add(value)
+                module.no_log_values.add(repr(value)[1:-1])
+
+
 def host_storage_work(module, conn):
+    hide_seed_values(module)
     validated = _host_storage.validate(module.params)
     nodes = _host_storage.nodes(validated, resolve_user, resolve_group)
     ordered = _host_storage.order(nodes)

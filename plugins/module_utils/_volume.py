@@ -75,6 +75,13 @@ def volume_options():
             **reference_options()
         )),
         permissions=dict(type='dict', options=permissions_options()),
+        cloud_init=dict(type='dict', no_log=False, options=dict(
+            # user-data (passwords, keys), network-config (Wi-Fi passwords) and even
+            # meta-data (public keys are fine, but who knows) may hold secrets: all no_log.
+            user_data=dict(type='str', no_log=True),
+            meta_data=dict(type='str', no_log=True),
+            network_config=dict(type='str', no_log=True),
+        )),
         wipe=dict(type='str', choices=WIPE_ALGORITHMS),
         allow_shrink=dict(type='bool'),
         force=dict(type='bool'),
@@ -209,6 +216,7 @@ def _request(p, where, resolve_user, resolve_group):
             raise KvmStorageError('%s: an encrypted volume is created empty (or as an overlay); import or clone '
                                   'into it is not supported' % label)
         encryption.setdefault('format', 'luks')
+    cloud_init = _cloud_init(p, label)
     perms = dict((k, v) for k, v in (p.get('permissions') or {}).items() if v is not None) or None
     if perms:
         try:
@@ -223,8 +231,37 @@ def _request(p, where, resolve_user, resolve_group):
                          lazy_refcounts=p.get('lazy_refcounts'), compat=p.get('compat'), clone_from=clone, permissions=perms,
                          import_from=p.get('import_from'), checksum=p.get('checksum'),
                          import_format=p.get('import_format'),
-                         compress=bool(p.get('compress')), encryption=encryption,
+                         compress=bool(p.get('compress')), encryption=encryption, cloud_init=cloud_init,
                          wipe=p.get('wipe'), allow_shrink=bool(p.get('allow_shrink')), force=bool(p.get('force')))
+
+
+# The files of a NoCloud seed, by option; cloud-init finds the seed by its label.
+SEED_FILES = (('user_data', 'user-data'), ('meta_data', 'meta-data'), ('network_config', 'network-config'))
+SEED_LABEL = 'cidata'
+# Options that shape an image from other sources or sizes: a seed ISO is made of its files.
+SEED_EXCLUSIVE = ('backing', 'clone_from', 'import_from', 'capacity', 'allocation', 'preallocation', 'cluster_size',
+                  'lazy_refcounts', 'compat', 'compress', 'encryption', 'checksum', 'import_format')
+
+
+def _cloud_init(p, label):
+    """{file name: text} of the seed ISO a request asks for: user-data and meta-data always
+    (NoCloud needs both; an empty one when not given), network-config when given."""
+    given = dict((k, v) for k, v in (p.get('cloud_init') or {}).items() if v is not None)
+    if not p.get('cloud_init'):
+        return None
+    if not given:
+        raise KvmStorageError('%s: cloud_init needs at least one of user_data, meta_data and network_config' % label)
+    clash = [k for k in SEED_EXCLUSIVE if p.get(k) not in (None, False)]
+    if clash:
+        raise KvmStorageError('%s: cloud_init makes a seed ISO from its files; %s do not apply to it'
+                              % (label, ' and '.join(clash)))
+    if p.get('format') not in (None, 'raw'):
+        raise KvmStorageError('%s: a cloud_init seed ISO is a raw volume, not %s' % (label, p['format']))
+    files = {}
+    for option, name in SEED_FILES:
+        if given.get(option) is not None or option != 'network_config':
+            files[name] = given.get(option) or ''
+    return files
 
 
 def _ref(ref, label, what, allow_path):
@@ -286,6 +323,11 @@ class World(object):
         self.secrets = secrets or {}   # secret usage id -> UUID (volume secrets)
         # (pool, name) -> ImportFacts for an existing volume that a request imports into
         self.imports = {}
+        # (pool, name) -> SeedFacts of an existing volume that a cloud_init request names
+        self.seeds = {}
+        # the tool that builds seed ISOs on the host (xorriso, genisoimage), None when there
+        # is none; only looked for when a request has cloud_init
+        self.iso_tool = None
 
 
 class ImportFacts(object):
@@ -299,6 +341,17 @@ class ImportFacts(object):
         self.size = size
         self.volume_digest = volume_digest
         self.why_not = why_not   # why the content could not be compared (with checksum)
+
+
+class SeedFacts(object):
+    """What an existing volume named by a cloud_init request holds, read back from the
+    volume itself: its ISO 9660 label and the files of its root folder (name -> bytes), or
+    ``why_not`` when it is no ISO image (or too large to be a seed)."""
+
+    def __init__(self, label=None, files=None, why_not=None):
+        self.label = label
+        self.files = files
+        self.why_not = why_not
 
 
 # ---------------------------------------------------------------------------------------
@@ -345,11 +398,119 @@ def plan(requests, world, created=None, deleted=None, assume=False):
                 steps.add('delete', 'delete the %s %s of an interrupted create' % (what, req.label), request=req)
             model = _plan_create(steps, req, pool, world, created, assume)
             created[(req.pool, req.name)] = model
+        elif getattr(req, 'cloud_init', None):
+            _plan_seed_existing(steps, req, actual, world, pool)
         else:
             if req.import_from:
                 _note_import_kept(steps, req, actual, world.imports.get((req.pool, req.name)))
             _plan_existing(steps, req, actual, world, pool)
     return steps
+
+
+# ---------------------------------------------------------------------------------------
+# cloud-init seed ISOs
+#
+# Idempotent by content, read back from the volume itself: the adapter downloads the
+# existing ISO through libvirt and reads its label and the files of its root folder
+# (_iso9660), and the plan compares them byte for byte with the files asked for. No digest
+# or marker is stored anywhere, so nothing can drift from the volume: a seed edited or
+# replaced by hand is seen as it is, and a newer ISO tool that lays the image out
+# differently changes nothing while the files are the same.
+
+def seed_changes(want, have):
+    """What differs between the files asked for (name -> text) and those of the ISO
+    (name -> bytes), in words without content: ['user-data changed', 'network-config added']."""
+    out = []
+    for name in sorted(set(want) | set(have)):
+        if name not in have:
+            out.append('%s added' % name)
+        elif name not in want:
+            out.append('%s removed' % name)
+        elif want[name].encode('utf-8') != have[name]:
+            out.append('%s changed' % name)
+    return out
+
+
+def _seed_pool(req, pool):
+    if pool.type not in FILE_POOLS and not pool.assumed:
+        raise KvmStorageError('%s: a cloud_init seed ISO is a file; make it in a dir, fs or netfs pool, not in a %s '
+                              'pool' % (req.label, pool.type))
+
+
+def _plan_seed_create(steps, req, pool, world, assume):
+    _seed_pool(req, pool)
+    if not world.iso_tool:
+        if not assume:
+            raise KvmStorageError('%s: building a cloud-init seed ISO needs xorriso (or genisoimage) on the host the '
+                                  'module runs on; install the package xorriso (the kvm.storage.hypervisor role '
+                                  'does)' % req.label)
+        steps.assume('the ISO tool xorriso', ' (the kvm.storage.hypervisor role installs it)')
+    steps.add('seed', 'create %s as a cloud-init seed ISO (label %s: %s)'
+              % (req.label, SEED_LABEL, ', '.join(sorted(req.cloud_init))),
+              request=req, files=sorted(req.cloud_init), path=_predicted_path(pool, req.name))
+    return {'name': req.name, 'path': _predicted_path(pool, req.name), 'format': 'raw', 'capacity': None,
+            'sized_at_run': True}
+
+
+def _plan_seed_existing(steps, req, actual, world, pool):
+    """An existing volume is replaced only when it is a seed ISO (an ISO 9660 image labelled
+    cidata) whose files differ, and no running guest has it open: qemu keeps the image
+    open, and its CD-ROM would read the new file under the guest's cached view of the old
+    one. Anything else under the name is a conflict, never overwritten."""
+    fmt = pool_format(actual)
+    if fmt not in ('raw', None):
+        raise ConflictError('%s exists as a %s volume, not a cloud-init seed ISO; it is never overwritten: delete it '
+                            '(state: absent) or choose another name' % (req.label, fmt))
+    facts = world.seeds.get((req.pool, req.name))
+    if facts is None or facts.files is None:
+        raise ConflictError('%s exists and is not a cloud-init seed ISO (%s); it is never overwritten: delete it '
+                            '(state: absent) or choose another name'
+                            % (req.label, facts.why_not if facts is not None else 'its content was not read'))
+    if (facts.label or '').lower() != SEED_LABEL:
+        raise ConflictError('%s exists as an ISO image labelled %s, not %s, so it is no cloud-init seed; it is never '
+                            'overwritten: delete it (state: absent) or choose another name'
+                            % (req.label, facts.label or '(none)', SEED_LABEL))
+    changes = seed_changes(req.cloud_init, facts.files)
+    if not changes:
+        return
+    path = actual.get('path')
+    if world.usage is None:
+        raise KvmStorageError('%s: who uses the seed ISO was not read; it is not replaced blindly' % req.label)
+    running = world.usage.running_users_of(path)
+    if running:
+        raise ConflictError('refusing to replace the cloud-init seed ISO %s (%s): running guest(s) %s have it open; '
+                            'shut them off and run again (a guest reads the new seed when it boots)'
+                            % (req.label, ', '.join(changes), ', '.join(running)), used_by=running)
+    children = world.usage.backing_of(path)
+    if children:
+        raise ConflictError('refusing to replace the cloud-init seed ISO %s: it is the backing file of %s'
+                            % (req.label, ', '.join(children)), backing_of=children)
+    steps.add('seed_replace', 'replace the cloud-init seed ISO %s (%s)' % (req.label, ', '.join(changes)),
+              request=req, files=sorted(req.cloud_init), path=path)
+
+
+def seed_differs(req, world):
+    """Whether an existing volume of a cloud_init request holds a seed ISO whose files
+    differ from the request (then who uses it is read before planning)."""
+    facts = world.seeds.get((req.pool, req.name))
+    return bool(facts is not None and facts.files is not None and seed_changes(req.cloud_init, facts.files))
+
+
+def seed_diff_forms(req, actual, facts, steps):
+    """(before, after) of a seed in diff mode: each file with its size, never its content
+    (user-data may hold secrets); a file this run writes anew says so."""
+    before = None
+    if actual is not None and facts is not None and facts.files is not None:
+        before = dict((name, '%d bytes' % len(data)) for name, data in facts.files.items())
+    verbs = steps.verbs() if steps is not None else []
+    if 'seed' not in verbs and 'seed_replace' not in verbs:
+        return before, before
+    have = facts.files if facts is not None and facts.files is not None and 'seed_replace' in verbs else {}
+    after = {}
+    for name, text in req.cloud_init.items():
+        data = text.encode('utf-8')
+        after[name] = '%d bytes%s' % (len(data), '' if have.get(name) == data else ', written')
+    return before, after
 
 
 def import_target_format(volume_format, source_format, pool_type=None, compress=False):
@@ -520,6 +681,8 @@ def _plan_create(steps, req, pool, world, created, assume=False):
                               % (req.label, pool.type))
     if req.import_from:
         return _plan_import(steps, req, pool)
+    if getattr(req, 'cloud_init', None):
+        return _plan_seed_create(steps, req, pool, world, assume)
     fmt = req.format
     capacity = req.capacity
     backing = None
@@ -861,5 +1024,7 @@ def needs_usage(requests, world=None):
         if _empty_leftover(pool, actual) or req.name in pool.incomplete:
             return True
         if req.capacity is not None and actual.get('capacity') is not None and req.capacity > actual['capacity']:
+            return True
+        if req.state == 'present' and getattr(req, 'cloud_init', None) and seed_differs(req, world):
             return True
     return False

@@ -15,6 +15,7 @@ from ansible_collections.kvm.storage.plugins.module_utils import _lvm
 from ansible_collections.kvm.storage.plugins.module_utils import _qemu_img
 from ansible_collections.kvm.storage.plugins.module_utils import _volume
 from ansible_collections.kvm.storage.plugins.module_utils import _volume_import
+from ansible_collections.kvm.storage.plugins.module_utils import _volume_seed
 from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _volume_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _xml
@@ -24,7 +25,7 @@ from ansible_collections.kvm.storage.plugins.module_utils._usage import disk_sou
 from ansible_collections.kvm.storage.plugins.module_utils._usage_adapter import read_usage
 from ansible_collections.kvm.storage.plugins.module_utils._inflight import Inflight, fingerprint
 from ansible_collections.kvm.storage.plugins.module_utils._volume import (
-    ImportFacts, PoolView, World, _predicted_path, lock_probe_paths)
+    ImportFacts, PoolView, SeedFacts, World, _predicted_path, lock_probe_paths)
 
 libvirt = _libvirt.libvirt
 
@@ -41,8 +42,9 @@ WIPE_FLAGS = {
 READERS = 4
 PARALLEL_FROM = 16
 
-# Steps that make a volume: a run cut off during one leaves an incomplete volume.
-CREATES = ('create', 'clone', 'create_gluster', 'import')
+# Steps that make a volume: a run cut off during one leaves an incomplete volume. A seed
+# ISO written over an old one (seed_replace) is incomplete too until the write ends.
+CREATES = ('create', 'clone', 'create_gluster', 'import', 'seed', 'seed_replace')
 
 
 def _lost_race(exc):
@@ -77,6 +79,7 @@ class VolumeAdapter(object):
         # Paths libvirt names are this machine's files only when it talks to this machine.
         self.local = _libvirt.is_local(conn)
         self.views = {}          # name -> PoolView (for the path of a volume being made)
+        self.seed_built = None   # (work folder, ISO path) of the seed ISO a step writes
 
     # -- reading -------------------------------------------------------------------------
 
@@ -122,6 +125,25 @@ class VolumeAdapter(object):
                 facts.volume_digest, facts.why_not = self._volume_digest(req, actual, source, facts.format or
                                                                          req.import_format, pool.type)
             world.imports[(req.pool, req.name)] = facts
+        return world
+
+    def add_seed_facts(self, requests, world):
+        """For each cloud_init request: the ISO tool of this host (once), and for a volume
+        that exists, its label and root files read back through libvirt (SeedFacts)."""
+        seeds = [r for r in requests if getattr(r, 'cloud_init', None) and r.state == 'present']
+        if not seeds:
+            return world
+        world.iso_tool = _volume_seed.find_tool(self.module)
+        for req in seeds:
+            pool = world.pools.get(req.pool)
+            actual = pool.volumes.get(req.name) if pool is not None else None
+            if actual is None or req.name in pool.incomplete:
+                continue
+            vol = self.vol_objects.get((req.pool, req.name))
+            if vol is None:
+                continue
+            label, files, why_not = _volume_seed.read(self.conn, vol, actual.get('capacity'), req.label)
+            world.seeds[(req.pool, req.name)] = SeedFacts(label, files, why_not)
         return world
 
     def _volume_digest(self, req, actual, source, source_format, pool_type):
@@ -240,6 +262,18 @@ class VolumeAdapter(object):
             if step.verb == 'delete':
                 self.inflight.clear(req.pool, req.name, dead_too=True)  # the markers' volume is gone
             return result
+        if step.verb in ('seed', 'seed_replace'):
+            # The seed ISO is built complete before the volume is marked or touched: a tool
+            # that fails leaves the volume (or its absence) as it was.
+            self.seed_built = self._seed_iso(step, step.text)
+        try:
+            return self._apply_marked(req, step)
+        finally:
+            if self.seed_built is not None:
+                _volume_import.cleanup(self.seed_built[0])
+                self.seed_built = None
+
+    def _apply_marked(self, req, step):
         # Marked while it is made: a run cut off here leaves the marker, and the next run
         # knows the volume may be incomplete (_inflight).
         self.inflight.mark(req.pool, req.name, step.text)
@@ -401,6 +435,45 @@ class VolumeAdapter(object):
             return undo
         finally:
             _volume_import.cleanup(workdir)
+
+    def _seed_iso(self, step, text):
+        """The seed ISO built complete in a work folder, before any volume is touched."""
+        req = step.args['request']
+        tool = _volume_seed.find_tool(self.module)
+        if tool is None:
+            raise KvmStorageError('cannot %s: xorriso (or genisoimage) is not installed on this host' % text)
+        return _volume_seed.build(self.module, tool, req.cloud_init, _volume.SEED_LABEL, text)
+
+    def _do_seed(self, step, text):
+        req = step.args['request']
+        iso = self.seed_built[1]
+        size = os.path.getsize(iso)
+        model = {'name': req.name, 'capacity': size, 'allocation': 0, 'format': 'raw', 'permissions': req.permissions}
+        vol = _libvirt.call(text, self.pools[req.pool].createXML, _xml.to_string(_volume_xml.build(model), pretty=False), 0)
+        undo = self._created(req, vol)
+        try:
+            _volume_seed.write(self.conn, vol, iso, size, req.label)
+        except BaseException as exc:
+            undo[1]()
+            if isinstance(exc, KvmStorageError):
+                exc.details['rolled_back'] = [undo[0]]
+            raise
+        return undo
+
+    def _do_seed_replace(self, step, text):
+        # Written in place (libvirt cannot rename a volume): the new ISO, then zeros up to the
+        # old size. Marked in flight meanwhile (apply), so a write cut off half-way leaves a
+        # volume the next run knows to make again.
+        req = step.args['request']
+        iso = self.seed_built[1]
+        vol = self._vol(req)
+        size = os.path.getsize(iso)
+        capacity = _libvirt.call(text, vol.info)[1]
+        if size > capacity:
+            _libvirt.call(text, vol.resize, size, 0)
+            capacity = size
+        _volume_seed.write(self.conn, vol, iso, capacity, req.label)
+        return None
 
     def _do_resize(self, step, text):
         req = step.args['request']

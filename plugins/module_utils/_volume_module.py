@@ -43,6 +43,28 @@ def apply_by_volume(steps, apply_step):
     return done
 
 
+def _seed_diff(req, actual, world, steps, before, after):
+    own = Plan()
+    own.steps = [s for s in steps.steps if s.args['request'] is req]
+    seed_before, seed_after = _volume.seed_diff_forms(req, actual, world.seeds.get((req.pool, req.name)), own)
+    if seed_before is not None:
+        before['cloud_init'] = seed_before
+    if seed_after is not None:
+        after['cloud_init'] = seed_after
+    if 'seed_replace' in own.verbs():
+        after.pop('capacity', None)   # the new ISO's size is known once it is built
+
+
+def hide_escaped(module):
+    """Every no_log value also as it is spelled inside a printed dict or list: AnsibleModule
+    logs a dict or list option (cloud_init, volumes) as its str(), which escapes the
+    newlines of a multi-line value (a user-data document), so the value itself is not found
+    there and would reach the managed host's syslog or journal."""
+    for value in list(module.no_log_values):
+        if isinstance(value, str):
+            module.no_log_values.add(repr(value)[1:-1])
+
+
 def volume_work(module, conn):
     requests = _volume.requests_from_params(module.params, resolve_user, resolve_group)
     adapter = VolumeAdapter(conn, module)
@@ -52,6 +74,8 @@ def volume_work(module, conn):
     stale = _volume.pools_to_refresh(requests, world)
     if stale:
         world = adapter.read_world(requests, refresh=stale)
+    # A seed ISO read back before usage: only a seed that differs needs to know who has it open.
+    adapter.add_seed_facts(requests, world)
     if _volume.needs_usage(requests, world):
         adapter.add_usage(world, requests)
     adapter.add_import_facts(requests, world)
@@ -78,6 +102,8 @@ def volume_work(module, conn):
                 after[key] = {'state': 'absent'}
             else:
                 after[key] = _volume.predicted_diff_form(actual, req, created.get((req.pool, req.name)))
+            if getattr(req, 'cloud_init', None) and req.state == 'present':
+                _seed_diff(req, actual, world, steps, before[key], after[key])
         result['diff'] = {'before': before, 'after': after}
 
     reports = []

@@ -151,7 +151,7 @@ options:
   volumes:
     description:
       - Volumes, each with the options of one volume of M(kvm.storage.volume) (C(name) and C(pool) required;
-        C(backing), C(clone_from), C(encryption), C(capacity), ...). Backing and clone chains may be listed in any
+        C(backing), C(clone_from), C(encryption), C(capacity), C(cloud_init), ...). Backing and clone chains may be listed in any
         order.
     type: list
     elements: dict
@@ -257,14 +257,26 @@ not_reached:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kvm.storage.plugins.module_utils._host_storage import argument_spec
-from ansible_collections.kvm.storage.plugins.module_utils._host_storage_module import host_storage_work
+from ansible_collections.kvm.storage.plugins.module_utils._host_storage_module import hide_seed_values, host_storage_work
+from ansible_collections.kvm.storage.plugins.module_utils._volume_module import hide_escaped
 from ansible_collections.kvm.storage.plugins.module_utils._runner import connection_argument_spec, run
+
+
+class HostStorageModule(AnsibleModule):
+    """Hides the volumes' cloud_init values (validated element by element later, so not
+    known to AnsibleModule as no_log) before it logs how it was invoked (to syslog or the
+    journal of the managed host)."""
+
+    def _log_invocation(self):
+        hide_seed_values(self)
+        hide_escaped(self)   # the secrets list's values too, inside the printed list
+        super(HostStorageModule, self)._log_invocation()
 
 
 def main():
     spec = connection_argument_spec()
     spec.update(argument_spec())
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    module = HostStorageModule(argument_spec=spec, supports_check_mode=True)
     run(module, host_storage_work)
 
 

@@ -202,6 +202,39 @@ options:
       secret_usage:
         description: Usage id of the libvirt volume secret.
         type: str
+  cloud_init:
+    description:
+      - Make the volume a cloud-init NoCloud seed - a raw ISO 9660 image labelled C(cidata) whose root folder holds
+        the files C(user-data) and C(meta-data) (each empty when not given; NoCloud reads both) and
+        C(network-config) when O(cloud_init.network_config) is set. Attach it to the guest as a CD-ROM
+        (M(kvm.storage.disk) with C(device=cdrom)); cloud-init finds it by its label.
+      - Built with C(xorriso) (or C(genisoimage)) on the host the module runs on (the C(kvm.storage.hypervisor) role
+        installs C(xorriso)) - from files in a private temporary folder (the content never reaches a command line),
+        complete before any volume is touched, then written through libvirt.
+      - Idempotent by content - an existing volume is read back through libvirt and its files are compared byte
+        for byte with the ones asked for (nothing is stored elsewhere that could drift). When they differ the ISO is
+        written anew in place (zeros after it up to the old size), refused as a conflict while a running guest has
+        it open (shut the guest off; it reads the new seed when it boots). A volume under the name that is no
+        C(cidata) ISO image is a conflict, never overwritten.
+      - The values are C(no_log); RV(actions) and diff mode show file names and sizes, never content.
+      - File pools only (V(dir), V(fs), V(netfs)). Exclusive with O(capacity) (the size is the image's),
+        O(backing), O(clone_from), O(import_from), O(encryption) and the qcow2 options; O(format) is V(raw) or unset.
+    type: dict
+    suboptions:
+      user_data:
+        description:
+          - The C(user-data) file, as text - usually a C(#cloud-config) YAML document, or a script.
+        type: str
+      meta_data:
+        description:
+          - The C(meta-data) file, as text, for example C(instance-id) and C(local-hostname). cloud-init runs its
+            once-per-instance modules again only when the instance id changes.
+        type: str
+      network_config:
+        description:
+          - The C(network-config) file (network configuration version 1 or 2, YAML text); left out of the ISO when
+            not set.
+        type: str
   permissions:
     description:
       - Mode, owner and group of a new file volume. Names are resolved on the host the module runs on.
@@ -348,6 +381,19 @@ options:
           secret_usage:
             description: As O(encryption.secret_usage).
             type: str
+      cloud_init:
+        description: As O(cloud_init).
+        type: dict
+        suboptions:
+          user_data:
+            description: As O(cloud_init.user_data).
+            type: str
+          meta_data:
+            description: As O(cloud_init.meta_data).
+            type: str
+          network_config:
+            description: As O(cloud_init.network_config).
+            type: str
       permissions:
         description:
           - Mode, owner and group of a new file volume. Names are resolved on the host the module runs on.
@@ -464,6 +510,27 @@ EXAMPLES = r"""
     import_from: https://images.example.com/appliance.raw.zst
     checksum: "sha256:{{ appliance_zst_sha256 }}"
 
+# Attach it to web1 as a CD-ROM (kvm.storage.disk, device cdrom); cloud-init finds it by
+# its label cidata. A changed user_data rewrites the ISO only while web1 is shut off.
+- name: A cloud-init seed ISO for web1 (user-data is no_log; actions and diff show sizes only)
+  kvm.storage.volume:
+    pool: images
+    name: web1-seed.iso
+    cloud_init:
+      meta_data: |
+        instance-id: web1
+        local-hostname: web1
+      user_data: |
+        #cloud-config
+        users:
+          - name: admin
+            sudo: ALL=(ALL) NOPASSWD:ALL
+            ssh_authorized_keys: [ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnly admin@example.com]
+      network_config: |
+        version: 2
+        ethernets:
+          eth0: {dhcp4: true}
+
 - name: The passphrase of an encrypted volume, in a libvirt secret named by the volume's path
   kvm.storage.secret:
     usage: volume
@@ -523,15 +590,24 @@ volumes:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kvm.storage.plugins.module_utils._volume import argument_spec, MUTUALLY_EXCLUSIVE, REQUIRED_ONE_OF
-from ansible_collections.kvm.storage.plugins.module_utils._volume_module import volume_work
+from ansible_collections.kvm.storage.plugins.module_utils._volume_module import hide_escaped, volume_work
 from ansible_collections.kvm.storage.plugins.module_utils._runner import connection_argument_spec, run
+
+
+class VolumeModule(AnsibleModule):
+    """Hides the cloud_init values also as the invocation log spells them (escaped, inside
+    the printed option) before it logs how it was invoked."""
+
+    def _log_invocation(self):
+        hide_escaped(self)
+        super(VolumeModule, self)._log_invocation()
 
 
 def main():
     spec = connection_argument_spec()
     spec.update(argument_spec())
-    module = AnsibleModule(argument_spec=spec, mutually_exclusive=MUTUALLY_EXCLUSIVE, required_one_of=REQUIRED_ONE_OF,
-                           supports_check_mode=True)
+    module = VolumeModule(argument_spec=spec, mutually_exclusive=MUTUALLY_EXCLUSIVE, required_one_of=REQUIRED_ONE_OF,
+                          supports_check_mode=True)
     run(module, volume_work)
 
 
