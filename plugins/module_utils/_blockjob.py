@@ -139,6 +139,15 @@ def disk_element(element, target):
     return None
 
 
+def mirror_path(mirror, conn, local):
+    """The destination of a block copy from the ``<mirror>`` element libvirt puts into a
+    running guest's disk while the copy runs (libvirt 9 spells it as a ``<source>``; old
+    ones as a ``file`` attribute)."""
+    if mirror.get('file'):
+        return real(mirror.get('file'), local)
+    return _source_path(mirror.get('type') or 'file', mirror.find('source'), conn, local)
+
+
 def live_top(dom, target, conn, local):
     element = _xml.parse(_libvirt.call('read guest', dom.XMLDesc, 0))
     disk = disk_element(element, target)
