@@ -237,7 +237,13 @@ def refresh_pools(conn, folders, local, names=()):
     folders = set(real(f, local) for f in folders)
     if not folders and not names:
         return
-    for pool in _libvirt.call('list storage pools', conn.listAllStoragePools, 0):
+    try:
+        pools = _libvirt.call('list storage pools', conn.listAllStoragePools, 0)
+    except KvmStorageError:
+        # libvirtd gone (the run fails on that already, with its own words): the pools list
+        # the images at their next refresh
+        return
+    for pool in pools:
         try:
             if not pool.isActive():
                 continue

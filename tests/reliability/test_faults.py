@@ -568,3 +568,76 @@ def test_libvirtd_killed_during_disk_move(ansible_run, run_module, base, tmp_pat
     virsh('destroy', guest, check=True)
     checked = seq_check(new, console)
     assert checked['intact'] and checked['records'] > records_at_kill, checked
+
+
+def qmp(guest, command, **arguments):
+    """One QMP command to the guest's qemu through libvirt (the test's own throttle on the
+    backup job: libvirt's backup API has no bandwidth). Returns qemu's answer."""
+    proc = virsh('qemu-monitor-command', guest, json.dumps({'execute': command, 'arguments': arguments}))
+    return json.loads(proc.stdout)['return'] if proc.returncode == 0 else None
+
+
+def backup_jobs(guest):
+    """[(done, total)] of qemu's backup block jobs of the guest."""
+    return [(j['offset'], j['len']) for j in qmp(guest, 'query-block-jobs') or [] if j['type'] == 'backup']
+
+
+def test_libvirtd_killed_during_disk_backup(ansible_run, run_module, base, tmp_path, request):
+    """A full backup of a running guest that writes numbered records; libvirtd is killed while
+    qemu's backup job runs (throttled the moment it is seen, so it certainly runs). The run
+    fails with a clear error; a re-run while the job still runs says to wait; once the job
+    ended the next run converges: the interrupted backup's checkpoint and partial image go, a
+    whole backup holding every record the guest reported before it is taken, and nothing else
+    is left (no .part, no other checkpoint, no job). The guest's own image holds every record."""
+    guest, pool, backups = P + 'bk-guest', P + 'bk', P + 'bk-backups'
+    request.addfinalizer(lambda: (drop_pool(pool), drop_pool(backups)))
+    request.addfinalizer(lambda: (virsh('destroy', guest), virsh('undefine', '--checkpoints-metadata', guest)))
+    request.addfinalizer(restart_libvirtd)  # runs first: the teardown needs libvirtd
+    for name, folder in ((pool, base + '/pool'), (backups, base + '/backups')):
+        made = run_module('pool', {'name': name, 'type': 'dir', 'target': {'path': folder}})
+        assert made.get('changed'), made
+    made = run_module('volume', {'pool': pool, 'name': 'vda.qcow2', 'format': 'qcow2', 'capacity': '512MiB'})
+    assert made.get('changed'), made
+    # 256 MiB of data beyond the guest's records: the job still has most of it to copy when
+    # the test throttles it to 1 MiB/s.
+    sh('qemu-io -f qcow2 -c "write -P 0x5a 256M 256M" %s/pool/vda.qcow2 >/dev/null' % base)
+    console = seq_guest(guest, base, pool, 'vda.qcow2')
+    args = {'domain': guest, 'name': 'b1', 'to': {'pool': backups}, 'mode': 'full'}
+    play = ansible_run(DISK_JOB, {'module': 'disk_backup', 'job_args': args}, background=True)
+
+    def throttled():
+        if not backup_jobs(guest):
+            return None
+        for job in qmp(guest, 'query-block-jobs') or []:
+            if job['type'] == 'backup':
+                qmp(guest, 'block-job-set-speed', device=job['device'], speed=1 << 20)
+        return [p for p in backup_jobs(guest) if p[0] < p[1]]
+    progress, result = kill_libvirtd_during(play, throttled, 'the backup job', tmp_path)
+    assert progress, progress
+    assert 'b1' in result['msg'] and '\n' not in result['msg'], result
+
+    # The job goes on in qemu (libvirt takes it up again): a re-run says to wait for it.
+    assert backup_jobs(guest), 'the backup job did not outlive libvirtd'
+    waiting = run_module('disk_backup', args)
+    assert_clean_failure(waiting, 'a backup job runs on the guest', 'virsh domjobinfo')
+    # Back to full speed; the job ends (its image is not a backup: no manifest).
+    for job in qmp(guest, 'query-block-jobs') or []:
+        qmp(guest, 'block-job-set-speed', device=job['device'], speed=0)
+    wait_until(lambda: 'None' in virsh('domjobinfo', guest, check=True).stdout, 'the backup job to end')
+
+    sh('cp %s %s/console.b1' % (console, base))
+    again = run_module('disk_backup', args)
+    assert again.get('changed') and not again.get('failed'), again
+    assert again['actions'][0] == 'delete checkpoint b1 of guest %s (left by an interrupted backup b1)' % guest, again
+    assert again['backup']['mode'] == 'full' and again['backup']['complete'], again
+    third = run_module('disk_backup', args)
+    assert not third.get('changed') and not third.get('failed'), third
+    # Nothing of the interrupted run left: one checkpoint (the backup's), no job, no .part.
+    assert virsh('checkpoint-list', '--name', guest, check=True).stdout.split() == ['b1']
+    assert files_in(base + '/backups') == ['%s.b1.backup.json' % guest, '%s.b1.vda.qcow2' % guest]
+    assert backup_jobs(guest) == [] and 'None' in virsh('domjobinfo', guest, check=True).stdout
+    checked = seq_check(base + '/backups/%s.b1.vda.qcow2' % guest, base + '/console.b1')
+    assert checked['intact'], checked
+    virsh('destroy', guest, check=True)
+    checked = seq_check(base + '/pool/vda.qcow2', console)
+    assert checked['intact'], checked
