@@ -109,33 +109,36 @@ seealso:
 """
 
 EXAMPLES = r"""
+# Scheduled jobs name their backups by date, for example weekly-{{ now(utc=true, fmt='%G-W%V') }} or
+# nightly-{{ now(utc=true, fmt='%Y%m%d') }}; the names below are what those gave on one day.
 - name: A full backup of web1's disks into the backups pool
   kvm.storage.disk_backup:
     domain: web1
-    name: weekly-{{ now(utc=true, fmt='%G-W%V') }}
+    name: weekly-2026-W48
     to:
       pool: backups
     mode: full
 
-- name: Nightly, only what changed since the last backup; keep two weeks of them
+- name: Nightly, only what changed on the qcow2 system disk since the last backup; keep two weeks of them
   kvm.storage.disk_backup:
     domain: web1
-    name: nightly-{{ now(utc=true, fmt='%Y%m%d') }}
+    name: nightly-20261130
+    disks: [vda]
     to:
       pool: backups
     mode: incremental
     keep: 14
 
-- name: The raw data disk of db1, whole, into a folder
+- name: The raw data disk of web1, whole (incremental ones need qcow2), into a folder
   kvm.storage.disk_backup:
-    domain: db1
-    name: "{{ now(utc=true, fmt='%Y%m%d') }}"
+    domain: web1
+    name: data-20261130
     disks: [vdb]
     to:
-      path: /srv/backups/db1
+      path: /srv/backups/web1
     keep: 3
 
-- name: Restore a full backup of web1's vda into a new volume
+- name: Restore the full backup of web1's vda into a new volume
   kvm.storage.volume:
     pool: images
     name: web1-restored.qcow2
