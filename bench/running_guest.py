@@ -57,7 +57,7 @@ def last_record():
 
 
 def wait_for(what, condition, tries=6000):
-    for _ in range(tries):
+    for dummy in range(tries):
         if condition():
             return
         time.sleep(0.1)
