@@ -139,6 +139,15 @@ def disk_element(element, target):
     return None
 
 
+def mirror_path(mirror, conn, local):
+    """The destination of a block copy from the ``<mirror>`` element libvirt puts into a
+    running guest's disk while the copy runs (libvirt 9 spells it as a ``<source>``; old
+    ones as a ``file`` attribute)."""
+    if mirror.get('file'):
+        return real(mirror.get('file'), local)
+    return _source_path(mirror.get('type') or 'file', mirror.find('source'), conn, local)
+
+
 def live_top(dom, target, conn, local):
     element = _xml.parse(_libvirt.call('read guest', dom.XMLDesc, 0))
     disk = disk_element(element, target)
@@ -228,7 +237,13 @@ def refresh_pools(conn, folders, local, names=()):
     folders = set(real(f, local) for f in folders)
     if not folders and not names:
         return
-    for pool in _libvirt.call('list storage pools', conn.listAllStoragePools, 0):
+    try:
+        pools = _libvirt.call('list storage pools', conn.listAllStoragePools, 0)
+    except KvmStorageError:
+        # libvirtd gone (the run fails on that already, with its own words): the pools list
+        # the images at their next refresh
+        return
+    for pool in pools:
         try:
             if not pool.isActive():
                 continue

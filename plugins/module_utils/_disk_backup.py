@@ -24,6 +24,7 @@ real run take the same steps.
 
 from __future__ import annotations
 
+import copy
 import os
 
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
@@ -205,18 +206,31 @@ def _fmt(disk):
     return disk.chain[0]['format'] if disk.chain else None
 
 
-def _check_folder(req, facts):
+def _check_folder(req, facts, steps, assume):
+    """Refuse a backup folder that cannot take backups.  In check mode (``assume``) a pool or
+    folder that does not exist yet is planned as made by an earlier task of the play
+    (``Plan.assume``: a warning, ``assumed``); returns the facts to plan with then (the
+    pool's folder is not known yet: the images are named in its place)."""
     if req.pool is not None:
         pool = facts.pool
         if pool is None:
-            raise KvmStorageError('%s: pool %s does not exist' % (req.label, req.pool))
+            if not assume:
+                raise KvmStorageError('%s: pool %s does not exist' % (req.label, req.pool))
+            steps.assume('pool %s' % req.pool, ' (backups go into its folder, named here as <folder of pool %s>)'
+                         % req.pool)
+            facts = copy.copy(facts)
+            facts.folder = '<folder of pool %s>' % req.pool
+            return facts
         if pool.type not in FILE_POOLS or not pool.folder:
             raise KvmStorageError('%s: cannot back up into pool %s of type %s: backups are files; use a dir, fs or '
                                   'netfs pool, or to.path' % (req.label, pool.name, pool.type))
         if not pool.active:
             raise KvmStorageError('%s: pool %s is not running; start it first' % (req.label, req.pool))
     elif not facts.folder_exists:
-        raise KvmStorageError('%s: backup folder %s does not exist; create it first' % (req.label, req.path))
+        if not assume:
+            raise KvmStorageError('%s: backup folder %s does not exist; create it first' % (req.label, req.path))
+        steps.assume('folder %s' % facts.folder)
+    return facts
 
 
 def _incremental_base(req, facts, disks):
@@ -241,13 +255,13 @@ def _incremental_base(req, facts, disks):
     return base, None
 
 
-def plan(req, facts):
+def plan(req, facts, assume=False):
     """The steps: leftovers of an interrupted backup, the backup, checkpoints no longer
-    needed, retention."""
+    needed, retention.  ``assume``: check mode (see _check_folder)."""
     steps = Plan()
     if facts is None:
         raise KvmStorageError('%s does not exist' % req.label)
-    _check_folder(req, facts)
+    facts = _check_folder(req, facts, steps, assume)
     existing = facts.backup(req.name)
     new = None
     if existing is not None:

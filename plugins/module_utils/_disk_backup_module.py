@@ -20,7 +20,7 @@ def disk_backup_work(module, conn):
     request = _disk_backup.request_from_params(module.params)
     adapter = DiskBackupAdapter(module, conn)
     facts = adapter.read(request)
-    steps = _disk_backup.plan(request, facts)
+    steps = _disk_backup.plan(request, facts, assume=module.check_mode)
     before = _disk_backup.listing(facts)
     after = _disk_backup.predicted(request, facts, steps)
     diff = {'before': _diff_form(before), 'after': _diff_form(after)}

@@ -21,6 +21,7 @@ from ansible_collections.kvm.storage.plugins.module_utils import _volume_disk
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
 from ansible_collections.kvm.storage.plugins.module_utils._names import check_name, is_target
 from ansible_collections.kvm.storage.plugins.module_utils._plan import Plan
+from ansible_collections.kvm.storage.plugins.module_utils._size import SizeError, format_size, parse_size
 
 FORMATS = ['raw', 'qcow2']
 # Pool types whose volumes are files in the pool's folder (a copy can be written there).
@@ -40,6 +41,7 @@ def argument_spec():
         flatten=dict(type='bool', default=False),
         remove_source=dict(type='bool', default=False),
         timeout=dict(type='int', default=3600),
+        bandwidth=dict(type='str'),
     )
 
 
@@ -60,9 +62,17 @@ def request_from_params(p):
         raise KvmStorageError('%s: to.path %s must be an absolute path' % (label, to['path']))
     if p.get('timeout') is not None and p['timeout'] <= 0:
         raise KvmStorageError('%s: timeout must be a positive number of seconds' % label)
+    bandwidth = None
+    if p.get('bandwidth') not in (None, ''):
+        try:
+            bandwidth = parse_size(p['bandwidth'], 'bandwidth')
+        except SizeError as exc:
+            raise KvmStorageError('%s: %s (bytes per second, such as 64MiB)' % (label, exc))
+        if bandwidth == 0:
+            bandwidth = None   # 0 is libvirt's "no limit"
     return Request(domain=domain, target=target, pool=to.get('pool'), name=name, path=to.get('path'),
                    format=to.get('format'), flatten=bool(p.get('flatten')), remove_source=bool(p.get('remove_source')),
-                   timeout=p.get('timeout') or 3600, label=label)
+                   timeout=p.get('timeout') or 3600, bandwidth=bandwidth, label=label)
 
 
 class PoolFacts(object):
@@ -79,7 +89,7 @@ class PoolFacts(object):
 
 class MoveFacts(object):
     def __init__(self, name, active, disk=None, persistent=True, config_top=None, capacity=None, job=False,
-                 pool=None, existing=None, sharing=None, disk_names=None, folders=None, owner=None):
+                 pool=None, existing=None, sharing=None, disk_names=None, folders=None, owner=None, mirror=None):
         self.name = name
         self.active = active
         self.disk = disk              # _disk_snapshot.DiskFacts of the live disk
@@ -87,6 +97,7 @@ class MoveFacts(object):
         self.config_top = config_top  # the image the persistent definition names for the disk
         self.capacity = capacity      # the disk's virtual size in bytes
         self.job = job                # a block job already runs on the disk
+        self.mirror = mirror          # the destination of the block copy that runs on the disk (None: none)
         self.pool = pool              # PoolFacts of to.pool
         self.existing = existing or set()
         self.sharing = sharing or {}  # path -> who else uses it (words)
@@ -164,10 +175,19 @@ def plan(req, facts):
             steps.add('persist', 'point the persistent definition of disk %s of guest %s at %s' % (
                 req.target, req.domain, disk.top), target=req.target, from_live=True)
         return steps
-    if facts.job:
-        raise KvmStorageError('%s: a block job runs on disk %s already; wait for it to end (virsh blockjob %s %s)'
-                              % (req.label, req.target, req.domain, req.target))
     backing = len(disk.chain) > 1
+    if facts.job and facts.mirror is not None and facts.mirror == where:
+        # A copy to this very destination runs already: a run cut off before its pivot (the
+        # module or libvirtd killed; qemu goes on mirroring). It is finished, not started again.
+        steps.add('finish_copy', 'finish the copy of disk %s of guest %s to %s that an interrupted run began, and '
+                  'switch the guest to it once the copy is in step' % (req.target, req.domain, where),
+                  target=req.target, kind=kind, where=where, format=fmt, timeout=req.timeout)
+        _plan_after_copy(steps, req, facts, kind, where, source, fmt)
+        return steps
+    if facts.job:
+        raise KvmStorageError('%s: a block job runs on disk %s already%s; wait for it to end (virsh blockjob %s %s)'
+                              % (req.label, req.target, ' (a copy to %s)' % facts.mirror if facts.mirror else '',
+                                 req.domain, req.target))
     if backing and not req.flatten and fmt != 'qcow2':
         raise KvmStorageError('%s: disk %s has a backing chain, which a %s image cannot keep; set flatten: true or '
                               'format qcow2' % (req.label, req.target, fmt))
@@ -182,10 +202,20 @@ def plan(req, facts):
                   url=where, format=fmt, capacity=facts.capacity, owner=facts.owner, pool=req.pool,
                   name=where.rsplit('/', 1)[-1],
                   backing=disk.chain[1] if backing and not req.flatten else None)
-    steps.add('copy', 'copy disk %s of guest %s to %s (%s, %s) and switch the guest to it once the copy is in step' % (
+    text = 'copy disk %s of guest %s to %s (%s, %s%s) and switch the guest to it once the copy is in step' % (
         req.target, req.domain, where, fmt, 'flattened: whole backing chain copied' if req.flatten or not backing
-        else 'top image only, backing chain kept'), target=req.target, kind=kind, source=source, format=fmt,
-        shallow=backing and not req.flatten, reuse=kind == 'network', where=where, timeout=req.timeout)
+        else 'top image only, backing chain kept', ', at most %s/s' % format_size(req.bandwidth) if req.bandwidth
+        else '')
+    steps.add('copy', text, target=req.target, kind=kind, source=source, format=fmt,
+              shallow=backing and not req.flatten, reuse=kind == 'network', where=where, timeout=req.timeout,
+              bandwidth=req.bandwidth)
+    _plan_after_copy(steps, req, facts, kind, where, source, fmt)
+    return steps
+
+
+def _plan_after_copy(steps, req, facts, kind, where, source, fmt):
+    """The persistent definition and the former image, once the guest runs on the copy."""
+    disk = facts.disk
     if facts.persistent:
         steps.add('persist', 'point the persistent definition of disk %s of guest %s at %s' % (
             req.target, req.domain, where), target=req.target, from_live=False, kind=kind, source=source, format=fmt,
@@ -201,7 +231,6 @@ def plan(req, facts):
                 old, req.target, facts.sharing[old], '' if ',' in facts.sharing[old] else 's'))
         else:
             steps.add('remove_source', 'remove the former image %s' % old, path=old)
-    return steps
 
 
 def diff_form(req, facts, steps):
@@ -210,6 +239,6 @@ def diff_form(req, facts, steps):
               'format': facts.disk.chain[0]['format'] if facts and facts.disk and facts.disk.chain else None}
     after = dict(before)
     for step in steps.steps:
-        if step.verb == 'copy':
+        if step.verb in ('copy', 'finish_copy'):
             after.update(image=step.args['where'], format=step.args['format'])
     return {'before': before, 'after': after}

@@ -55,6 +55,10 @@ class DiskMoveAdapter(object):
                                        guest.dom.blockInfo, req.target, 0)[0]
         facts.job = bool(_libvirt.call('read the block jobs of guest %s' % req.domain, guest.dom.blockJobInfo,
                                        req.target, 0))
+        mirror = _blockjob.disk_element(guest.element, req.target)
+        mirror = mirror.find('mirror') if mirror is not None else None
+        if facts.job and mirror is not None and mirror.get('job', 'copy') == 'copy':
+            facts.mirror = _blockjob.mirror_path(mirror, self.conn, self.local)
         if req.pool is None or facts.pool.type in ('dir', 'fs', 'netfs', 'gluster'):
             kind, where, _source = destination(req, facts)
             if disk.top and in_place(req, facts, kind, where):
@@ -153,7 +157,22 @@ class DiskMoveAdapter(object):
             flags |= libvirt.VIR_DOMAIN_BLOCK_COPY_TRANSIENT_JOB
         created = args['kind'] == 'file' and not os.path.lexists(args['where'])
         before = _blockjob.live_top(dom, target, self.conn, self.local)
-        _libvirt.call(text, dom.blockCopy, target, xml, {}, flags)
+        params = {}
+        if args.get('bandwidth'):
+            params[libvirt.VIR_DOMAIN_BLOCK_COPY_BANDWIDTH] = args['bandwidth']
+        _libvirt.call(text, dom.blockCopy, target, xml, params, flags)
+        self._finish(args, text, created, before)
+        return None
+
+    def _do_finish_copy(self, step, text):
+        dom, args = self.guest.dom, step.args
+        self._finish(args, text, True, _blockjob.live_top(dom, args['target'], self.conn, self.local))
+        return None
+
+    def _finish(self, args, text, created, before):
+        """Wait until the copy is in step and pivot; a copy that fails is cancelled (the guest
+        stays on ``before``) and its image removed when ``created`` (made for this copy)."""
+        dom, target = self.guest.dom, args['target']
         try:
             ready = _blockjob.wait_job(dom, target, args['timeout'], text, until_ready=True)
             if not ready:
@@ -161,8 +180,14 @@ class DiskMoveAdapter(object):
             _blockjob.pivot(dom, target, text)
         except KvmStorageError as err:
             _blockjob.cancel(dom, target)
-            now = _blockjob.live_top(dom, target, self.conn, self.local)
-            if created and now != _blockjob.real(args['where'], self.local):
+            try:
+                now = _blockjob.live_top(dom, target, self.conn, self.local)
+            except KvmStorageError:
+                # libvirtd is gone (the cancel could not reach it either): qemu may go on
+                # copying, and the guest on writing to its image until a re-run finishes the copy
+                err.msg += '; a re-run with the same destination finishes the copy'
+                raise err
+            if created and args['kind'] == 'file' and now != _blockjob.real(args['where'], self.local):
                 self._remove(args['where'])
             err.msg += '; the guest stays on %s' % now if now == before else ''
             raise
@@ -173,7 +198,6 @@ class DiskMoveAdapter(object):
             # the pool lists the new image before the definition names it as a volume
             self.folders.add(os.path.dirname(args['where']))
             self.refresh_pools()
-        return None
 
     def _do_persist(self, step, text):
         args = step.args

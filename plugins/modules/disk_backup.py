@@ -35,7 +35,13 @@ description:
     A backup whose images a guest uses or another image is built on is kept, with a warning.
   - A backup job that fails, is cancelled or exceeds O(timeout) leaves nothing behind; its partial images and the
     checkpoint libvirt made when it began are removed. A run interrupted harder (libvirtd or the module killed) leaves
-    C(*.part) files and a checkpoint without a manifest; the next run of the same backup removes them first.
+    C(*.part) files and a checkpoint without a manifest; the next run of the same backup removes them first. qemu's
+    job outlives a killed libvirtd, which takes it up again when it restarts; until that job has ended a run is refused
+    with a message that says to wait for it.
+  - In check mode, a backup pool or folder that does not exist yet (made by an earlier task of the play) is planned as
+    if it existed - changed, the steps a real run takes in RV(actions) (the images named in the pool's folder as
+    C(<folder of pool NAME>), not known yet), a warning naming the assumption, and RV(assumed) listing it. A real run
+    assumes nothing and fails when it is still missing.
   - To restore, import a backup image into a new volume with M(kvm.storage.volume) O(kvm.storage.volume#module:import_from)
     (see EXAMPLES). An incremental image has a backing file, which O(kvm.storage.volume#module:import_from) refuses;
     flatten it first (C(qemu-img convert -O qcow2 <image> <file>) reads through the chain).
@@ -103,33 +109,36 @@ seealso:
 """
 
 EXAMPLES = r"""
+# Scheduled jobs name their backups by date, for example weekly-{{ now(utc=true, fmt='%G-W%V') }} or
+# nightly-{{ now(utc=true, fmt='%Y%m%d') }}; the names below are what those gave on one day.
 - name: A full backup of web1's disks into the backups pool
   kvm.storage.disk_backup:
     domain: web1
-    name: weekly-{{ now(utc=true, fmt='%G-W%V') }}
+    name: weekly-2026-W48
     to:
       pool: backups
     mode: full
 
-- name: Nightly, only what changed since the last backup; keep two weeks of them
+- name: Nightly, only what changed on the qcow2 system disk since the last backup; keep two weeks of them
   kvm.storage.disk_backup:
     domain: web1
-    name: nightly-{{ now(utc=true, fmt='%Y%m%d') }}
+    name: nightly-20261130
+    disks: [vda]
     to:
       pool: backups
     mode: incremental
     keep: 14
 
-- name: The raw data disk of db1, whole, into a folder
+- name: The raw data disk of web1, whole (incremental ones need qcow2), into a folder
   kvm.storage.disk_backup:
-    domain: db1
-    name: "{{ now(utc=true, fmt='%Y%m%d') }}"
+    domain: web1
+    name: data-20261130
     disks: [vdb]
     to:
-      path: /srv/backups/db1
+      path: /srv/backups/web1
     keep: 3
 
-- name: Restore a full backup of web1's vda into a new volume
+- name: Restore the full backup of web1's vda into a new volume
   kvm.storage.volume:
     pool: images
     name: web1-restored.qcow2
@@ -145,8 +154,17 @@ actions:
   elements: str
   sample: ["take full backup b1 of guest web1 (vda -> /srv/backups/web1.b1.vda.qcow2); full because there is no
             earlier backup of guest web1 in /srv/backups to build on"]
+assumed:
+  description:
+    - Check mode only - what did not exist yet and was planned as if an earlier task of the play made it (also named
+      in a warning). A real run fails if it still does not exist then.
+  returned: in check mode, when something was assumed
+  type: list
+  elements: str
+  sample: ["pool backups"]
 folder:
-  description: The backup folder (O(to.path), or the folder of O(to.pool)).
+  description: The backup folder (O(to.path), or the folder of O(to.pool); none in check mode while the pool is
+    assumed).
   returned: success
   type: str
 backup:

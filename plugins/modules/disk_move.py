@@ -22,6 +22,9 @@ description:
     that still names the old image then (a run stopped after its pivot) is brought in line.
   - Until the pivot the guest writes to its original image; a copy that fails, is cancelled or exceeds O(timeout)
     leaves the guest there, and a new image file this run made is removed again.
+  - A run cut off before its pivot (the module or libvirtd killed) leaves qemu copying to the new image; the next
+    run with the same destination finishes that copy (waits until it is in step, then switches the guest) instead
+    of refusing the disk's running block job. A block job to anywhere else is refused.
   - The former image is kept unless O(remove_source=true), and even then when another guest or image uses it (the
     collection's usage index over every guest's disks and every pool's volumes, by file identity) - a warning says so.
     Its backing files are always kept.
@@ -78,6 +81,11 @@ options:
     description: Seconds the copy may take to get in step with the disk before it is cancelled.
     type: int
     default: 3600
+  bandwidth:
+    description:
+      - The most the copy may read and write per second, a size such as V(64MiB) (per second), so that it leaves the
+        storage to the guests. Default no limit. It applies to the copy this run starts.
+    type: str
 seealso:
   - module: kvm.storage.disk_snapshot
   - module: kvm.storage.pool_info

@@ -111,8 +111,10 @@ class Lab(object):
         # The running guest boots while the others are defined; the examples need it booted
         # (a live detach is answered only once its hot-plug drivers are loaded).
         for ns, given in examples.PRECONDITIONS.items():
+            self._pools(ns, given)
             for guest, state in given['guests'].items():
-                self._guest(examples.substitute_text(guest, ns, self.values), state == 'running')
+                self._guest(examples.substitute_text(guest, ns, self.values), state == 'running',
+                            self._disks(ns, given.get('disks', {}).get(guest, ())))
         for name, log in self.guests:
             if log:
                 _wait_for(lambda: os.path.exists(log) and 'KVMST-GUEST-READY' in open(log, errors='replace').read(),
@@ -175,12 +177,35 @@ class Lab(object):
                 handle.write('kvmst examples\n')
             _sh('xorriso', '-as', 'mkisofs', '-quiet', '-o', path, content)
 
-    def _guest(self, name, running):
+    def _pools(self, ns, given):
+        """The dir pools and the folders a story's examples name."""
+        for folder in given.get('folders', ()):
+            os.makedirs(examples.substitute_text(folder, ns, self.values), exist_ok=True)
+        for pool, path in given.get('pools', {}).items():
+            path = examples.substitute_text(path, ns, self.values)
+            pool = examples.substitute_text(pool, ns, self.values)
+            os.makedirs(path, exist_ok=True)
+            _sh('virsh', 'pool-define-as', pool, 'dir', '--target', path)
+            _sh('virsh', 'pool-start', pool)
+
+    def _disks(self, ns, disks):
+        """The volumes of a guest's disks, made; their ``<disk>`` elements."""
+        xml = ''
+        for target, pool, volume, image_format, size in disks:
+            pool = examples.substitute_text(pool, ns, self.values)
+            volume = examples.substitute_text(volume, ns, self.values)
+            _sh('virsh', 'vol-create-as', pool, volume, size, '--format', image_format)
+            xml += ("<disk type='volume' device='disk'><driver name='qemu' type='%s'/><source pool='%s' volume='%s'/>"
+                    "<target dev='%s' bus='virtio'/></disk>" % (image_format, pool, volume, target))
+        return xml
+
+    def _guest(self, name, running, disks=''):
         log = os.path.join(self.work, '%s.console.log' % name) if running else None
         env = dict(os.environ, KVMST_GUEST_ROOT_PORTS='10')
         if log:
             env['KVMST_GUEST_CONSOLE_LOG'] = log
         xml = subprocess.run([GUEST_XML, name], capture_output=True, text=True, check=True, env=env).stdout
+        xml = xml.replace('<devices>', '<devices>' + disks, 1)
         path = os.path.join(self.work, name + '.xml')
         with open(path, 'w') as handle:
             handle.write(xml)
@@ -198,7 +223,8 @@ class Lab(object):
         for name, _log in self.guests:
             if name.startswith(prefixes):
                 _quiet('virsh', 'destroy', name)
-                _quiet('virsh', 'undefine', name)
+                # with the records of the running-guest examples' checkpoints and snapshots
+                _quiet('virsh', 'undefine', '--checkpoints-metadata', '--snapshots-metadata', name)
         pools = _quiet('virsh', '-q', 'pool-list', '--all', '--name').stdout.split()
         for pool in [p for p in pools if p.startswith(prefixes)]:
             if 'netfs' in _quiet('virsh', 'pool-dumpxml', pool).stdout.split('\n', 1)[0]:
@@ -356,7 +382,7 @@ def check_module_examples(story):
     assert len(index) > 30
     inventory = _inventory(os.path.join(story['work'], 'modules'))
     rc, records, log, proc = _run(story, 'module_examples', plays, inventory)
-    story['lab'].clean(['ex'])
+    story['lab'].clean(['ex', 'rg'])
     if rc != 0:
         _fail_with(_first_failure(records), proc, log, 'module examples')
     ran = set(e['task'].split(']')[0] + ']' for e in records)

@@ -194,14 +194,16 @@ def assert_clean_failure(result, *words):
         assert word in result['msg'], dump
 
 
-def start_guest(name, folder, extra_cmdline=''):
+def start_guest(name, folder, extra_cmdline='', devices=''):
     """Define and start a lab guest (lab/guest/domain-xml.sh) and wait until its console
-    says it is ready; ``extra_cmdline`` goes on its kernel command line. The caller undefines it
-    (see drop_guest)."""
+    says it is ready; ``extra_cmdline`` goes on its kernel command line, ``devices`` (XML,
+    such as a ``<disk>``) into its devices. The caller undefines it (see drop_guest)."""
     console = os.path.join(folder, name + '.console.log')
     xml = sh('KVMST_GUEST_CONSOLE_LOG=%s %s/lab/guest/domain-xml.sh %s' % (console, REPO, name))
     if extra_cmdline:
         xml = xml.replace('</cmdline>', ' %s</cmdline>' % extra_cmdline, 1)
+    if devices:
+        xml = xml.replace('<devices>', '<devices>' + devices, 1)
     path = os.path.join(folder, name + '.xml')
     with open(path, 'w') as f:
         f.write(xml)

@@ -432,3 +432,212 @@ def test_libvirtd_killed_mid_host_storage_plan(ansible_run, base, tmp_path, requ
             if hashlib.sha256(f.read()).hexdigest() != source_sum:
                 partial.append(name)
     assert partial == [], 'half-written volumes: %s' % partial
+
+
+# --- libvirtd killed while a block job of a running guest's disk runs -------------------------
+
+DISK_JOB = os.path.join(FILES, 'disk_job.yml')
+SEQ_CHECK = os.path.join(REPO, 'tests', 'integration', 'files', 'seq_check.py')
+
+
+def seq_guest(guest, folder, pool, volume):
+    """Start a lab guest whose vda is ``volume`` of ``pool`` and that writes numbered,
+    fsync'ed records to it from boot on (kvmst.seq=vda, lab/guest/initrd.sh); returns its
+    console log once it reported the first records."""
+    disk = ("<disk type='volume' device='disk'><driver name='qemu' type='qcow2'/><source pool='%s' volume='%s'/>"
+            "<target dev='vda' bus='virtio'/></disk>" % (pool, volume))
+    start_guest(guest, folder, 'kvmst.seq=vda', devices=disk)
+    console = os.path.join(folder, guest + '.console.log')
+    wait_until(lambda: last_record(console) >= 0, 'guest %s to write its first records' % guest)
+    return console
+
+
+def last_record(console):
+    with open(console, errors='replace') as f:
+        found = re.findall(r'kvmst-guest: seq (\d+)', f.read())
+    return int(found[-1]) if found else -1
+
+
+def seq_check(image, console):
+    """seq_check.py's verdict on the records the guest wrote to ``image`` (every record it
+    reported on ``console`` must be there)."""
+    proc = subprocess.run(['/usr/bin/python3', SEQ_CHECK, image, console], capture_output=True, text=True,
+                          check=False)
+    assert proc.stdout.strip(), proc.stderr
+    return json.loads(proc.stdout)
+
+
+def image_of(guest):
+    """The image vda of the running guest uses."""
+    out = virsh('domblklist', guest, check=True).stdout
+    return dict(line.split(None, 1) for line in out.splitlines() if line.strip())['vda'].strip()
+
+
+def kill_libvirtd_during(play, job_running, what, tmp_path):
+    """Wait until ``job_running()`` (a poll through libvirtd) sees the job, freeze libvirtd
+    (SIGSTOP: the module cannot go on while it is frozen), check the play still runs, kill
+    libvirtd and start it again; returns the failed play's result. qemu and its job outlive
+    the daemon."""
+    pids = libvirtd_pid()
+    assert len(pids) == 1, pids
+    seen = {}
+
+    def running():
+        if play.poll() is not None:
+            return True
+        seen['info'] = job_running()
+        return bool(seen['info'])
+    wait_until(running, '%s to run' % what, tries=6000, pause=0.05)
+    os.kill(int(pids[0]), signal.SIGSTOP)
+    if play.poll() is not None:
+        os.kill(int(pids[0]), signal.SIGCONT)
+        out, err = play.communicate()
+        pytest.fail('the play ended before libvirtd could be killed during %s:\n%s%s' % (what, out[-3000:], err[-2000:]),
+                    pytrace=False)
+    os.kill(int(pids[0]), signal.SIGKILL)
+    out, err = play.communicate()
+    (tmp_path / 'killed-play.log').write_text(out + '\n--- stderr ---\n' + err)
+    restart_libvirtd(pids[0])
+    assert play.returncode != 0, out
+    assert 'connection to libvirt was lost' in out, out[-3000:]
+    assert 'Traceback' not in out
+    failure = re.search(r'fatal: \[localhost\]: FAILED! => (\{.*\})', out)
+    assert failure, out[-3000:]
+    return seen['info'], json.loads(failure.group(1))
+
+
+def copy_progress(guest):
+    """(done, total) of the block copy on vda while it is not yet in step, else None."""
+    out = virsh('blockjob', guest, 'vda', '--raw').stdout
+    found = dict(re.findall(r'(\w+)=(.*)', out))
+    if found.get('type') == 'Block Copy' and int(found['cur']) < int(found['end']):
+        return int(found['cur']), int(found['end'])
+    return None
+
+
+def test_libvirtd_killed_during_disk_move(ansible_run, run_module, base, tmp_path, request):
+    """A running guest's disk is moved (block copy) while the guest writes numbered records;
+    libvirtd is killed while the copy runs (seen in progress, not yet in step). The run fails
+    with a clear error; the re-run finishes the move (the copy qemu went on with is taken over,
+    or made again); the guest ends on the new image, nothing of the move left behind, every
+    record the guest reported is on the image it uses."""
+    guest, src, dst = P + 'mv-guest', P + 'mv-src', P + 'mv-dst'
+    request.addfinalizer(lambda: (drop_pool(src), drop_pool(dst)))
+    request.addfinalizer(lambda: drop_guest(guest))
+    request.addfinalizer(restart_libvirtd)  # runs first: the teardown needs libvirtd
+    for name, folder in ((src, base + '/src'), (dst, base + '/dst')):
+        made = run_module('pool', {'name': name, 'type': 'dir', 'target': {'path': folder}})
+        assert made.get('changed'), made
+    made = run_module('volume', {'pool': src, 'name': 'vda.qcow2', 'format': 'qcow2', 'capacity': '256MiB'})
+    assert made.get('changed'), made
+    # The copy carries the whole 256 MiB disk at 8 MiB/s: it is in step only after about
+    # 30 s, so libvirtd dies while it runs.
+    sh('qemu-io -f qcow2 -c "write -P 0x5a 128M 64M" %s/src/vda.qcow2 >/dev/null' % base)
+    console = seq_guest(guest, base, src, 'vda.qcow2')
+    old = image_of(guest)
+
+    args = {'domain': guest, 'target': 'vda', 'to': {'pool': dst}, 'remove_source': True, 'bandwidth': '8MiB'}
+    play = ansible_run(DISK_JOB, {'module': 'disk_move', 'job_args': args}, background=True)
+    progress, result = kill_libvirtd_during(play, lambda: copy_progress(guest), 'the block copy', tmp_path)
+    assert progress and progress[0] < progress[1], progress
+    assert 'vda' in result['msg'] and '\n' not in result['msg'], result
+    records_at_kill = last_record(console)
+    # The guest goes on writing to its old image; qemu's copy outlived the daemon.
+    assert image_of(guest) == old
+    # The re-run finishes qemu's copy (at full speed: the limit was of the killed run's copy).
+    virsh('blockjob', guest, 'vda', '--bandwidth', '0')
+    args.pop('bandwidth')
+    again = run_module('disk_move', args)
+    assert again.get('changed') and not again.get('failed'), again
+    new = os.path.join(base, 'dst', 'vda.qcow2')
+    assert again['image'] == new, again
+    # qemu's copy outlived the daemon, and the re-run took it over rather than refuse the disk's job
+    assert again['actions'][0].startswith('finish the copy of disk vda'), again['actions']
+    assert image_of(guest) == new
+    persistent = virsh('dumpxml', '--inactive', guest, check=True).stdout
+    assert "<source pool='%s' volume='vda.qcow2'/>" % dst in persistent, persistent
+    third = run_module('disk_move', args)
+    assert not third.get('changed') and not third.get('failed'), third
+    # Nothing of the move left: no job, the old image removed (remove_source), one image there.
+    assert copy_progress(guest) is None and 'Block Copy' not in virsh('blockjob', guest, 'vda', '--info').stdout
+    assert files_in(base + '/src') == [] and files_in(base + '/dst') == ['vda.qcow2']
+    assert vol_names(src) == [] and vol_names(dst) == ['vda.qcow2']
+
+    # The guest writes on to the new image; every record it reported is there.
+    wait_until(lambda: last_record(console) > records_at_kill + 32, 'the guest to write on after the move')
+    virsh('destroy', guest, check=True)
+    checked = seq_check(new, console)
+    assert checked['intact'] and checked['records'] > records_at_kill, checked
+
+
+def qmp(guest, command, **arguments):
+    """One QMP command to the guest's qemu through libvirt (the test's own throttle on the
+    backup job: libvirt's backup API has no bandwidth). Returns qemu's answer."""
+    proc = virsh('qemu-monitor-command', guest, json.dumps({'execute': command, 'arguments': arguments}))
+    return json.loads(proc.stdout)['return'] if proc.returncode == 0 else None
+
+
+def backup_jobs(guest):
+    """[(done, total)] of qemu's backup block jobs of the guest."""
+    return [(j['offset'], j['len']) for j in qmp(guest, 'query-block-jobs') or [] if j['type'] == 'backup']
+
+
+def test_libvirtd_killed_during_disk_backup(ansible_run, run_module, base, tmp_path, request):
+    """A full backup of a running guest that writes numbered records; libvirtd is killed while
+    qemu's backup job runs (throttled the moment it is seen, so it certainly runs). The run
+    fails with a clear error; a re-run while the job still runs says to wait; once the job
+    ended the next run converges: the interrupted backup's checkpoint and partial image go, a
+    whole backup holding every record the guest reported before it is taken, and nothing else
+    is left (no .part, no other checkpoint, no job). The guest's own image holds every record."""
+    guest, pool, backups = P + 'bk-guest', P + 'bk', P + 'bk-backups'
+    request.addfinalizer(lambda: (drop_pool(pool), drop_pool(backups)))
+    request.addfinalizer(lambda: (virsh('destroy', guest), virsh('undefine', '--checkpoints-metadata', guest)))
+    request.addfinalizer(restart_libvirtd)  # runs first: the teardown needs libvirtd
+    for name, folder in ((pool, base + '/pool'), (backups, base + '/backups')):
+        made = run_module('pool', {'name': name, 'type': 'dir', 'target': {'path': folder}})
+        assert made.get('changed'), made
+    made = run_module('volume', {'pool': pool, 'name': 'vda.qcow2', 'format': 'qcow2', 'capacity': '512MiB'})
+    assert made.get('changed'), made
+    # 256 MiB of data beyond the guest's records: the job still has most of it to copy when
+    # the test throttles it to 1 MiB/s.
+    sh('qemu-io -f qcow2 -c "write -P 0x5a 256M 256M" %s/pool/vda.qcow2 >/dev/null' % base)
+    console = seq_guest(guest, base, pool, 'vda.qcow2')
+    args = {'domain': guest, 'name': 'b1', 'to': {'pool': backups}, 'mode': 'full'}
+    play = ansible_run(DISK_JOB, {'module': 'disk_backup', 'job_args': args}, background=True)
+
+    def throttled():
+        if not backup_jobs(guest):
+            return None
+        for job in qmp(guest, 'query-block-jobs') or []:
+            if job['type'] == 'backup':
+                qmp(guest, 'block-job-set-speed', device=job['device'], speed=1 << 20)
+        return [p for p in backup_jobs(guest) if p[0] < p[1]]
+    progress, result = kill_libvirtd_during(play, throttled, 'the backup job', tmp_path)
+    assert progress, progress
+    assert 'b1' in result['msg'] and '\n' not in result['msg'], result
+
+    # The job goes on in qemu (libvirt takes it up again): a re-run says to wait for it.
+    assert backup_jobs(guest), 'the backup job did not outlive libvirtd'
+    waiting = run_module('disk_backup', args)
+    assert_clean_failure(waiting, 'a backup job runs on the guest', 'virsh domjobinfo')
+    # Back to full speed; the job ends (its image is not a backup: no manifest).
+    for job in qmp(guest, 'query-block-jobs') or []:
+        qmp(guest, 'block-job-set-speed', device=job['device'], speed=0)
+    wait_until(lambda: 'None' in virsh('domjobinfo', guest, check=True).stdout, 'the backup job to end')
+
+    sh('cp %s %s/console.b1' % (console, base))
+    again = run_module('disk_backup', args)
+    assert again.get('changed') and not again.get('failed'), again
+    assert again['actions'][0] == 'delete checkpoint b1 of guest %s (left by an interrupted backup b1)' % guest, again
+    assert again['backup']['mode'] == 'full' and again['backup']['complete'], again
+    third = run_module('disk_backup', args)
+    assert not third.get('changed') and not third.get('failed'), third
+    # Nothing of the interrupted run left: one checkpoint (the backup's), no job, no .part.
+    assert virsh('checkpoint-list', '--name', guest, check=True).stdout.split() == ['b1']
+    assert files_in(base + '/backups') == ['%s.b1.backup.json' % guest, '%s.b1.vda.qcow2' % guest]
+    assert backup_jobs(guest) == [] and 'None' in virsh('domjobinfo', guest, check=True).stdout
+    checked = seq_check(base + '/backups/%s.b1.vda.qcow2' % guest, base + '/console.b1')
+    assert checked['intact'], checked
+    virsh('destroy', guest, check=True)
+    checked = seq_check(base + '/pool/vda.qcow2', console)
+    assert checked['intact'], checked

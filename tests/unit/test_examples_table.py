@@ -24,7 +24,11 @@ LAB = dict(http_port=8000, gluster_host='127.0.0.1', gluster_volume='kvmst-gv0',
 
 
 def test_every_module_has_its_examples_run():
-    assert sorted(examples.MODULE_ORDER + examples.VMHOST_MODULES + tuple(examples.NOT_YET_RUN)) == examples.all_modules()
+    assert sorted(examples.MODULE_ORDER + examples.RUNNING_ORDER + examples.VMHOST_MODULES
+                  + tuple(examples.NOT_YET_RUN)) == examples.all_modules()
+    for module, number in examples.EXAMPLE_SKIPS:
+        assert module in examples.MODULE_ORDER + examples.RUNNING_ORDER
+        assert number < len(examples.module_examples(module)), 'EXAMPLE_SKIPS names an example that is gone'
     for module in examples.all_modules():
         assert examples.module_examples(module), '%s has no EXAMPLES' % module
     on_vmhost = sorted(examples.VMHOST_ORDER)

@@ -51,7 +51,7 @@ B3_INC = backup('b3', 3, base='b2', checkpoint='b3')    # builds on b2
 def facts(backups=(), checkpoints=(), disks=(VDA, VDB, CDROM), **kw):
     kw.setdefault('pool', PoolFacts('bk', 'dir', F))
     return GuestFacts('g', kw.pop('active', True), disks=list(disks), capacities={'vda': 64 * MiB, 'vdb': 8 * MiB},
-                      folder=F, backups=list(backups), checkpoints=dict((c.name, c) for c in checkpoints), **kw)
+                      folder=kw.pop('folder', F), backups=list(backups), checkpoints=dict((c.name, c) for c in checkpoints), **kw)
 
 
 def first(text):
@@ -273,3 +273,30 @@ def test_parse_manifest(tmp_path):
     # a guest whose name starts like this one's (g.x) has manifests that match the file pattern
     assert parse_manifest('/bk/g.x.b2.backup.json', dict(data, domain='g.x'), 'g', '/bk') is None
     assert parse_manifest('/bk/g.b2.backup.json', ['not', 'a', 'manifest'], 'g', '/bk') is None
+
+
+# Check mode: a backup pool or folder an earlier task of the play makes is assumed.
+ASSUMED = [
+    ('pool', params(mode='incremental', disks=['vda']), facts(pool=None, folder=None), ['pool bk'],
+     'take full backup new of guest g (vda -> <folder of pool bk>/g.new.vda.qcow2); full because there is no earlier '
+     'backup of guest g in <folder of pool bk> to build on'),
+    ('folder', params(to={'pool': None, 'path': '/bk'}), facts(pool=None, folder_exists=False), ['folder /bk'],
+     'take full backup new of guest g (vda -> /bk/g.new.vda.qcow2, vdb -> /bk/g.new.vdb.qcow2)'),
+]
+
+
+@pytest.mark.parametrize('case', ASSUMED, ids=[c[0] for c in ASSUMED])
+def test_check_mode_assumes_the_backup_folder(case):
+    _id, p, f, assumed, action = case
+    steps = plan(request_from_params(p), f, assume=True)
+    assert steps.verbs() == ['backup'] and steps.actions == [action]
+    assert steps.assumed == assumed
+    assert steps.warnings[0].startswith('check mode: %s does not exist yet; planned as if an earlier task creates it'
+                                        % assumed[0])
+    assert f.folder in (None, '/bk')   # the facts themselves are left as read
+
+
+def test_assume_does_not_cover_a_stopped_pool():
+    with pytest.raises(KvmStorageError) as exc:
+        plan(request_from_params(params()), facts(pool=PoolFacts('bk', 'dir', F, active=False)), assume=True)
+    assert 'pool bk is not running; start it first' in exc.value.msg

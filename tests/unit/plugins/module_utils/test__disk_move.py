@@ -128,3 +128,51 @@ def test_refusals(case):
     with pytest.raises(kind) as err:
         plan(request_from_params(p), f)
     assert words in err.value.msg
+
+
+# A copy left running by a run cut off before its pivot (libvirtd or the module killed).
+LEFT_COPY = [
+    ('same-destination-finished', facts(job=True, mirror='/mnt/shared/g.qcow2', existing={'/mnt/shared/g.qcow2'}),
+     ['finish_copy', 'persist'], 'finish the copy of disk vda of guest g to /mnt/shared/g.qcow2 that an interrupted '
+     'run began'),
+    ('same-destination-remove-source', facts(job=True, mirror='/mnt/shared/g.qcow2'),
+     ['finish_copy', 'persist', 'remove_source'], 'finish the copy'),
+    ('transient-guest', facts(job=True, mirror='/mnt/shared/g.qcow2', persistent=False), ['finish_copy'], 'finish'),
+]
+
+
+@pytest.mark.parametrize('case', LEFT_COPY, ids=[c[0] for c in LEFT_COPY])
+def test_left_copy_is_finished(case):
+    _id, f, verbs, words = case
+    steps = plan(request_from_params(params(remove_source='remove-source' in _id)), f)
+    assert steps.verbs() == verbs
+    assert words in steps.actions[0]
+    assert diff_form(request_from_params(params()), f, steps)['after']['image'] == '/mnt/shared/g.qcow2'
+
+
+@pytest.mark.parametrize('job_facts, words', [
+    (facts(job=True, mirror='/elsewhere/g.qcow2'), 'a block job runs on disk vda already (a copy to /elsewhere/g.qcow2)'),
+    (facts(job=True), 'a block job runs on disk vda already; wait for it to end'),
+], ids=['copy-elsewhere', 'other-job'])
+def test_other_jobs_refused(job_facts, words):
+    with pytest.raises(KvmStorageError) as err:
+        plan(request_from_params(params()), job_facts)
+    assert words in err.value.msg
+
+
+@pytest.mark.parametrize('value, limit, words', [
+    ('64MiB', 64 * MiB, ', at most 64 MiB/s)'),
+    (1048576, MiB, ', at most 1 MiB/s)'),
+    ('0', None, 'copied) and switch'),
+    (None, None, 'copied) and switch'),
+])
+def test_bandwidth(value, limit, words):
+    steps = plan(request_from_params(params(bandwidth=value)), facts())
+    assert steps.steps[0].args['bandwidth'] == limit
+    assert words in steps.actions[0]
+
+
+def test_bandwidth_not_a_size():
+    with pytest.raises(KvmStorageError) as err:
+        request_from_params(params(bandwidth='fast'))
+    assert 'bandwidth' in err.value.msg and 'per second' in err.value.msg
