@@ -92,11 +92,14 @@ def appeared_meanwhile(exc):
     # A guest's disk target taken meanwhile comes as a generic "operation invalid" (live, or
     # a persistent-only attach) or, when the live attach won and the persistent one lost,
     # as an XML error about the target being duplicated. A pool defined meanwhile under the
-    # same name: "operation failed: pool 'x' already exists with uuid ...".
+    # same name: "operation failed: pool 'x' already exists with uuid ...". A secret defined
+    # meanwhile for the same usage (the reader saw none, so the plan chose a new UUID):
+    # "internal error: a secret with UUID ... already defined for use with ...".
     message = error_details(exc)['message'] or ''
     return (is_error(exc, 'VIR_ERR_OPERATION_INVALID') and 'already exists' in message
             or is_error(exc, 'VIR_ERR_XML_ERROR') and ' duplicated for disk sources ' in message
-            or is_error(exc, 'VIR_ERR_OPERATION_FAILED') and ' already exists with uuid ' in message)
+            or is_error(exc, 'VIR_ERR_OPERATION_FAILED') and ' already exists with uuid ' in message
+            or is_error(exc, 'VIR_ERR_INTERNAL_ERROR') and ' already defined for use with ' in message)
 
 
 def translate(exc, doing):
