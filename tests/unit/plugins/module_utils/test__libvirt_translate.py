@@ -64,6 +64,11 @@ RACE = 'another run changed the same object at the same time; re-run'
     # it active once its start has finished); planners refuse a stopped pool before writing.
     (55, 18, "Requested operation is not valid: storage pool 'kvmst-h' is not active",
      'starting or stopping the pool at the same time; re-run'),
+    # The reverse: a run read the pool defined and stopped (another run between its define
+    # and its start) and builds or starts it after the other run did (libvirt 9.0's words
+    # for both pool.build and pool.create on a running pool, seen on the lab).
+    (55, 18, "Requested operation is not valid: storage pool 'kvmst-h' is already active",
+     'starting or stopping the pool at the same time; re-run'),
     # Other invalid operations and XML errors are not races.
     (27, 20, "XML error: Invalid value for attribute 'serial'", None),
     (55, 10, 'Requested operation is not valid: domain is not running', None),
