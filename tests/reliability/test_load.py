@@ -19,6 +19,7 @@ import fcntl
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -34,24 +35,50 @@ from hostile import objects
 HERE = os.path.dirname(os.path.abspath(__file__))
 PLAYBOOK = os.path.join(HERE, 'concurrency', 'load_plan.yml')
 BIN = os.path.dirname(sys.executable)
-POOL_A = objects.PREFIX + 'load-a'
-POOL_B = objects.PREFIX + 'load-b'
-DIR_A = objects.BASE + '-load-a'
-DIR_B = objects.BASE + '-load-b'
-GUEST = objects.PREFIX + 'loadguest'
+# A prefix of its own: the hostile-input tests (kvmst-rel-h-, on the other xdist worker)
+# count every pool and secret of theirs, and would count these.
+PREFIX = 'kvmst-rel-load-'
+POOL_A = PREFIX + 'a'
+POOL_B = PREFIX + 'b'
+DIR_A = '/var/tmp/' + POOL_A
+DIR_B = '/var/tmp/' + POOL_B
+GUEST = PREFIX + 'guest'
 LUKS = 'luks.qcow2'
 LUKS_PATH = os.path.join(DIR_A, LUKS)
-CHAP = objects.PREFIX + 'load-chap'
+CHAP = PREFIX + 'chap'
 # What a run that lost a race says (_libvirt.translate), inside host_storage's own words.
 RETRYABLE = re.compile(r'at the same time; re-run')
 PLAN_TASK = 'The plan'
 
 
+def _remove_pool(conn, name):
+    """Stop and undefine pool ``name`` (ours only) after deleting its volumes."""
+    assert name.startswith(PREFIX)
+    try:
+        pool = conn.storagePoolLookupByName(name)
+    except libvirt.libvirtError:
+        return
+    if pool.isActive():
+        pool.refresh(0)
+        for vol in pool.listAllVolumes(0):
+            vol.delete(0)
+        pool.destroy()
+    pool.undefine()
+
+
 def _cleanup(conn):
-    objects.remove_guest(conn, GUEST)
-    objects.remove_pool(conn, POOL_A)
-    objects.remove_pool(conn, POOL_B)
+    try:
+        dom = conn.lookupByName(GUEST)
+        if dom.isActive():
+            dom.destroy()
+        dom.undefine()
+    except libvirt.libvirtError:
+        pass
+    _remove_pool(conn, POOL_A)
+    _remove_pool(conn, POOL_B)
     objects.remove_secrets(conn, _our_secrets(conn))
+    for path in (DIR_A, DIR_B):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _our_secrets(conn):
@@ -70,7 +97,7 @@ def conn(lab_env):
     conn.close()
     conn = objects.connect()   # a fresh one: the fault tests of this tier restart libvirtd
     _cleanup(conn)
-    assert not [p for p in objects.our_pools(conn) if p in (POOL_A, POOL_B)] and not _our_secrets(conn)
+    assert not [p for p in conn.listAllStoragePools(0) if p.name().startswith(PREFIX)] and not _our_secrets(conn)
     conn.close()
 
 
@@ -188,14 +215,14 @@ def _host_state():
         pools[name] = sorted(pool.listVolumes())
     secrets = sorted((s.usageType(), s.usageID()) for s in conn.listAllSecrets(0) if s.usageID() in (LUKS_PATH, CHAP))
     luks = conn.storagePoolLookupByName(POOL_A).storageVolLookupByName(LUKS).XMLDesc(0)
-    ours = [p.name() for p in conn.listAllStoragePools(0) if p.name().startswith(objects.PREFIX + 'load-')]
+    ours = [p.name() for p in conn.listAllStoragePools(0) if p.name().startswith(PREFIX)]
     conn.close()
     return pools, secrets, luks, sorted(ours)
 
 
 @pytest.mark.parametrize('n', [8, 32])
 def test_host_plans_at_once(conn, lab_env, tmp_path, n):
-    objects.define_guest(conn, GUEST, root_ports=12)     # defined, not running: persistent attach
+    conn.defineXML(objects.guest_xml(GUEST, root_ports=12))     # defined, not running: persistent attach
     plans = [_plan(i, n) for i in range(n)]
     results, figures = _round(lab_env, tmp_path, plans)
     lost = _judge(results)
