@@ -92,11 +92,14 @@ def appeared_meanwhile(exc):
     # A guest's disk target taken meanwhile comes as a generic "operation invalid" (live, or
     # a persistent-only attach) or, when the live attach won and the persistent one lost,
     # as an XML error about the target being duplicated. A pool defined meanwhile under the
-    # same name: "operation failed: pool 'x' already exists with uuid ...".
+    # same name: "operation failed: pool 'x' already exists with uuid ...". A secret defined
+    # meanwhile for the same usage (the reader saw none, so the plan chose a new UUID):
+    # "internal error: a secret with UUID ... already defined for use with ...".
     message = error_details(exc)['message'] or ''
     return (is_error(exc, 'VIR_ERR_OPERATION_INVALID') and 'already exists' in message
             or is_error(exc, 'VIR_ERR_XML_ERROR') and ' duplicated for disk sources ' in message
-            or is_error(exc, 'VIR_ERR_OPERATION_FAILED') and ' already exists with uuid ' in message)
+            or is_error(exc, 'VIR_ERR_OPERATION_FAILED') and ' already exists with uuid ' in message
+            or is_error(exc, 'VIR_ERR_INTERNAL_ERROR') and ' already defined for use with ' in message)
 
 
 def translate(exc, doing):
@@ -110,10 +113,13 @@ def translate(exc, doing):
     elif is_error(exc, 'VIR_ERR_OPERATION_INVALID') and 'still being allocated' in message:
         # A volume another run is creating right now (libvirt holds it while it allocates).
         hint = ' (another run is creating it at the same time; re-run once that run is done)'
-    elif is_error(exc, 'VIR_ERR_OPERATION_INVALID') and "storage pool '" in message and 'is not active' in message:
+    elif is_error(exc, 'VIR_ERR_OPERATION_INVALID') and "storage pool '" in message \
+            and ('is not active' in message or 'is already active' in message):
         # Every planner refuses a pool that is not running before anything is written, so a
         # pool found stopped while the plan is applied was being started (or stopped) by
-        # another run: libvirt calls a pool active only once its start has finished.
+        # another run: libvirt calls a pool active only once its start has finished. The
+        # reverse: the pool planner builds and starts only a pool it read stopped, so one
+        # found running at the build or the start was started by another run meanwhile.
         hint = ' (another run is starting or stopping the pool at the same time; re-run once that run is done)'
     elif appeared_meanwhile(exc):
         hint = (' (it appeared after this run looked: another run changed the same object at the same time; '

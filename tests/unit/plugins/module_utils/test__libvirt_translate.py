@@ -11,6 +11,7 @@ from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
 
 
 class _FakeLibvirt(object):
+    VIR_ERR_INTERNAL_ERROR = 1
     VIR_ERR_OPERATION_INVALID = 55
     VIR_ERR_OPERATION_FAILED = 9
     VIR_ERR_XML_ERROR = 27
@@ -52,6 +53,10 @@ RACE = 'another run changed the same object at the same time; re-run'
     (27, 20, "XML error: target 'vda' duplicated for disk sources '/p/d0.raw' and '/p/d0.raw'", RACE),
     # Two runs define the same new pool.
     (9, 18, "operation failed: pool 'p1' already exists with uuid 6503fac0-57ef-4f12-8db7-da03b9a35ea4", RACE),
+    # Two runs define a secret for the same usage (each planned a new UUID): libvirt's
+    # internal error for it is a lost race too (seen with 8 host_storage plans at once).
+    (1, 45, 'internal error: a secret with UUID cff4572e-b53a-41f0-8f7d-f946b93fe2fb already defined for use '
+     'with /var/tmp/kvmst-rel-h-load-a/luks.qcow2', RACE),
     # A volume another run is still allocating (grown, read or deleted meanwhile).
     (55, 18, "Requested operation is not valid: volume 'shared1.qcow2' is still being allocated",
      'another run is creating it at the same time; re-run'),
@@ -59,12 +64,18 @@ RACE = 'another run changed the same object at the same time; re-run'
     # it active once its start has finished); planners refuse a stopped pool before writing.
     (55, 18, "Requested operation is not valid: storage pool 'kvmst-h' is not active",
      'starting or stopping the pool at the same time; re-run'),
+    # The reverse: a run read the pool defined and stopped (another run between its define
+    # and its start) and builds or starts it after the other run did (libvirt 9.0's words
+    # for both pool.build and pool.create on a running pool, seen on the lab).
+    (55, 18, "Requested operation is not valid: storage pool 'kvmst-h' is already active",
+     'starting or stopping the pool at the same time; re-run'),
     # Other invalid operations and XML errors are not races.
     (27, 20, "XML error: Invalid value for attribute 'serial'", None),
     (55, 10, 'Requested operation is not valid: domain is not running', None),
     (1, 7, 'Cannot write data: Broken pipe', 'connection to libvirt was lost'),
     (38, 18, 'cannot open directory: No such file or directory', None),
     (9, 18, 'operation failed: storage pool is already active', None),
+    (1, 45, 'internal error: cannot change private flag on existing secret', None),
 ])
 def test_translate_hints(code, domain, message, hint):
     err = _libvirt.translate(_FakeLibvirt.libvirtError(code, domain, message), 'create volume x')
