@@ -24,9 +24,10 @@ from hostile import objects
 from hostile.inproc import run_module
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-POOL = objects.PREFIX + 'cc'
-POOL_DIR = objects.BASE + '-cc'
-GUEST = objects.PREFIX + 'ccguest'
+# Not objects.PREFIX: the hostile-input tests, on the other worker, own that one.
+POOL = objects.OURS + 'cc'
+POOL_DIR = objects.OURS_BASE + 'cc'
+GUEST = objects.OURS + 'cc-guest'
 # What a run that lost a race must say (_libvirt.translate): what happened and to re-run.
 RETRYABLE = re.compile(r'at the same time; re-run')
 
@@ -41,7 +42,7 @@ def conn(lab_env):
     conn = objects.connect()   # a fresh one: the fault tests of this tier restart libvirtd
     objects.remove_guest(conn, GUEST)
     objects.remove_pool(conn, POOL)
-    assert not [p for p in objects.our_pools(conn) if p == POOL]
+    assert POOL not in [p.name() for p in conn.listAllStoragePools(0)]
     conn.close()
 
 
@@ -239,9 +240,9 @@ def test_disks_raced_forked_live(conn):
 
 # --- two host_storage plans at once on overlapping objects -----------------------------
 
-HS_POOL = objects.PREFIX + 'hs2cc'
-HS_POOL_DIR = objects.BASE + '-hs2cc'
-HS_GUEST = objects.PREFIX + 'hs2ccguest'
+HS_POOL = objects.OURS + 'hs2cc'
+HS_POOL_DIR = objects.OURS_BASE + 'hs2cc'
+HS_GUEST = objects.OURS + 'hs2cc-guest'
 
 
 @pytest.fixture

@@ -92,7 +92,7 @@ def _hits(needles, data):
 
 def _secrets_left():
     out = subprocess.run(['virsh', '-q', 'secret-list'], capture_output=True, text=True, check=True).stdout
-    return [line for line in out.splitlines() if 'kvmst-rel-h-leak' in line]
+    return [line for line in out.splitlines() if 'kvmst-rel-leak' in line]
 
 
 def test_no_secret_in_output_results_artifacts_or_process_table(lab_env, tmp_path, monkeypatch):

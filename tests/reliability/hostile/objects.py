@@ -15,6 +15,11 @@ import libvirt
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 PREFIX = 'kvmst-rel-h-'
 BASE = '/var/tmp/kvmst-rel-h'
+# What these helpers may make and remove: the reliability tier's objects. The hostile-input
+# tests own PREFIX and count every pool with it as theirs, so the tests that run beside them
+# on the other xdist worker (test_concurrency.py) name theirs otherwise.
+OURS = 'kvmst-rel-'
+OURS_BASE = '/var/tmp/kvmst-rel-'
 
 
 def connect():
@@ -24,7 +29,7 @@ def connect():
 
 def dir_pool(conn, name, path):
     """A running dir pool ``name`` at ``path`` (made fresh)."""
-    assert name.startswith(PREFIX)
+    assert name.startswith(OURS)
     remove_pool(conn, name)
     os.makedirs(path, exist_ok=True)
     pool = conn.storagePoolDefineXML("<pool type='dir'><name>%s</name><target><path>%s</path></target></pool>"
@@ -40,7 +45,7 @@ def add_volume(pool, name, capacity=1 << 20, fmt='raw'):
 
 def remove_pool(conn, name):
     """Stop and undefine pool ``name`` (ours only) and delete its volumes and directory."""
-    assert name.startswith(PREFIX)
+    assert name.startswith(OURS)
     try:
         pool = conn.storagePoolLookupByName(name)
     except libvirt.libvirtError:
@@ -57,7 +62,7 @@ def remove_pool(conn, name):
             path = libvirt_path(pool)
     finally:
         pool.undefine()
-    if path and path.startswith(BASE):
+    if path and path.startswith(OURS_BASE):
         shutil.rmtree(path, ignore_errors=True)
 
 
@@ -78,13 +83,13 @@ def guest_xml(name, root_ports=6):
 
 
 def define_guest(conn, name, root_ports=6):
-    assert name.startswith(PREFIX)
+    assert name.startswith(OURS)
     remove_guest(conn, name)
     return conn.defineXML(guest_xml(name, root_ports))
 
 
 def remove_guest(conn, name):
-    assert name.startswith(PREFIX)
+    assert name.startswith(OURS)
     try:
         dom = conn.lookupByName(name)
     except libvirt.libvirtError:
