@@ -57,4 +57,3 @@ def test_secret_scenario_leaks_no_value_at_vvvv(run_playbook):
     leaked = [v for v in values if v in output]
     assert not leaked, 'secret values in the -vvvv output: %d of %d' % (len(leaked), len(values))
     assert not _secrets_left()
-
