@@ -52,7 +52,8 @@ unit: venv collection
 	$(PYTEST) tests/unit
 
 # Two xdist workers, one test file at a time: the scenarios on the lab's shared gluster
-# volume and iSCSI target are one file (tests/integration/test_shared_backends.py), in turn.
+# volume and iSCSI target are one file (tests/integration/test_shared_backends.py), in turn;
+# the examples story (test_examples_story.py, backends of its own) runs beside it.
 integration: venv collection lab
 	$(PYTEST) -n 2 --dist loadfile tests/integration
 

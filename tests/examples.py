@@ -144,7 +144,7 @@ SUBSTITUTIONS = (
     ('https://images.example.com/', 'http://127.0.0.1:{http_port}/'),  # this test's HTTP server
     ('gluster1.example.com', '{gluster_host}'),
     ('192.0.2.10', '127.0.0.1'),                                     # this test's CHAP target on the lab's tgtd
-    ('192.0.2.20', '{iscsi_host}'),                                  # the lab's iSCSI target
+    ('192.0.2.20', '{iscsi_host}'),                                  # this test's plain target, ditto
     ('iqn.2026-01.com.example:store1', '{chap_iqn}'),
     ('iqn.2026-01.com.example:store2', '{iscsi_iqn}'),
     ('iqn.2026-01.com.example:hv1', '{iscsi_initiator}'),

@@ -62,7 +62,8 @@ def lab_env():
 # runs beside them. (xdist_group marks would say this per test, but xdist 3.8 ignores
 # them under pytest 9: seen here.) The molecule profiles join them: gluster and san use
 # those backends, and all three name their pools kvmst-prof-*, which their checks read.
-# So do the examples a reader copies (examples_story.py): their pools use both backends.
+# The examples a reader copies (examples_story.py, test_examples_story.py) use both
+# backends too, but a gluster volume and iSCSI targets of their own: they run beside these.
 SHARED_PLAYBOOKS = frozenset(['disk_guest.yml', 'disk_live.yml', 'pool_gluster.yml', 'pool_iscsi_direct.yml',
                               'volume_edges.yml', 'volume_gluster.yml', 'secret.yml'])
 SHARED_MOLECULE = frozenset(['profile_gluster', 'profile_local', 'profile_san'])

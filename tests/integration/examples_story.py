@@ -2,8 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Every example a reader copies runs as written on the lab (issue 17). The tests are in
-test_shared_backends.py: the examples put pools on the lab's one gluster volume and iSCSI
-target, so they run in turn with the other scenarios that do.
+test_examples_story.py. The examples' pools use a gluster volume and iSCSI targets of this
+story's own (Lab.up makes them, the story's teardown removes them), never the lab's shared
+kvmst-gv0 or store1 target: so the story runs beside test_shared_backends.py (`make
+integration`: two xdist workers, one test file each at a time).
 
 tests/examples.py extracts the module EXAMPLES and the code blocks of the guides and
 substitutes names, hosts and paths (its table); nothing else changes. Then:
@@ -46,6 +48,10 @@ import examples  # noqa: E402  pylint: disable=wrong-import-position
 CALLBACKS = os.path.join(HERE, 'files', 'callback_plugins')
 GUEST_XML = os.path.join(REPO, 'lab', 'guest', 'domain-xml.sh')
 CHAP_IQN = 'iqn.2026-11.test.kvmst:kvmst-ex-chap'
+PLAIN_IQN = 'iqn.2026-11.test.kvmst:kvmst-ex-store'   # the plain target (the lab's store1 has its LUNs)
+PLAIN_LUN_SIZES = ('64M', '128M')                   # as lab/fixtures.sh's ISCSI_LUN_SIZES
+GLUSTER_VOLUME = 'kvmst-ex-gv0'
+FIXTURES = os.path.join(REPO, 'lab', 'fixtures.sh')
 CHAP_USER = 'kvmst-ex-hv1'
 CEPH_UUID = '5d2e7d7a-8f0e-4c4e-9a8d-2b1f4c1e9a10'   # the secret example's fixed UUID
 PHASES = (('check mode', ['--check', '--diff']), ('real', ['--diff']), ('again', []), ('check mode again', ['--check']))
@@ -76,7 +82,8 @@ class Lab(object):
         self.env = lab_env
         self.work = work
         self.loops = []
-        self.tid = None
+        self.tids = []
+        self.gluster = None
         self.server = None
         self.guests = []
         self.values = {}
@@ -85,9 +92,11 @@ class Lab(object):
         shutil.rmtree(examples.SANDBOX, ignore_errors=True)
         os.makedirs(examples.SANDBOX)
         password = 'kvmst-%s' % secrets.token_hex(6)
+        self._gluster_volume()
+        self._plain_target()
         self.values = dict(
-            gluster_host=self.env['KVMST_GLUSTER_HOST'], gluster_volume=self.env['KVMST_GLUSTER_VOLUME'],
-            iscsi_host=self.env['KVMST_ISCSI_HOST'], iscsi_iqn=self.env['KVMST_ISCSI_IQN'],
+            gluster_host=self.env['KVMST_GLUSTER_HOST'], gluster_volume=GLUSTER_VOLUME,
+            iscsi_host=self.env['KVMST_ISCSI_HOST'], iscsi_iqn=PLAIN_IQN,
             iscsi_initiator=self.env['KVMST_ISCSI_INITIATOR'], chap_iqn=CHAP_IQN, chap_user=CHAP_USER,
             loop_fs=self._loop('fs.img', '64M'), loop_block=self._loop('block.img', '32M'),
             http_port=self._http())
@@ -150,21 +159,43 @@ class Lab(object):
         with open(os.path.join(self.work, 'http', name), 'rb') as handle:
             return hashlib.new(algorithm, handle.read()).hexdigest()
 
-    def _chap_target(self, password):
-        lun = os.path.join(self.work, 'chap-lun1.img')
-        _sh('truncate', '-s', '32M', lun)
+    def _gluster_volume(self):
+        """A gluster volume of the story's own (lab/fixtures.sh gluster-up), not the lab's kvmst-gv0."""
+        self.gluster = GLUSTER_VOLUME   # set first: down() removes a half-made one too
+        proc = _quiet('bash', FIXTURES, 'gluster-up', GLUSTER_VOLUME)
+        assert proc.returncode == 0, 'lab/fixtures.sh gluster-up %s failed: %s' % (
+            GLUSTER_VOLUME, (proc.stderr or proc.stdout).strip())
+
+    def _target(self, iqn):
+        """A new tgtd target ``iqn`` on a free target id; the id."""
         for tid in range(100, 200):
             if _quiet('tgtadm', '--lld', 'iscsi', '--op', 'new', '--mode', 'target', '--tid', str(tid),
-                      '-T', CHAP_IQN).returncode == 0:
-                self.tid = tid
-                break
-        assert self.tid is not None, 'no free tgtd target id in 100-199'
-        _sh('tgtadm', '--lld', 'iscsi', '--op', 'new', '--mode', 'logicalunit', '--tid', str(self.tid), '--lun', '1',
-            '-b', lun)
+                      '-T', iqn).returncode == 0:
+                self.tids.append(tid)
+                return tid
+        raise AssertionError('no free tgtd target id in 100-199 for %s' % iqn)
+
+    def _lun(self, tid, lun, name, size):
+        path = os.path.join(self.work, name)
+        _sh('truncate', '-s', size, path)
+        _sh('tgtadm', '--lld', 'iscsi', '--op', 'new', '--mode', 'logicalunit', '--tid', str(tid), '--lun', str(lun),
+            '-b', path)
+
+    def _plain_target(self):
+        """The story's own plain iSCSI target (the lab's store1, again): its LUNs on sparse
+        files, open to all initiators."""
+        tid = self._target(PLAIN_IQN)
+        for lun, size in enumerate(PLAIN_LUN_SIZES, 1):
+            self._lun(tid, lun, 'store-lun%d.img' % lun, size)
+        _sh('tgtadm', '--lld', 'iscsi', '--op', 'bind', '--mode', 'target', '--tid', str(tid), '-I', 'ALL')
+
+    def _chap_target(self, password):
+        tid = self._target(CHAP_IQN)
+        self._lun(tid, 1, 'chap-lun1.img', '32M')
         _quiet('tgtadm', '--lld', 'iscsi', '--op', 'delete', '--mode', 'account', '--user', CHAP_USER)
         _sh('tgtadm', '--lld', 'iscsi', '--op', 'new', '--mode', 'account', '--user', CHAP_USER, '--password', password)
-        _sh('tgtadm', '--lld', 'iscsi', '--op', 'bind', '--mode', 'account', '--tid', str(self.tid), '--user', CHAP_USER)
-        _sh('tgtadm', '--lld', 'iscsi', '--op', 'bind', '--mode', 'target', '--tid', str(self.tid), '-I', 'ALL')
+        _sh('tgtadm', '--lld', 'iscsi', '--op', 'bind', '--mode', 'account', '--tid', str(tid), '--user', CHAP_USER)
+        _sh('tgtadm', '--lld', 'iscsi', '--op', 'bind', '--mode', 'target', '--tid', str(tid), '-I', 'ALL')
 
     def _file(self, path, kind):
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -217,7 +248,8 @@ class Lab(object):
     def clean(self, namespaces):
         """Everything of these namespaces, whatever their examples got to: libvirt refuses a
         second pool on the gluster volume or an iSCSI target that a pool of an earlier story
-        still uses, so a story's objects go before the next story runs."""
+        still uses (the stories share the story's own ones), so a story's objects go before
+        the next story runs."""
         prefixes = tuple('kvmst-%s-' % ns for ns in namespaces)
         folders = tuple('%s/%s/' % (examples.SANDBOX, ns) for ns in namespaces)
         for name, _log in self.guests:
@@ -228,7 +260,7 @@ class Lab(object):
         pools = _quiet('virsh', '-q', 'pool-list', '--all', '--name').stdout.split()
         for pool in [p for p in pools if p.startswith(prefixes)]:
             if 'netfs' in _quiet('virsh', 'pool-dumpxml', pool).stdout.split('\n', 1)[0]:
-                # images of the shared gluster volume that the examples made (their names are ours)
+                # images of the story's gluster volume that the examples made (their names are ours)
                 for vol in _quiet('virsh', '-q', 'vol-list', pool).stdout.splitlines():
                     if vol.split() and vol.split()[0].startswith(prefixes):
                         _quiet('virsh', 'vol-delete', vol.split()[0], '--pool', pool)
@@ -244,17 +276,27 @@ class Lab(object):
                 _quiet('umount', '-l', mount)
 
     def down(self):
-        """Everything the stories and the preconditions made."""
+        """Everything the stories and the preconditions made, the story's gluster volume and
+        iSCSI targets last (no pool uses them any more); each step whatever the others did.
+        Returns what could not be removed."""
         self.clean(examples.NAMESPACES)
         for dev in self.loops:
             _quiet('losetup', '-d', dev)
-        if self.tid is not None:
-            _quiet('tgtadm', '--lld', 'iscsi', '--op', 'delete', '--mode', 'target', '--force', '--tid', str(self.tid))
+        failed = []
+        for tid in self.tids:
+            if _quiet('tgtadm', '--lld', 'iscsi', '--op', 'delete', '--mode', 'target', '--force',
+                      '--tid', str(tid)).returncode != 0:
+                failed.append('tgtd target %d' % tid)
         _quiet('tgtadm', '--lld', 'iscsi', '--op', 'delete', '--mode', 'account', '--user', CHAP_USER)
+        if self.gluster is not None:
+            proc = _quiet('bash', FIXTURES, 'gluster-down', self.gluster)
+            if proc.returncode != 0:
+                failed.append('gluster volume %s (%s)' % (self.gluster, (proc.stderr or proc.stdout).strip()))
         if self.server is not None:
             self.server.kill()
             self.server.wait()
         shutil.rmtree(examples.SANDBOX, ignore_errors=True)
+        return failed
 
 
 def _wait_for(condition, timeout, what):
@@ -269,11 +311,15 @@ def _wait_for(condition, timeout, what):
 def story(lab_env, tmp_path_factory):
     work = str(tmp_path_factory.mktemp('examples'))
     lab = Lab(lab_env, work)
+    failed = []
     try:
         values = lab.up()
-        yield {'values': values, 'work': work, 'env': lab_env, 'timings': {}, 'lab': lab}
+        # the story's own backends in the environment of its runs too, never the lab's shared ones
+        env = dict(lab_env, KVMST_GLUSTER_VOLUME=GLUSTER_VOLUME, KVMST_ISCSI_IQN=PLAIN_IQN)
+        yield {'values': values, 'work': work, 'env': env, 'timings': {}, 'lab': lab}
     finally:
-        lab.down()
+        failed = lab.down()
+    assert not failed, 'the examples story could not remove: %s' % failed
 
 
 # ---------------------------------------------------------------------------------------

@@ -4,7 +4,8 @@
 """Everything that puts pools on the lab's one gluster volume or one iSCSI target, in one
 file: `make integration` runs test files on two xdist workers (--dist loadfile), so these
 run one after another, beside the rest (libvirt refuses a second pool on a source another
-pool uses). See SHARED_PLAYBOOKS in conftest.py."""
+pool uses). See SHARED_PLAYBOOKS in conftest.py. The examples story has backends of its
+own and runs beside this file (test_examples_story.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ import pytest
 import yaml
 
 from conftest import HERE, PREFIX, SHARED_MOLECULE, check_molecule, check_scenario, playbooks
-from examples_story import check_guide_examples, check_module_examples, story  # noqa: F401 pylint: disable=unused-import
 
 
 @pytest.mark.parametrize('playbook', [p for p in playbooks(shared=True) if p != 'secret.yml'])
@@ -57,13 +57,3 @@ def test_secret_scenario_leaks_no_value_at_vvvv(run_playbook):
     leaked = [v for v in values if v in output]
     assert not leaked, 'secret values in the -vvvv output: %d of %d' % (len(leaked), len(values))
     assert not _secrets_left()
-
-
-# Every module's EXAMPLES and every guide's code blocks, as written (examples_story.py):
-# the module references first, then the guides, as a reader goes.
-def test_module_examples(story):
-    check_module_examples(story)
-
-
-def test_guide_examples(story):
-    check_guide_examples(story)
