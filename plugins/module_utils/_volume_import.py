@@ -21,6 +21,7 @@ import shutil
 import tempfile
 
 from ansible_collections.kvm.storage.plugins.module_utils import _qemu_img
+from ansible_collections.kvm.storage.plugins.module_utils import _stream
 from ansible_collections.kvm.storage.plugins.module_utils import _zstd
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
 
@@ -222,17 +223,10 @@ def upload(conn, vol, path, libvirt, label):
     """Send the file into the volume, holes as holes (libvirt's sparse stream)."""
     size = os.path.getsize(path)
     fd = os.open(path, os.O_RDONLY)
-    stream = conn.newStream(0)
     try:
-        vol.upload(stream, 0, size, libvirt.VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM)
-        stream.sparseSendAll(_read, _hole, _skip, fd)
-        stream.finish()
-    except Exception as exc:
-        try:
-            stream.abort()
-        except Exception:
-            pass
-        raise KvmStorageError('%s: the upload into the volume failed: %s' % (label, ' '.join(str(exc).split())))
+        _stream.transfer(conn, lambda stream: vol.upload(stream, 0, size, libvirt.VIR_STORAGE_VOL_UPLOAD_SPARSE_STREAM),
+                         lambda stream: stream.sparseSendAll(_read, _hole, _skip, fd),
+                         '%s: the upload into the volume failed' % label)
     finally:
         os.close(fd)
 

@@ -16,6 +16,7 @@ import os
 import tempfile
 
 from ansible_collections.kvm.storage.plugins.module_utils import _iso9660
+from ansible_collections.kvm.storage.plugins.module_utils import _stream
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
 
 # The tools, in order of preference; both take mkisofs' options.
@@ -66,18 +67,9 @@ def read(conn, vol, capacity, label):
     if capacity == 0:
         return None, None, 'it is empty'
     chunks = []
-    stream = conn.newStream(0)
-    try:
-        vol.download(stream, 0, capacity, 0)
-        stream.recvAll(lambda _stream, data, sink: sink.append(data) or len(data), chunks)
-        stream.finish()
-    except Exception as exc:
-        try:
-            stream.abort()
-        except Exception:
-            pass
-        raise KvmStorageError('%s: cannot read the volume back to compare it with cloud_init: %s'
-                              % (label, ' '.join(str(exc).split())))
+    _stream.transfer(conn, lambda stream: vol.download(stream, 0, capacity, 0),
+                     lambda stream: stream.recvAll(lambda _stream, data, sink: sink.append(data) or len(data), chunks),
+                     '%s: cannot read the volume back to compare it with cloud_init' % label)
     try:
         iso_label, files = _iso9660.read_root(b''.join(chunks))
     except _iso9660.NotIso as exc:
@@ -90,7 +82,6 @@ def write(conn, vol, path, length, label):
     ``length`` (an old, longer seed leaves no bytes of its own behind). Not sparse: the
     zeros overwrite what was there."""
     size = os.path.getsize(path)
-    stream = conn.newStream(0)
     state = {'left': length - size}
 
     def source(_stream, nbytes, f):
@@ -101,14 +92,6 @@ def write(conn, vol, path, length, label):
         state['left'] -= pad
         return b'\0' * pad
 
-    try:
-        with open(path, 'rb') as f:
-            vol.upload(stream, 0, length, 0)
-            stream.sendAll(source, f)
-        stream.finish()
-    except Exception as exc:
-        try:
-            stream.abort()
-        except Exception:
-            pass
-        raise KvmStorageError('%s: writing the seed ISO into the volume failed: %s' % (label, ' '.join(str(exc).split())))
+    with open(path, 'rb') as f:
+        _stream.transfer(conn, lambda stream: vol.upload(stream, 0, length, 0), lambda stream: stream.sendAll(source, f),
+                         '%s: writing the seed ISO into the volume failed' % label)
