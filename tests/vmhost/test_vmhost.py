@@ -12,7 +12,11 @@ import re
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PLAYBOOKS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(HERE, '*.yml')))
+# Written and not yet run once on the VM host: kept out of the tier until a run shows it
+# passes (a scenario that was never seen to pass must not decide whether CI lands).
+NOT_YET_RUN = {'crash_points_lvm.yml': 'session 7: the VM host was busy with the validation run until the end'}
+PLAYBOOKS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(HERE, '*.yml'))
+                   if os.path.basename(p) not in NOT_YET_RUN)
 
 
 @pytest.mark.parametrize('playbook', PLAYBOOKS)
