@@ -4,10 +4,16 @@
 # failed. `make test` runs the VM host tier (one TCG VM host: one busy core for half an
 # hour) in one lane beside the tiers on the host lab in the other.
 #
+# A failed lane's failure lines (pytest's FAILED/ERROR lines, Ansible's fatal ones, make's
+# errors) are printed again at the very end: a CI log shown by its tail then names the
+# failure of every lane, not only of the lane that ended last.
+#
 #   tools/lanes.sh NAME 'COMMAND' [NAME 'COMMAND' ...]
 set -uo pipefail
 
 (($# >= 2 && $# % 2 == 0)) || { echo "usage: $0 NAME 'COMMAND' [NAME 'COMMAND' ...]" >&2; exit 2; }
+logs=$(mktemp -d /tmp/kvmst-lanes.XXXXXX)
+trap 'rm -rf "$logs"' EXIT
 names=()
 pids=()
 while (($#)); do
@@ -15,19 +21,25 @@ while (($#)); do
     shift 2
     (
         start=$SECONDS
-        bash -c "$command" 2>&1 | sed -u "s/^/[$name] /"
+        bash -c "$command" 2>&1 | sed -u "s/^/[$name] /" | tee "$logs/$name"
         rc=${PIPESTATUS[0]}
-        echo "[$name] lane ended: rc=$rc after $((SECONDS - start)) s"
+        echo "[$name] lane ended: rc=$rc after $((SECONDS - start)) s" | tee -a "$logs/$name"
         exit "$rc"
     ) &
     names+=("$name")
     pids+=("$!")
 done
 rc=0
+failed=()
 for i in "${!pids[@]}"; do
     if ! wait "${pids[$i]}"; then
-        echo "lane ${names[$i]} failed" >&2
+        failed+=("${names[$i]}")
         rc=1
     fi
+done
+for name in "${failed[@]}"; do
+    echo "== lane $name failed; its failure lines:"
+    grep -E '^\[[^]]*\] +(FAILED|ERROR) |fatal: \[|FAILED! =>|\*\*\* \[|Error [0-9]|^\[[^]]*\] =+ .*(failed|error)|lane ended' "$logs/$name" \
+        | tail -n 12 | cut -c 1-400
 done
 exit "$rc"

@@ -22,7 +22,10 @@ PLAYBOOKS = sorted(os.path.basename(p) for p in glob.glob(os.path.join(HERE, '*.
 @pytest.mark.parametrize('playbook', PLAYBOOKS)
 def test_vmhost_scenario(playbook, run_vmhost_playbook):
     proc = run_vmhost_playbook(playbook)
-    tail = '\n'.join(proc.stdout.splitlines()[-60:] + ['--- stderr ---'] + proc.stderr.splitlines()[-8:])
     m = re.search(r'kvmst-vmhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)', proc.stdout)
-    assert m is not None, 'no play recap:\n' + tail
-    assert proc.returncode == 0 and int(m.group(3)) == 0 and int(m.group(4)) == 0, tail
+    if m is None or proc.returncode != 0 or int(m.group(3)) or int(m.group(4)):
+        # The failed task's own lines last: a CI log is read from its end.
+        fatal = [line[:1500] for line in proc.stdout.splitlines() if re.match(r'\s*(fatal|failed): \[', line)]
+        pytest.fail('\n'.join(proc.stdout.splitlines()[-60:] + ['--- stderr ---'] + proc.stderr.splitlines()[-8:]
+                               + ['--- failed tasks ---'] + (fatal or ['(no fatal line: rc %d)' % proc.returncode])),
+                    pytrace=False)
