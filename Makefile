@@ -10,7 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
-PYTEST := $(BIN)/python -m pytest -p no:cacheprovider
+PYTEST := $(BIN)/python -m pytest
 
 .PHONY: help venv packages lab lab-down collection sanity unit integration reliability vmhost bench lint docs package test demo demo-clean clean
 

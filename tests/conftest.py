@@ -6,12 +6,14 @@
 Ansible finds collections only under a folder named ``ansible_collections/<ns>/<name>``;
 a symlink in the ignored ``.cache`` folder gives the checkout that name without copying
 it (ansible-test sanity needs a real copy and makes its own: tests/sanity/run.sh).
+pytest-ansible (``--ansible-unit-inject-only`` in pytest.ini) puts that folder on the
+import path and in Ansible's collection finder once this file has named it in
+ANSIBLE_COLLECTIONS_PATH: conftest files load before plugins are configured.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(REPO, '.cache', 'collections')
@@ -27,5 +29,4 @@ def _ensure_link():
 
 
 _ensure_link()
-if COLLECTIONS not in sys.path:
-    sys.path.insert(0, COLLECTIONS)
+os.environ.setdefault('ANSIBLE_COLLECTIONS_PATH', COLLECTIONS)
