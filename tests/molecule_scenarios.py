@@ -6,6 +6,10 @@
 Molecule fails a scenario when a step fails or the idempotence step sees a change; it
 does not judge check mode. Here the first ``check`` step (before converge, on a clean
 host) must predict changes and every ``check`` after converge must predict none.
+
+The molecule command, not pytest-ansible's molecule collector: pytest-ansible 26.10 marks
+running molecule through it deprecated and points to the molecule CLI, and its collected
+items take no fixtures (no lab or VM host check, no per-scenario environment).
 """
 
 from __future__ import annotations

@@ -100,7 +100,14 @@ def sh(script, check=True, timeout=300):
 @pytest.fixture
 def run_module(lab_env, tmp_path):  # noqa: F811  pylint: disable=redefined-outer-name
     """run_module(module, args, check=False) -> the module's result dict (one ad-hoc run
-    against the lab inventory, JSON callback). ``module`` is the short name (``volume``)."""
+    against the lab inventory, JSON callback). ``module`` is the short name (``volume``).
+
+    The ``ansible`` command, not pytest-ansible's ``ansible_adhoc``/``ansible_module``: in
+    the pinned pytest-ansible (26.10) their host management is deprecated ("will be removed
+    in a future release"), they drop check mode (``--check`` is parsed, never applied), and
+    they run the play inside the test process (settings read once at import, signal
+    handlers for the main thread only), so a per-call environment or kept remote files
+    would need a forked child per call inside an xdist worker (tried: wip/s7-pytest)."""
     counter = {'n': 0}
 
     def run(module, args, check=False, keep_tmp=None):
