@@ -26,6 +26,6 @@ def test_vmhost_scenario(playbook, run_vmhost_playbook):
     if m is None or proc.returncode != 0 or int(m.group(3)) or int(m.group(4)):
         # The failed task's own lines last: a CI log is read from its end.
         fatal = [line[:1500] for line in proc.stdout.splitlines() if re.match(r'\s*(fatal|failed): \[', line)]
-        pytest.fail('\n'.join(proc.stdout.splitlines()[-60:] + ['--- stderr ---'] + proc.stderr.splitlines()[-8:]
-                               + ['--- failed tasks ---'] + (fatal or ['(no fatal line: rc %d)' % proc.returncode])),
-                    pytrace=False)
+        lines = (proc.stdout.splitlines()[-60:] + ['--- stderr ---'] + proc.stderr.splitlines()[-8:]
+                 + ['--- failed tasks ---'] + (fatal or ['(no fatal line: rc %d)' % proc.returncode]))
+        pytest.fail('\n'.join(lines), pytrace=False)
