@@ -38,6 +38,7 @@ from ansible_collections.kvm.storage.plugins.module_utils._usage import Usage
 LISTS = (('secrets', 'secret'), ('pools', 'pool'), ('thin_pools', 'thin_pool'), ('thin_volumes', 'thin_volume'),
          ('volumes', 'volume'), ('disks', 'disk'))
 RANK = dict((kind, index) for index, (_list, kind) in enumerate(LISTS))
+RESULT_LISTS = tuple(name for name, _kind in LISTS)
 # A VG whose free space is not known yet (the plan builds it): the size checks are left to LVM.
 UNKNOWN_FREE = float('inf')
 NEW_VG_EXTENT = 4 * 1024 * 1024
@@ -71,6 +72,7 @@ def argument_spec():
     spec['secrets']['required_one_of'] = _secret.REQUIRED_ONE_OF
     spec['secrets']['required_together'] = _secret.REQUIRED_TOGETHER
     spec['unmanaged'] = dict(type='bool', default=True)
+    spec['results'] = dict(type='str', default='changed', choices=['changed', 'all'])
     return spec
 
 
@@ -735,13 +737,28 @@ def _unmanaged(ordered, sim, host):
     return out
 
 
-def split_results(host_plan):
-    """Per-object results: kind, name, changed, actions (what the result lists)."""
+def split_results(host_plan, every=True):
+    """Per-object results: kind, name, changed, actions (what the result lists).  With
+    ``every=False`` only the objects that change (in check mode: would change); returns
+    (entries, {list name: number of declared objects left out because nothing changes})."""
     out = []
+    unchanged = dict((name, 0) for name, _kind in LISTS)
     for item in host_plan.items:
+        if not every and not item.steps.changed:
+            unchanged[item.node.where.split('[', 1)[0]] += 1
+            continue
         entry = {'kind': item.node.kind, 'name': item.node.label, 'element': item.node.where,
                  'state': item.node.state, 'changed': item.steps.changed, 'actions': item.steps.actions}
         if item.node.kind == 'disk' and item.extra.get('target'):
             entry['target'] = item.extra['target']
         out.append(entry)
-    return out
+    return out, unchanged
+
+
+def invocation(params):
+    """The ``invocation`` the module returns instead of Ansible's echo of every argument:
+    the scalar options and, per list, the number of elements (no element, so no secret)."""
+    args = dict((key, value) for key, value in params.items() if key not in RESULT_LISTS)
+    for name in RESULT_LISTS:
+        args[name] = len(params.get(name) or [])
+    return {'module_args': args}

@@ -69,7 +69,11 @@ def host_storage_work(module, conn):
     if not module.check_mode:
         apply_host(host_plan, adapter)
     result = plan_result(module, host_plan)
-    result.update(results=_host_storage.split_results(host_plan), unmanaged=host_plan.unmanaged)
+    results, unchanged = _host_storage.split_results(host_plan, every=module.params.get('results') == 'all')
+    result.update(results=results, unchanged=unchanged, unmanaged=host_plan.unmanaged)
     if module._diff:
         result['diff'] = host_plan.diff()
+    # Not Ansible's echo of every argument (thousands of objects, shipped back and processed
+    # by the controller on every run): the scalar options and the size of each list.
+    result['invocation'] = _host_storage.invocation(module.params)
     return result

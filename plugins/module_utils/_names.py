@@ -7,11 +7,16 @@
 
 from __future__ import annotations
 
+import re
+
 from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
 
 
+_CONTROL = re.compile('[\x00-\x1f\x7f]')
+
+
 def _has_control(text):
-    return any(ord(c) < 32 or ord(c) == 127 for c in text)
+    return _CONTROL.search(text) is not None
 
 
 def check_name(kind, name):

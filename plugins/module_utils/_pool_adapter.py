@@ -263,9 +263,14 @@ def _try(func, *args):
         pass
 
 
-def list_pools(conn, name=None):
-    """Every pool, or the one called ``name``: one listing call, then per-pool reads."""
+def list_pools(conn, name=None, names=None):
+    """Every pool, the one called ``name``, or those of ``names`` that exist: one listing
+    call, then per-pool reads."""
     if name is not None:
         pool = _libvirt.lookup_pool(conn, name)
         return [pool] if pool is not None else []
-    return _libvirt.call('list storage pools', conn.listAllStoragePools, 0)
+    pools = _libvirt.call('list storage pools', conn.listAllStoragePools, 0)
+    if names is not None:
+        wanted = set(names)
+        pools = [pool for pool in pools if pool.name() in wanted]
+    return pools

@@ -99,6 +99,6 @@ def pool_info_work(module, conn):
             if pool.isActive():
                 _libvirt.call('refresh pool %s' % pool.name(), pool.refresh, 0)
             return adapter.describe(pool)
-    pools = _libvirt.each_present(list_pools(conn, module.params.get('name')), describe)
+    pools = _libvirt.each_present(list_pools(conn, module.params.get('name'), module.params.get('names')), describe)
     pools.sort(key=lambda p: p['name'])
     return {'changed': False, 'pools': pools}

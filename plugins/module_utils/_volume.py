@@ -119,9 +119,10 @@ def requests_from_params(params, resolve_user=None, resolve_group=None):
         raise KvmStorageError('volumes is an empty list; give at least one volume or use name')
     out = []
     seen = set()
+    keys = list(volume_options())
     for index, item in enumerate(items):
         merged = {}
-        for key in volume_options():
+        for key in keys:
             value = item.get(key) if item else None
             merged[key] = value if value is not None else params.get(key)
             if merged[key] is None and key in DEFAULTS:

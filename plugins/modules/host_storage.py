@@ -169,7 +169,20 @@ options:
         declared. Turn off to save the listing on very large hosts.
     type: bool
     default: true
+  results:
+    description:
+      - Which declared objects RV(results) lists. V(changed) - only those that change (in check mode, would change);
+        the others are counted in RV(unchanged). V(all) - every declared object.
+      - A host of thousands of objects that changes nothing returns a short result with V(changed) (the default);
+        the controller processes every entry of a result on every run.
+    type: str
+    choices: [changed, all]
+    default: changed
 notes:
+  - The module returns its own C(invocation) - C(module_args) holds the scalar options (O(uri), O(allow_insecure),
+    O(unmanaged), O(results)) and, for each list, the number of its elements instead of the elements (Ansible
+    would otherwise echo every declared object back to the controller on every run). A failed run keeps Ansible's
+    full echo.
   - The per-object modules stay; they share the planners with this one.
   - The roles C(kvm.storage.host_profile) (profiles, presets that build the lists) and C(kvm.storage.guest_disks)
     (disks per guest from inventory) each make one call of this module per host.
@@ -234,11 +247,21 @@ assumed:
   elements: str
   sample: ["volume web1.qcow2 of pool images"]
 results:
-  description: One entry per declared object, in plan order - C(kind), C(name), C(element) (its list and index),
-    C(state), C(changed), C(actions), and for disks the C(target).
+  description:
+    - One entry per declared object that changes (in check mode, would change), in plan order - C(kind), C(name),
+      C(element) (its list and index), C(state), C(changed), C(actions), and for disks the C(target).
+    - With O(results=all), one entry per declared object, changed or not.
   returned: always
   type: list
   elements: dict
+  sample: [{kind: volume, name: volume web1.qcow2 of pool images, element: "volumes[0]", state: present, changed: true,
+            actions: ["create volume web1.qcow2 of pool images (qcow2, 20 GiB)"]}]
+unchanged:
+  description: Per list, the number of declared objects left out of RV(results) because nothing changes for them
+    (all zero with O(results=all)).
+  returned: always
+  type: dict
+  sample: {secrets: 0, pools: 2, thin_pools: 0, thin_volumes: 0, volumes: 51, disks: 0}
 unmanaged:
   description:
     - Objects that exist but are not declared (drift), never removed - C(pools) (names), C(volumes) (C(pool), C(name))

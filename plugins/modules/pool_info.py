@@ -26,6 +26,12 @@ options:
     description:
       - Only this pool. An unknown name gives an empty list, not an error.
     type: str
+  names:
+    description:
+      - Only these pools, read in one call. Unknown names are left out, not an error.
+      - Mutually exclusive with O(name).
+    type: list
+    elements: str
   refresh:
     description:
       - Refresh each running pool before reading it. libvirt reports a pool's capacity, allocation and free
@@ -143,8 +149,8 @@ from ansible_collections.kvm.storage.plugins.module_utils._runner import connect
 
 def main():
     spec = connection_argument_spec()
-    spec.update(name=dict(type='str'), refresh=dict(type='bool', default=False))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    spec.update(name=dict(type='str'), names=dict(type='list', elements='str'), refresh=dict(type='bool', default=False))
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True, mutually_exclusive=[('name', 'names')])
     run(module, pool_info_work)
 
 

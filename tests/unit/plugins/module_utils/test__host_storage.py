@@ -215,6 +215,39 @@ def test_second_run_over_the_made_host_changes_nothing():
                                 'disks': [{'domain': 'g1', 'target': 'vda', 'device': 'disk',
                                            'source': {'file': '/boot.qcow2'}}]}
 
+    # results: the changed objects only (the default), the others counted per list; or all
+    entries, unchanged = hs.split_results(result, every=False)
+    assert entries == []
+    assert unchanged == {'secrets': 1, 'pools': 1, 'thin_pools': 0, 'thin_volumes': 0, 'volumes': 3, 'disks': 1}
+    entries, unchanged = hs.split_results(result, every=True)
+    assert [e['element'] for e in entries if e['kind'] == 'pool'] == ['pools[0]'] and len(entries) == 6
+    assert set(unchanged.values()) == {0}
+
+
+@pytest.mark.parametrize('every, elements, unchanged', [
+    (False, ['pools[0]', 'volumes[0]'], {'volumes': 1}),
+    (True, ['pools[0]', 'volumes[0]', 'volumes[1]'], {}),
+])
+def test_results_list_what_changes(every, elements, unchanged):
+    views = {'images': PoolView('images', 'dir', True, target_path=BASE, volumes={'old.raw': vol('old.raw', fmt='raw')})}
+    host = hs.Host(views=views, listed={'images': {'old.raw'}}, pool_names=[])
+    result = run(host, pools=[DIR_POOL], volumes=[
+        {'pool': 'images', 'name': 'new.raw', 'format': 'raw', 'capacity': '1MiB'},
+        {'pool': 'images', 'name': 'old.raw', 'format': 'raw', 'capacity': GiB}])
+    entries, counts = hs.split_results(result, every=every)
+    assert [e['element'] for e in entries] == elements
+    assert all(e['changed'] for e in entries if e['element'] != 'volumes[1]')
+    assert dict((k, v) for k, v in counts.items() if v) == unchanged
+
+
+def test_invocation_counts_the_lists_and_holds_no_element():
+    params = {'uri': 'qemu:///system', 'allow_insecure': False, 'unmanaged': True, 'results': 'changed',
+              'secrets': [{'usage': 'volume', 'usage_id': '/x', 'value': 'kvmst-secret-value'}],
+              'pools': [DIR_POOL], 'thin_pools': [], 'thin_volumes': None, 'volumes': [], 'disks': []}
+    assert hs.invocation(params) == {'module_args': {
+        'uri': 'qemu:///system', 'allow_insecure': False, 'unmanaged': True, 'results': 'changed',
+        'secrets': 1, 'pools': 1, 'thin_pools': 0, 'thin_volumes': 0, 'volumes': 0, 'disks': 0}}
+
 
 def test_disks_without_target_get_consecutive_targets():
     result = run(hs.Host(domains={'g1': guest(disks=[disk('vda', {'file': '/a'})])}),
