@@ -38,7 +38,8 @@ from ansible_collections.kvm.storage.plugins.module_utils._usage import Usage
 LISTS = (('secrets', 'secret'), ('pools', 'pool'), ('thin_pools', 'thin_pool'), ('thin_volumes', 'thin_volume'),
          ('volumes', 'volume'), ('disks', 'disk'))
 RANK = dict((kind, index) for index, (_list, kind) in enumerate(LISTS))
-RESULT_LISTS = tuple(name for name, _kind in LISTS)
+LIST_NAMES = tuple(name for name, _kind in LISTS)
+LIST_OF_KIND = dict((kind, name) for name, kind in LISTS)
 # A VG whose free space is not known yet (the plan builds it): the size checks are left to LVM.
 UNKNOWN_FREE = float('inf')
 NEW_VG_EXTENT = 4 * 1024 * 1024
@@ -742,10 +743,10 @@ def split_results(host_plan, every=True):
     ``every=False`` only the objects that change (in check mode: would change); returns
     (entries, {list name: number of declared objects left out because nothing changes})."""
     out = []
-    unchanged = dict((name, 0) for name, _kind in LISTS)
+    unchanged = dict.fromkeys(LIST_NAMES, 0)
     for item in host_plan.items:
         if not every and not item.steps.changed:
-            unchanged[item.node.where.split('[', 1)[0]] += 1
+            unchanged[LIST_OF_KIND[item.node.kind]] += 1
             continue
         entry = {'kind': item.node.kind, 'name': item.node.label, 'element': item.node.where,
                  'state': item.node.state, 'changed': item.steps.changed, 'actions': item.steps.actions}
@@ -758,7 +759,7 @@ def split_results(host_plan, every=True):
 def invocation(params):
     """The ``invocation`` the module returns instead of Ansible's echo of every argument:
     the scalar options and, per list, the number of elements (no element, so no secret)."""
-    args = dict((key, value) for key, value in params.items() if key not in RESULT_LISTS)
-    for name in RESULT_LISTS:
+    args = dict((key, value) for key, value in params.items() if key not in LIST_NAMES)
+    for name in LIST_NAMES:
         args[name] = len(params.get(name) or [])
     return {'module_args': args}
