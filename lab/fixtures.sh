@@ -91,7 +91,7 @@ brick_host() {
 gluster_volume_exists() { kvmst_quiet kvmst_gluster volume info "$GLUSTER_VOLUME"; }
 
 gluster_brick_online() {
-  kvmst_gluster volume status "$GLUSTER_VOLUME" --xml 2>/dev/null | grep -q '<status>1</status>'
+  kvmst_gluster volume status "$GLUSTER_VOLUME" --xml 2>/dev/null | grep '<status>1</status>' >/dev/null
 }
 
 gluster_up() {

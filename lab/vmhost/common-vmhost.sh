@@ -25,12 +25,15 @@ vmhost_pid() {
     # A zombie (nobody reaps daemonized processes here) is not running.
     state="$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null || true)"
     [[ "$state" != Z && "$state" != X && -n "$state" ]] || return 0
-    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q -- "$VMHOST_NAME" || return 0
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -- "$VMHOST_NAME" >/dev/null || return 0
     echo "$pid"
 }
 
 # vmhost_ssh_opts KEY PORT [CONNECT_TIMEOUT]: the ssh options used to reach the VM host.
 # (ssh keeps the FIRST value given for an option: pass the timeout here, not after.)
+# The timeout also bounds the banner exchange: a TCG VM host on a loaded 2-core machine
+# took over 10 s to greet once (CI, session 8: "Connection timed out during banner
+# exchange"), hence 60 s unless the caller polls (up.sh's boot wait passes 15).
 vmhost_ssh_opts() {
-    echo "-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=${3:-10} -o ServerAliveInterval=15 -i $1 -p $2"
+    echo "-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=${3:-60} -o ServerAliveInterval=15 -i $1 -p $2"
 }

@@ -30,13 +30,30 @@ GLUSTER_LIBS=/usr/lib/x86_64-linux-gnu/glusterfs
 [[ -e "$MODULES/block-gluster.so" ]] || kvmst_die "qemu's gluster driver $MODULES/block-gluster.so is missing (apt-get install qemu-block-extra)"
 
 [[ $# -eq 0 || ( $# -eq 1 && $1 == install ) ]] || kvmst_die "usage: $0 [install]"
+# vmhost_run: ssh.sh with up to three tries when ssh itself fails (rc 255: no
+# connection, a greeting that timed out); any other status is the command's own.
+# The unpack reads the tarball from a file, re-opened by each try.
+vmhost_run() {
+    local try rc
+    for try in 1 2 3; do
+        rc=0
+        "$@" || rc=$?
+        ((rc == 255)) || return "$rc"
+        kvmst_info "ssh to the VM host failed (try $try of 3)"
+    done
+    return 255
+}
+ssh_marker() { bash "$HERE/ssh.sh" "test -e $1 && echo yes || echo no"; }
+ssh_unpack() {
+    bash "$HERE/ssh.sh" "rm -rf /opt/kvmst-qemu && tar xzf - -C /opt && test -e $1 &&
+        ln -sfn /opt/kvmst-qemu/glusterfs $GLUSTER_LIBS" <"$DEST"
+}
 install() {
-    local marker
+    local marker have
     marker="/opt/kvmst-qemu/$(basename "$DEST")"
-    if ! bash "$HERE/ssh.sh" test -e "$marker"; then
-        bash "$HERE/ssh.sh" "rm -rf /opt/kvmst-qemu && tar xzf - -C /opt && test -e $marker &&
-            ln -sfn /opt/kvmst-qemu/glusterfs $GLUSTER_LIBS" <"$DEST" ||
-            kvmst_die "could not unpack $DEST on the VM host"
+    have="$(vmhost_run ssh_marker "$marker")" || kvmst_die "could not reach the VM host over SSH"
+    if [[ $have != yes ]]; then
+        vmhost_run ssh_unpack "$marker" || kvmst_die "could not unpack $DEST on the VM host"
     fi
 }
 

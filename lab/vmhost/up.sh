@@ -69,7 +69,7 @@ fi
 
 # Not running: clear what a previous run left.
 rm -rf "$VMHOST_RUN" "$VMHOST_DISKS"
-if ss -Htln "sport = :$PORT" | grep -q .; then
+if ss -Htln "sport = :$PORT" | grep . >/dev/null; then
     kvmst_die "TCP port $PORT is already in use on this machine (set KVMST_VMHOST_SSH_PORT)"
 fi
 mkdir -p "$VMHOST_RUN" "$VMHOST_DISKS"
@@ -127,7 +127,7 @@ EOF
 cat >"$VMHOST_RUN/inventory" <<EOF
 # Written by lab/vmhost/up.sh: the lab's nested VM host (removed by lab/vmhost/down.sh).
 [vmhosts]
-$VMHOST_NAME ansible_host=127.0.0.1 ansible_port=$PORT ansible_user=root ansible_ssh_private_key_file=$KVMST_VMHOST_SSH_KEY ansible_python_interpreter=/usr/bin/python3 ansible_pipelining=true ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'
+$VMHOST_NAME ansible_host=127.0.0.1 ansible_port=$PORT ansible_user=root ansible_ssh_private_key_file=$KVMST_VMHOST_SSH_KEY ansible_python_interpreter=/usr/bin/python3 ansible_pipelining=true ansible_ssh_timeout=60 ansible_ssh_retries=3 ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'
 EOF
 
 wait_ssh "$start" "$PID"
