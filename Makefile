@@ -96,7 +96,9 @@ lint: venv collection
 # Every tier, as CI runs them. The VM host tier keeps one core busy (its TCG VM host) for
 # half an hour and shares nothing with the host lab's tiers but libvirtd (its migration
 # scenario has a gluster volume of its own), so it runs in a lane of its own beside them
-# (tools/lanes.sh). The bench runs last and alone: its timings are of a quiet machine.
+# (tools/lanes.sh); the reliability tier's libvirtd kills wait while the migration
+# scenario uses this libvirtd (a lock, tests/conftest.py). The bench runs last and alone:
+# its timings are of a quiet machine.
 test: venv collection lab
 	bash tools/lanes.sh vmhost '$(MAKE) --no-print-directory vmhost' \
 	  lab '$(MAKE) --no-print-directory sanity unit integration reliability lint docs package'

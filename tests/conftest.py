@@ -13,7 +13,11 @@ ANSIBLE_COLLECTIONS_PATH: conftest files load before plugins are configured.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
+
+import pytest
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(REPO, '.cache', 'collections')
@@ -30,3 +34,32 @@ def _ensure_link():
 
 _ensure_link()
 os.environ.setdefault('ANSIBLE_COLLECTIONS_PATH', COLLECTIONS)
+
+
+# The reliability tier's kill tests kill this machine's libvirtd; the lanes of `make test`
+# run side by side, and a scenario of another lane that uses this libvirtd meanwhile (the VM
+# host tier's migration, the matrix smoke plays) would fail on the kill. Those hold this
+# lock shared for their run, the kill tests exclusive (flock, so a killed holder frees it).
+LOCAL_LIBVIRTD_LOCK = os.environ.get('KVMST_LOCAL_LIBVIRTD_LOCK', '/run/kvmst-lab/local-libvirtd.lock')
+
+
+@contextlib.contextmanager
+def _local_libvirtd(exclusive):
+    os.makedirs(os.path.dirname(LOCAL_LIBVIRTD_LOCK), exist_ok=True)
+    with open(LOCAL_LIBVIRTD_LOCK, 'a', encoding='utf-8') as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        yield
+
+
+@pytest.fixture
+def local_libvirtd_alone():
+    """Nothing of another lane uses this machine's libvirtd while the test runs."""
+    with _local_libvirtd(True):
+        yield
+
+
+@pytest.fixture
+def local_libvirtd_used():
+    """This machine's libvirtd is not killed by another lane while the test runs."""
+    with _local_libvirtd(False):
+        yield

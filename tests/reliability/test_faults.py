@@ -190,7 +190,7 @@ def kill_libvirtd_at_sixth_file(play, pool_path, tmp_path):
     return begun, json.loads(failure.group(1))
 
 
-def test_libvirtd_killed_mid_play_rerun_completes(ansible_run, base, tmp_path, request):
+def test_libvirtd_killed_mid_play_rerun_completes(local_libvirtd_alone, ansible_run, base, tmp_path, request):
     pool = P + 'kill'
     pool_path = base + '/pool'
     own_markers(pool, request)
@@ -370,7 +370,7 @@ def test_guest_that_never_releases_a_disk(run_module, base, tmp_path, request):
 
 # --- libvirtd killed in the middle of a host_storage plan -------------------------------
 
-def test_libvirtd_killed_mid_host_storage_plan(ansible_run, base, tmp_path, request):
+def test_libvirtd_killed_mid_host_storage_plan(local_libvirtd_alone, ansible_run, base, tmp_path, request):
     """One plan: a pool, a template imported into it and 20 full clones of the template.
     libvirtd is frozen when the sixth file appears in the pool folder (the template and at
     least five clones begun), then killed. The run fails with the plan's own account (what
@@ -526,7 +526,7 @@ def copy_progress(guest):
     return None
 
 
-def test_libvirtd_killed_during_disk_move(ansible_run, run_module, base, tmp_path, request):
+def test_libvirtd_killed_during_disk_move(local_libvirtd_alone, ansible_run, run_module, base, tmp_path, request):
     """A running guest's disk is moved (block copy) while the guest writes numbered records;
     libvirtd is killed while the copy runs (seen in progress, not yet in step). The run fails
     with a clear error; the re-run finishes the move (the copy qemu went on with is taken over,
@@ -594,7 +594,7 @@ def backup_jobs(guest):
     return [(j['offset'], j['len']) for j in qmp(guest, 'query-block-jobs') or [] if j['type'] == 'backup']
 
 
-def test_libvirtd_killed_during_disk_backup(ansible_run, run_module, base, tmp_path, request):
+def test_libvirtd_killed_during_disk_backup(local_libvirtd_alone, ansible_run, run_module, base, tmp_path, request):
     """A full backup of a running guest that writes numbered records; libvirtd is killed while
     qemu's backup job runs (throttled the moment it is seen, so it certainly runs). The run
     fails with a clear error; a re-run while the job still runs says to wait; once the job
