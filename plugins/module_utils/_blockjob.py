@@ -156,17 +156,29 @@ def live_top(dom, target, conn, local):
     return _source_path(disk.get('type'), disk.find('source'), conn, local)
 
 
+def mirror_ready(element, target):
+    """Whether libvirt itself holds the block job on ``target`` ready to pivot: the running
+    guest's disk has ``<mirror ready='yes'>``.  libvirt sets it when it has handled qemu's
+    READY event, which can come after a query of the job already says cur == end (one CI
+    run pivoted in that gap under load: "block job ... not ready for pivot yet")."""
+    disk = disk_element(element, target)
+    mirror = disk.find('mirror') if disk is not None else None
+    return mirror is not None and mirror.get('ready') == 'yes'
+
+
 def wait_job(dom, target, timeout, doing, until_ready):
     """Wait until the block job on ``target`` is ready to pivot (``until_ready``) or has
-    ended.  libvirt reports cur == end only once qemu says the job is ready (it keeps end
-    one ahead before), so the poll needs no event loop.  Returns whether the job is still
-    there (ready) or gone (ended, successfully or not: the caller checks the result)."""
+    ended.  Ready: libvirt reports cur == end (only once qemu says the job is ready: it
+    keeps end one ahead before) and has marked the disk's mirror ready, which is what its
+    pivot checks; both are polled, no event loop.  Returns whether the job is still there
+    (ready) or gone (ended, successfully or not: the caller checks the result)."""
     deadline = time.time() + timeout
     while True:
         info = _libvirt.call(doing, dom.blockJobInfo, target, 0)
         if not info:
             return False
-        if until_ready and info.get('end', 0) > 0 and info.get('cur') == info.get('end'):
+        if (until_ready and info.get('end', 0) > 0 and info.get('cur') == info.get('end')
+                and mirror_ready(_xml.parse(_libvirt.call(doing, dom.XMLDesc, 0)), target)):
             return True
         if time.time() >= deadline:
             cancel(dom, target)
