@@ -13,7 +13,8 @@
 # takes the lines one by one as their virtualenvs become ready. Sanity is CPU bound and the
 # smoke play mostly waits for libvirt, so on two cores the two overlap well.
 #
-# Logs: .cache/matrix/<line>/<part>.log; wall times: .cache/matrix/times.txt.
+# Logs: .cache/matrix/<line>/<part>.log; wall times: .cache/matrix/times.txt; the smoke
+# play's task times (junit callback): .cache/matrix/<line>/junit/.
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$REPO/tests/matrix"
@@ -115,7 +116,7 @@ smoke_part() {
     *) interp="$OUT/target-${SMOKE[$l]}/venv/bin/python" ;;
   esac
   tmp="$OUT/$l/ansible-tmp"
-  rm -rf "$tmp" && mkdir -p "$tmp"
+  rm -rf "$tmp" "$OUT/$l/junit" && mkdir -p "$tmp"
   local lock=()
   [[ -z ${KVMST_LAB_LOCK:-} ]] || lock=(flock "$KVMST_LAB_LOCK")
   "$OUT/$l/venv/bin/ansible-playbook" --version | sed -n 1p
@@ -124,6 +125,7 @@ smoke_part() {
       ANSIBLE_INVENTORY="$REPO/tests/integration/inventory.ini" \
       ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_RETRY_FILES_ENABLED=0 \
       ANSIBLE_LOCAL_TEMP="$tmp/local" ANSIBLE_HOME="$tmp/home" \
+      ANSIBLE_CALLBACKS_ENABLED=ansible.builtin.junit JUNIT_OUTPUT_DIR="$OUT/$l/junit" \
       "${lock[@]}" bash -c 'echo "lab: $(date +%s)"; bash lab/services.sh start && "$@"; rc=$?; echo "lab: $(date +%s)"; exit $rc' _ \
       "$OUT/$l/venv/bin/ansible-playbook" "$HERE/smoke.yml" -e "ansible_python_interpreter=$interp"
 }
