@@ -5,7 +5,9 @@
 #
 #   tests/matrix/run.sh [LINE...]       default: every line of lines.txt
 #
-#   MATRIX_PARTS="venv sanity unit smoke"   the parts to run (venv is made when missing)
+#   MATRIX_PARTS="venv sanity unit smoke"   the parts to run (the virtualenvs are always
+#                                          made or checked: venv = ansible-core, deps =
+#                                          what unit and smoke need besides)
 #   KVMST_LAB_LOCK=/work/lab.lock          a lock file the lab steps hold (flock), unset: none
 #
 # Two queues run side by side: the lab queue makes the lines' virtualenvs, then runs each
@@ -66,30 +68,41 @@ timed() {
   return $rc
 }
 
-# A virtualenv of pyenv's Python $1 at $2 with the requirements files $3...; kept while
-# the stamp (Python, requirements, extra pins) matches.
-make_venv() {
-  local py=$1 dir=$2 stamp a; shift 2
+# A layer of packages in the virtualenv $2 of pyenv's Python $1 (made when missing):
+# `pip install $4...`, skipped while the layer's stamp $3 (Python, arguments, requirement
+# files' hashes) matches. A changed `core` stamp makes the virtualenv afresh (before the
+# sanity queue uses it); other layers are installed over what is there.
+venv_layer() {
+  local py=$1 dir=$2 name=$3 stamp a; shift 3
   stamp="$py $*"
   for a in "$@"; do [[ ! -f $a ]] || stamp+=" $(sha256sum < "$a" | cut -c1-16)"; done
-  if [[ -x $dir/bin/python && -f $dir/.matrix-stamp && "$(cat "$dir/.matrix-stamp")" == "$stamp" ]]; then
-    echo "up to date: $dir"; return 0
+  if [[ -x $dir/bin/python && -f $dir/.matrix-$name ]]; then
+    [[ "$(cat "$dir/.matrix-$name")" != "$stamp" ]] || { echo "up to date: $dir ($name)"; return 0; }
+    [[ $name != core ]] || rm -rf "$dir"
   fi
-  rm -rf "$dir"
-  "$(pybin "$py")/python" -m venv "$dir"
-  "$dir/bin/python" -m pip install -q --upgrade pip
-  # libvirt-python builds from source against libvirt-dev; pip caches the wheel per Python.
+  if [[ ! -x $dir/bin/python ]]; then
+    rm -rf "$dir"
+    "$(pybin "$py")/python" -m venv "$dir"
+    "$dir/bin/python" -m pip install -q --upgrade pip
+  fi
   "$dir/bin/python" -m pip install -q "$@"
-  echo "$stamp" > "$dir/.matrix-stamp"
+  echo "$stamp" > "$dir/.matrix-$name"
 }
 
+# What sanity needs: ansible-core (ansible-test makes its own virtualenvs).
 venv_part() {
-  local l=$1
-  make_venv "${CTRL[$l]}" "$OUT/$l/venv" -r requirements/matrix.txt "ansible-core==${CORE[$l]}"
-  # The smoke play's target Python, when it is neither the system's nor the controller's.
-  local t=${SMOKE[$l]}
+  venv_layer "${CTRL[$1]}" "$OUT/$1/venv" core "ansible-core==${CORE[$1]}"
+}
+
+# What the unit tier and the smoke play need besides: libvirt-python (built from source
+# against libvirt-dev; pip caches the wheel per Python, so the other lines on that Python
+# reuse it), lxml, pytest; and the smoke play's target Python when it is neither the
+# system's nor the controller's.
+deps_part() {
+  local l=$1 t=${SMOKE[$1]}
+  venv_layer "${CTRL[$l]}" "$OUT/$l/venv" deps -r requirements/matrix.txt "ansible-core==${CORE[$l]}"
   if [[ $t != system && $t != "${CTRL[$l]}" ]]; then
-    make_venv "$t" "$OUT/target-$t/venv" -r requirements/ee.txt
+    venv_layer "$t" "$OUT/target-$t/venv" deps -r requirements/ee.txt
   fi
 }
 
@@ -135,8 +148,9 @@ smoke_lab_seconds() {
   sed -n 's/^lab: \([0-9]*\)$/\1/p' "$OUT/$1/smoke.log" | awk 'NR==1{a=$1} END{if (NR>=2) print $1-a}'
 }
 
-# Every virtualenv first, so that the sanity queue never waits for a smoke play (nor for
-# the lab lock); then the unit tier and the smoke play of each line.
+# Every line's ansible-core first, so that the sanity queue never waits for a libvirt
+# build, a smoke play or the lab lock; then per line the unit tier's and the smoke play's
+# packages, the unit tier and the smoke play.
 lab_queue() {
   local l rc=0
   for l in "${LINES[@]}"; do
@@ -149,6 +163,8 @@ lab_queue() {
   done
   for l in "${LINES[@]}"; do
     [[ -e $OUT/$l/.venv-done ]] || continue
+    has_part unit || has_part smoke || continue
+    timed "$l" deps deps_part "$l" || { rc=1; continue; }
     if has_part unit; then timed "$l" unit unit_part "$l" || rc=1; fi
     if has_part smoke; then
       timed "$l" smoke smoke_part "$l" || rc=1
