@@ -133,8 +133,12 @@ smoke_part() {
   esac
   tmp="$OUT/$l/ansible-tmp"
   rm -rf "$tmp" "$OUT/$l/junit" && mkdir -p "$tmp"
-  local lock=()
-  [[ -z ${KVMST_LAB_LOCK:-} ]] || lock=(flock "$KVMST_LAB_LOCK")
+  # Shared hold of this machine's libvirtd: the reliability tier's kill tests (another lane
+  # of `make test`) wait until the play ends (tests/conftest.py).
+  local held=${KVMST_LOCAL_LIBVIRTD_LOCK:-/run/kvmst-lab/local-libvirtd.lock}
+  mkdir -p "$(dirname "$held")"
+  local lock=(flock -s "$held")
+  [[ -z ${KVMST_LAB_LOCK:-} ]] || lock=(flock "$KVMST_LAB_LOCK" "${lock[@]}")
   "$OUT/$l/venv/bin/ansible-playbook" --version | sed -n 1p
   "$interp" --version
   env ANSIBLE_COLLECTIONS_PATH="$REPO/.cache/collections" \
