@@ -109,9 +109,13 @@ lint: venv collection
 # (tools/lanes.sh); the reliability tier's libvirtd kills wait while the migration
 # scenario uses this libvirtd (a lock, tests/conftest.py). The bench runs last and alone:
 # its timings are of a quiet machine.
+# The ansible-core matrix is a third lane at a lower CPU priority: it fills the cores the
+# other two leave idle (they wait on libvirt and guests much of the time) instead of
+# slowing them down.
 test: venv collection lab
 	bash tools/lanes.sh vmhost '$(MAKE) --no-print-directory vmhost' \
-	  lab '$(MAKE) --no-print-directory sanity unit integration reliability lint docs package'
+	  lab '$(MAKE) --no-print-directory sanity unit integration reliability lint docs package' \
+	  matrix 'nice -n 10 $(MAKE) --no-print-directory matrix'
 	$(MAKE) --no-print-directory bench BENCH_REPEAT=1
 
 demo: venv collection
