@@ -17,7 +17,7 @@ PYTEST := $(BIN)/python -m pytest
 help:
 	@echo "make demo         build the demo lab on this host and print what it made"
 	@echo "make demo-clean   remove exactly what the demo made"
-	@echo "make test         every test tier: sanity unit integration matrix reliability vmhost lint docs package bench"
+	@echo "make test         every test tier but matrix: sanity unit integration reliability vmhost lint docs package bench"
 	@echo "make sanity|unit|integration|matrix|reliability|vmhost|lint|docs|package|bench   one tier"
 	@echo "make matrix MATRIX_LINES='2.16 2.21' MATRIX_PARTS='sanity unit smoke'   some lines or parts"
 	@echo "make lab / lab-down   start / remove the local test lab (daemons and fixtures)"
@@ -109,13 +109,11 @@ lint: venv collection
 # (tools/lanes.sh); the reliability tier's libvirtd kills wait while the migration
 # scenario uses this libvirtd (a lock, tests/conftest.py). The bench runs last and alone:
 # its timings are of a quiet machine.
-# The ansible-core matrix is a third lane at a lower CPU priority: it fills the cores the
-# other two leave idle (they wait on libvirt and guests much of the time) instead of
-# slowing them down.
+# Not yet here: `make matrix` (about 20 min more; it goes in once scenarios that repeat
+# another are dropped to pay for it, see tests/matrix/README.md).
 test: venv collection lab
 	bash tools/lanes.sh vmhost '$(MAKE) --no-print-directory vmhost' \
-	  lab '$(MAKE) --no-print-directory sanity unit integration reliability lint docs package' \
-	  matrix 'nice -n 10 $(MAKE) --no-print-directory matrix'
+	  lab '$(MAKE) --no-print-directory sanity unit integration reliability lint docs package'
 	$(MAKE) --no-print-directory bench BENCH_REPEAT=1
 
 demo: venv collection
