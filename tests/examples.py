@@ -53,7 +53,8 @@ EXAMPLE_SKIPS = {
 
 GUIDES = ('README.md', 'docs/docsite/rst/guide_quickstart.rst', 'docs/docsite/rst/guide_profiles.rst',
           'docs/docsite/rst/guide_safety.rst', 'docs/docsite/rst/guide_awx.rst', 'docs/docsite/rst/guide_gitops.rst',
-          'docs/docsite/rst/guide_running_guests.rst', 'roles/host_profile/README.md', 'roles/guest_disks/README.md', 'roles/hypervisor/README.md')
+          'docs/docsite/rst/guide_running_guests.rst', 'docs/docsite/rst/guide_platforms.rst',
+          'roles/host_profile/README.md', 'roles/guest_disks/README.md', 'roles/hypervisor/README.md')
 
 QUICKSTART = 'docs/docsite/rst/guide_quickstart.rst'
 AWX = 'docs/docsite/rst/guide_awx.rst'
