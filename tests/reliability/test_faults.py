@@ -508,13 +508,15 @@ def kill_libvirtd_during(play, job_running, what, tmp_path):
 
 def libvirt_saved_job(guest, kind):
     """libvirt has written the guest's block job of ``kind`` (copy, backup) into the guest's
-    status file. qemu runs a job a moment before that; a libvirtd killed in that moment finds
-    a job it does not know when it starts again, and cancels it. Tests kill only after this."""
+    status file as started (state running or ready). qemu runs a job a moment before that; a
+    libvirtd killed in that moment finds a job it does not know, or one it registered as
+    'new' and never saw start, when it starts again, and cancels it. Tests kill only after."""
     try:
         with open('/run/libvirt/qemu/%s.xml' % guest, encoding='utf-8') as handle:
-            return re.search(r"<blockjob [^>]*type='%s'" % kind, handle.read()) is not None
+            tags = re.findall(r'<blockjob [^>]*>', handle.read())
     except FileNotFoundError:
         return False
+    return any("type='%s'" % kind in tag and re.search(r"state='(running|ready)'", tag) for tag in tags)
 
 
 def copy_progress(guest):
