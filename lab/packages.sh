@@ -26,6 +26,8 @@ PACKAGES=(
   zstd bzip2
   # tools the lab scripts themselves call (flock, setsid, timeout)
   util-linux coreutils
+  # ansible-test's shellcheck sanity test (it skips the test with a warning when missing)
+  shellcheck
 )
 # Not installed on purpose: open-iscsi (the kernel has no iscsi_tcp; libvirt's
 # iscsi-direct backend uses libiscsi in user space and needs no initiator daemon).

@@ -17,6 +17,9 @@
 #
 # Logs: .cache/matrix/<line>/<part>.log; wall times: .cache/matrix/times.txt; the smoke
 # play's task times (junit callback): .cache/matrix/<line>/junit/.
+#
+# The *_part functions run through `timed LINE PART FUNCTION`, which shellcheck cannot follow:
+# shellcheck disable=SC2317
 set -euo pipefail
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
 HERE="$REPO/tests/matrix"
@@ -141,6 +144,8 @@ smoke_part() {
   [[ -z ${KVMST_LAB_LOCK:-} ]] || lock=(flock "$KVMST_LAB_LOCK" "${lock[@]}")
   "$OUT/$l/venv/bin/ansible-playbook" --version | sed -n 1p
   "$interp" --version
+  # The single-quoted script is expanded by the inner bash, on purpose.
+  # shellcheck disable=SC2016
   env ANSIBLE_COLLECTIONS_PATH="$REPO/.cache/collections" \
       ANSIBLE_INVENTORY="$REPO/tests/integration/inventory.ini" \
       ANSIBLE_NOCOLOR=1 ANSIBLE_FORCE_COLOR=0 ANSIBLE_RETRY_FILES_ENABLED=0 \
