@@ -40,6 +40,12 @@ done
 for name in "${failed[@]}"; do
     echo "== lane $name failed; its failure lines:"
     grep -E '^\[[^]]*\] +(FAILED|ERROR) |fatal: \[|FAILED! =>|\*\*\* \[|Error [0-9]|^\[[^]]*\] =+ .*(failed|error)|lane ended' "$logs/$name" \
-        | tail -n 12 | cut -c 1-400
+        | tail -n 12 | awk '
+            # A long line (an Ansible result) is cut, but the error message it holds is kept
+            # whole: the reason (what qemu-img said, say) is at the end of that message.
+            length($0) <= 400 { print; next }
+            { print substr($0, 1, 300) " [...]"
+              i = index($0, "\"message\": \""); if (!i) i = index($0, "\"msg\": \"")
+              if (i) print "    " substr($0, i, 900) }'
 done
 exit "$rc"

@@ -735,6 +735,15 @@ def _plan_create(steps, req, pool, world, created, assume=False):
     # qcow2 full preallocation: libvirt 9.0 passes only metadata or falloc to qemu-img, so
     # libvirt makes the volume (sparse) and qemu-img create writes it out in full in place.
     qemu_full = fmt == 'qcow2' and req.preallocation == 'full' and not source
+    if qemu_full and req.encryption:
+        # qemu-img would format the file again without the LUKS layer: the data unencrypted.
+        raise KvmStorageError('%s: preallocation full of an encrypted qcow2 volume is not supported (libvirt cannot '
+                              'ask qemu-img for it, and formatting it again would drop the encryption); use '
+                              'preallocation falloc' % req.label)
+    if req.encryption and fmt == 'raw' and allocation:
+        # libvirt makes a LUKS raw image with qemu-img create -f luks, without preallocation.
+        raise KvmStorageError('%s: libvirt creates an encrypted raw volume sparse, whatever the preallocation or '
+                              'allocation; leave both out, or use format qcow2 with preallocation falloc' % req.label)
     if qemu_full and pool.type != 'gluster':
         allocation = 0
     encryption = _encryption(req, world, steps if assume else None)

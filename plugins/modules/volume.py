@@ -190,6 +190,12 @@ options:
         O(encryption.secret_uuid) or O(encryption.secret_usage) - see M(kvm.storage.secret). The passphrase itself
         never passes through this module.
       - An existing unencrypted volume is a conflict; it is never recreated.
+      - An encrypted qcow2 volume takes no O(preallocation=full) and an encrypted raw volume no O(preallocation) or
+        O(allocation) (libvirt makes a raw LUKS image sparse, and formatting a qcow2 image again for V(full) would
+        drop the encryption); both are refused.
+      - The qemu-img 7.2 of Debian 12 fails LUKS creation at random on fast machines with C(Unable to get accurate
+        CPU usage) (a qemu bug in its PBKDF benchmark, fixed in qemu 10.0); the create fails before anything is
+        written and libvirt removes the file, so the module repeats it, up to 25 times.
     type: dict
     suboptions:
       format:

@@ -51,3 +51,37 @@ CREATE_OPTIONS = [
 def test_create_options(case_id, qcow2, prealloc, expected):
     from ansible_collections.kvm.storage.plugins.module_utils._qemu_img import create_options
     assert create_options(qcow2, prealloc) == expected
+
+
+FLAKE = ('cannot create volume c.qcow2 of pool p: internal error: Child process (/usr/bin/qemu-img create ...) '
+         'unexpected exit status 1: qemu-img: /p/c.qcow2: Unable to get accurate CPU usage')
+OTHER = 'cannot create volume c.qcow2 of pool p: qemu-img: /p/c.qcow2: No space left on device'
+
+RETRIES = [
+    # (id, what each call does in turn: an error text or 'ok', calls made, the outcome)
+    ('succeeds at once', ['ok'], 1, 'ok'),
+    ('the flake twice, then made', [FLAKE, FLAKE, 'ok'], 3, 'ok'),
+    ('another error is not repeated', [OTHER, 'ok'], 1, OTHER),
+    ('the flake, then another error: that one is reported', [FLAKE, OTHER, 'ok'], 2, OTHER),
+    ('the flake every time: reported after the last try', [FLAKE] * 30, 25, FLAKE),
+]
+
+
+@pytest.mark.parametrize('case_id, outcomes, calls, expected', RETRIES, ids=[c[0] for c in RETRIES])
+def test_retry_pbkdf_flake(case_id, outcomes, calls, expected):
+    from ansible_collections.kvm.storage.plugins.module_utils._errors import KvmStorageError
+    from ansible_collections.kvm.storage.plugins.module_utils._qemu_img import retry_pbkdf_flake
+    made = []
+
+    def create(name):
+        made.append(name)
+        outcome = outcomes[len(made) - 1]
+        if outcome != 'ok':
+            raise KvmStorageError(outcome)
+        return outcome
+
+    try:
+        result = retry_pbkdf_flake(create, 'c.qcow2')
+    except KvmStorageError as exc:
+        result = str(exc)
+    assert (result, len(made), made[0]) == (expected, calls, 'c.qcow2')

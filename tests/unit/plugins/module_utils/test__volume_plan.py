@@ -462,6 +462,7 @@ def _new(name, what, pool='images'):
 
 
 BASE = IMAGES + '/base.qcow2'
+UUID = '0f5b0c3e-6f1a-4c5e-9a57-2d1c2e3f4a5b'
 
 CREATE_CASES = [
     # (id, params, expected steps, facts of the built element (subset) or None)
@@ -979,6 +980,19 @@ ERROR_CASES = [
      CHILDREN, KvmStorageError, ['cluster_size applies to qcow2 volumes'], {}),
     ('falloc overlay', vp(name='vm.qcow2', backing=ref('base.qcow2'), preallocation='falloc'), USERS, CHILDREN,
      KvmStorageError, ['volume vm.qcow2 of pool images: preallocation falloc of a qcow2 overlay is refused by qemu'],
+     {}),
+    # -- encryption: what libvirt cannot deliver is refused, not reported as done
+    ('encrypted qcow2, full', vp(name='c.qcow2', capacity='1G', format='qcow2', preallocation='full',
+                                 encryption={'secret_uuid': UUID, 'secret_usage': None, 'format': None}),
+     USERS, CHILDREN, KvmStorageError, ['volume c.qcow2 of pool images: preallocation full of an encrypted qcow2 '
+                                        'volume is not supported', 'use preallocation falloc'], {}),
+    ('encrypted raw, falloc', vp(name='c.raw', capacity='1G', preallocation='falloc',
+                                 encryption={'secret_uuid': UUID, 'secret_usage': None, 'format': None}),
+     USERS, CHILDREN, KvmStorageError, ['volume c.raw of pool images: libvirt creates an encrypted raw volume sparse'],
+     {}),
+    ('encrypted raw, an allocation', vp(name='c.raw', capacity='1G', allocation='512M',
+                                        encryption={'secret_uuid': UUID, 'secret_usage': None, 'format': None}),
+     USERS, CHILDREN, KvmStorageError, ['libvirt creates an encrypted raw volume sparse, whatever the preallocation'],
      {}),
     ('full qcow2 in a logical pool is no qcow2', params(name='lv9', pool='lvm', capacity='1G', format='qcow2',
                                                         preallocation='full', cluster_size='64KiB'),
