@@ -43,6 +43,7 @@ from conftest import (REPO, ansible_env, drop_guest, drop_pool, files_in, read_s
 
 sys.path.insert(0, os.path.join(REPO, '.cache', 'collections'))
 from ansible_collections.kvm.storage.plugins.module_utils import _inflight  # noqa: E402  pylint: disable=wrong-import-position
+from ansible_collections.kvm.storage.plugins.module_utils import _qemu_img  # noqa: E402  pylint: disable=wrong-import-position
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 HOOK = os.path.join(HERE, 'crash')
@@ -378,6 +379,13 @@ def _secret_setup(case):
     return {'usage': 'volume', 'secret_usage': case.usage, 'value': case.value}
 
 
+def _luks_probe(xml):
+    made = virsh('vol-create', POOL, xml)
+    if made.returncode != 0 and _qemu_img.PBKDF_FLAKE in made.stderr:
+        raise RuntimeError(made.stderr)
+    return made
+
+
 def _secret_check(case):
     """Private (the default): libvirt shows no value, so the proof is a LUKS volume that
     libvirt formats with it ("secret has no value" otherwise)."""
@@ -389,7 +397,10 @@ def _secret_check(case):
         handle.write("<volume><name>luks-probe.qcow2</name><capacity>1048576</capacity><target><format type='qcow2'/>"
                      "<encryption format='luks'><secret type='passphrase' uuid='%s'/></encryption></target></volume>"
                      % found[case.usage])
-    made = virsh('vol-create', POOL, xml)
+    # Debian 12's qemu-img fails LUKS creation at random on fast machines ("Unable to get
+    # accurate CPU usage", before anything is written): repeated as the volume module does
+    # (plugins/module_utils/_qemu_img.py, retry_pbkdf_flake).
+    made = _qemu_img.retry_pbkdf_flake(_luks_probe, xml)
     virsh('vol-delete', 'luks-probe.qcow2', '--pool', POOL)
     assert made.returncode == 0, 'libvirt cannot use the secret: %s' % made.stderr
 
