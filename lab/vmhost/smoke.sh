@@ -1,6 +1,12 @@
 #!/usr/bin/env bash
-# Smoke test of the running lab VM host (start it with lab/vmhost/up.sh), over SSH:
-#   - libvirtd is active (systemctl is-active libvirtd), answers virsh, supports logical pools;
+# Smoke test of the running lab VM host (start it with lab/vmhost/up.sh; KVMST_VMHOST_SUITE
+# picks which), over SSH:
+#   - bookworm: libvirtd is active (systemctl is-active libvirtd), answers virsh, supports
+#     logical pools;
+#   - trixie (libvirt is installed by the hypervisor role, not by the image): before that,
+#     libvirt is not installed and apt would install exactly the libvirt packages whose .debs
+#     the image holds (no network needed); after it, libvirtd answers virsh (socket
+#     activated) and supports logical pools;
 #   - real device-mapper: on the second extra disk, pvcreate, vgcreate kvmst_vg,
 #     a thin pool, a thin volume (written to), a thin snapshot, then all removed again.
 # Prints one line per check; exits non-zero on the first failure. The disk is left empty.
@@ -9,12 +15,13 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lab/vmhost/common-vmhost.sh
 source "$HERE/common-vmhost.sh"
 
-LOG="$KVMST_LOG_DIR/vmhost-smoke.log"
+LOG="$KVMST_LOG_DIR/$VMHOST_ID-smoke.log"
 : >"$LOG"
 start=$SECONDS
 # The remote script runs under `bash -s`; its output goes to the log, check lines to stdout.
-if ! "$HERE/ssh.sh" bash -s >>"$LOG" 2>&1 <<'EOF'; then
+if ! "$HERE/ssh.sh" bash -s -- "$VMHOST_SUITE" >>"$LOG" 2>&1 <<'EOF'; then
 set -euo pipefail
+SUITE="$1"
 VG=kvmst_vg
 DISK=/dev/disk/by-id/virtio-kvmst-disk2
 [ -b "$DISK" ] || DISK=/dev/vdb
@@ -29,16 +36,38 @@ cleanup() {
 }
 trap cleanup EXIT
 
-state="$(systemctl is-active libvirtd || true)"
-[ "$state" = active ] || { echo "FAIL libvirtd is $state"; exit 1; }
-check "libvirtd active"
-# (no qemu-system inside: `virsh version` fails with "Cannot find suitable emulator")
-caps="$(virsh -c qemu:///system pool-capabilities)"
-case "$caps" in
-*"<pool type='logical' supported='yes'>"*) ;;
-*) echo "FAIL libvirt reports no logical pool support"; exit 1 ;;
-esac
-check "virsh answers, logical pools supported"
+if [ "$SUITE" = trixie ] && ! dpkg-query -W -f '${db:Status-Abbrev}' libvirt-daemon-system 2>/dev/null | grep -q '^ii'; then
+    # The role's apt transaction, simulated: exactly the packages the image left to it.
+    role="$(cat /etc/kvmst-lab/role-packages)"
+    # shellcheck disable=SC2086
+    would="$(LC_ALL=C apt-get -s install $role | awk '$1 == "Inst" { print $2 }' | sort)"
+    [ -n "$would" ] && [ "$would" = "$(sort /etc/kvmst-lab/role-installs)" ] ||
+        { echo "FAIL apt would install [$would], the image left [$(sort /etc/kvmst-lab/role-installs)] to the role"; exit 1; }
+    for p in $would; do
+        ls /var/cache/apt/archives/"${p}"_*.deb >/dev/null || { echo "FAIL no cached .deb of $p"; exit 1; }
+    done
+    check "libvirt not installed yet: the role's apt transaction installs $(echo "$would" | wc -l) libvirt packages, all cached"
+    check "python $(python3 -c 'import platform; print(platform.python_version())'), qemu $(qemu-system-x86_64 --version | awk 'NR == 1 { print $4 }'), kernel $(uname -r)"
+    caps=""
+elif [ "$SUITE" = trixie ]; then
+    # Socket activated with --timeout 120: virsh starts libvirtd when it is idle-stopped.
+    virsh -c qemu:///system uri >/dev/null
+    check "libvirtd answers ($(virsh -c qemu:///system version --daemon | awk '/daemon/ { print $NF }'))"
+    caps="$(virsh -c qemu:///system pool-capabilities)"
+else
+    state="$(systemctl is-active libvirtd || true)"
+    [ "$state" = active ] || { echo "FAIL libvirtd is $state"; exit 1; }
+    check "libvirtd active"
+    # (no qemu-system inside: `virsh version` fails with "Cannot find suitable emulator")
+    caps="$(virsh -c qemu:///system pool-capabilities)"
+fi
+if [ -n "$caps" ]; then
+    case "$caps" in
+    *"<pool type='logical' supported='yes'>"*) ;;
+    *) echo "FAIL libvirt reports no logical pool support"; exit 1 ;;
+    esac
+    check "virsh answers, logical pools supported"
+fi
 
 cleanup >/dev/null 2>&1   # leftovers of an interrupted run
 set -x
@@ -65,7 +94,7 @@ set +x
 trap - EXIT
 check "removed again"
 EOF
-    kvmst_die "VM host smoke test failed after $((SECONDS - start))s (log: $LOG)" "$LOG"
+    kvmst_die "VM host $VMHOST_NAME smoke test failed after $((SECONDS - start))s (log: $LOG)" "$LOG"
 fi
 sed -n 's/^CHECK /ok: /p' "$LOG"
-kvmst_info "VM host smoke test passed in $((SECONDS - start))s (log: $LOG)"
+kvmst_info "VM host $VMHOST_NAME smoke test passed in $((SECONDS - start))s (log: $LOG)"

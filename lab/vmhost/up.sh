@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Boot the lab's nested Debian VM host (building its image first when needed) under
-# TCG, with four extra 4 GiB sparse virtio disks and SSH forwarded to 127.0.0.1:2222,
-# wait until SSH answers, and write an Ansible inventory:
-#   /run/kvmst-lab/vmhost/inventory   (host kvmst-vmhost)
-#   /run/kvmst-lab/vmhost/env         (KVMST_VMHOST_* variables, eval-able; also printed)
+# Boot a lab nested Debian VM host (building its image first when needed) under TCG,
+# with four extra 4 GiB sparse virtio disks and SSH forwarded to 127.0.0.1, wait until
+# SSH answers, and write an Ansible inventory. KVMST_VMHOST_SUITE picks which:
+#   bookworm (default)  kvmst-vmhost    Debian 12, port 2222, /run/kvmst-lab/vmhost/
+#   trixie              kvmst-vmhost13  Debian 13, port 2223, /run/kvmst-lab/vmhost13/
+# (each with its own image, disks, lock and logs: both can run at once). Written:
+#   <run dir>/inventory   (host kvmst-vmhost or kvmst-vmhost13, group vmhosts)
+#   <run dir>/env         (KVMST_VMHOST_* variables, eval-able; also printed)
 # Idempotent: when the VM host is already up and answering, it only prints.
-# Environment: KVMST_VMHOST_SSH_PORT (2222), KVMST_VMHOST_BOOT_TIMEOUT (180 s),
-# KVMST_VMHOST_MEMORY_MIB (3072), KVMST_VMHOST_DISK_SIZE (4G).
+# Environment (bookworm / trixie defaults): KVMST_VMHOST_SSH_PORT (2222 / 2223),
+# KVMST_VMHOST_BOOT_TIMEOUT (180 / 480 s), KVMST_VMHOST_MEMORY_MIB (3072 / 5120),
+# KVMST_VMHOST_DISK_SIZE (4G).
 # The disks appear in the VM host as /dev/disk/by-id/virtio-kvmst-diskN; one per user so
 # scenarios never share a PV: disk1 tests/vmhost/logical_pool.yml, disk2
 # tests/vmhost/lvm_thin.yml, disk3 the molecule lvm_thin scenario, disk4 the host_profile
@@ -16,16 +20,16 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lab/vmhost/common-vmhost.sh
 source "$HERE/common-vmhost.sh"
 
-PORT="${KVMST_VMHOST_SSH_PORT:-2222}"
-TIMEOUT="${KVMST_VMHOST_BOOT_TIMEOUT:-180}"
-MEM="${KVMST_VMHOST_MEMORY_MIB:-3072}"
+PORT="${KVMST_VMHOST_SSH_PORT:-$VMHOST_DEFAULT_PORT}"
+TIMEOUT="${KVMST_VMHOST_BOOT_TIMEOUT:-$VMHOST_DEFAULT_BOOT_TIMEOUT}"
+MEM="${KVMST_VMHOST_MEMORY_MIB:-$VMHOST_DEFAULT_MEMORY_MIB}"
 DISK_SIZE="${KVMST_VMHOST_DISK_SIZE:-4G}"
 
 kvmst_require qemu-system-x86_64:qemu-system-x86 ssh:openssh-client ss:iproute2
 mkdir -p "$KVMST_RUN_DIR"
 kvmst_lock "$VMHOST_LOCK"
 
-eval "$("$HERE/build.sh")"
+eval "$("$HERE/$VMHOST_BUILD")"
 SSH_OPTS="$(vmhost_ssh_opts "$KVMST_VMHOST_SSH_KEY" "$PORT" 15)"
 
 ssh_ok() {
@@ -43,7 +47,7 @@ wait_ssh() {
             kvmst_die "the VM host's qemu (pid $pid) exited during boot (qemu log: $VMHOST_QEMU_LOG)" "$VMHOST_CONSOLE"
         fi
         if ((SECONDS - start >= TIMEOUT)); then
-            kvmst_die "the VM host did not answer SSH on 127.0.0.1:$PORT within ${TIMEOUT}s (qemu pid $pid still running; run lab/vmhost/down.sh)" "$VMHOST_CONSOLE"
+            kvmst_die "the VM host did not answer SSH on 127.0.0.1:$PORT within ${TIMEOUT}s (qemu pid $pid still running; run ${VMHOST_ENV}lab/vmhost/down.sh)" "$VMHOST_CONSOLE"
         fi
         sleep 2
     done
@@ -58,11 +62,11 @@ if [[ -n "$PID" ]]; then
         SSH_OPTS="$(vmhost_ssh_opts "$KVMST_VMHOST_SSH_KEY" "$PORT" 15)"
     fi
     if [[ "$(cat "$VMHOST_RUN/image-dir" 2>/dev/null)" != "$KVMST_VMHOST_IMAGE_DIR" ]]; then
-        kvmst_info "note: the running VM host was booted from an older image; lab/vmhost/down.sh && lab/vmhost/up.sh boots the current one"
+        kvmst_info "note: the running VM host $VMHOST_NAME was booted from an older image; ${VMHOST_ENV}lab/vmhost/down.sh && ${VMHOST_ENV}lab/vmhost/up.sh boots the current one"
     fi
     start=$SECONDS
     wait_ssh "$start" "$PID"
-    kvmst_info "VM host already up (pid $PID), SSH on 127.0.0.1:$PORT"
+    kvmst_info "VM host $VMHOST_NAME already up (pid $PID), SSH on 127.0.0.1:$PORT"
     print_env
     exit 0
 fi
@@ -81,7 +85,7 @@ echo "$KVMST_VMHOST_IMAGE_DIR" >"$VMHOST_RUN/image-dir"
 
 : >"$VMHOST_CONSOLE"
 printf '\n== %s up.sh: qemu start\n' "$(date -u +%FT%TZ)" >>"$VMHOST_QEMU_LOG"
-kvmst_info "booting the VM host (TCG, 2 vCPU, ${MEM} MiB; console: $VMHOST_CONSOLE)"
+kvmst_info "booting the VM host $VMHOST_NAME ($VMHOST_SUITE; TCG, 2 vCPU, ${MEM} MiB; console: $VMHOST_CONSOLE)"
 start=$SECONDS
 # The user-mode network is not restricted: a guest migrated to the VM host reaches the
 # gluster volume of this machine at 10.0.2.2 (this machine's loopback).
@@ -111,6 +115,8 @@ PID="$(vmhost_pid)"
 [[ -n "$PID" ]] || kvmst_die "qemu started but its pid file $VMHOST_PIDFILE names no running VM host" "$VMHOST_QEMU_LOG"
 
 cat >"$VMHOST_RUN/env" <<EOF
+KVMST_VMHOST_NAME=$VMHOST_NAME
+KVMST_VMHOST_SUITE=$VMHOST_SUITE
 KVMST_VMHOST_HOST=127.0.0.1
 KVMST_VMHOST_SSH_PORT=$PORT
 KVMST_VMHOST_SSH_USER=root
@@ -125,11 +131,11 @@ KVMST_VMHOST_GUEST_DISK3=/dev/disk/by-id/virtio-kvmst-disk3
 KVMST_VMHOST_GUEST_DISK4=/dev/disk/by-id/virtio-kvmst-disk4
 EOF
 cat >"$VMHOST_RUN/inventory" <<EOF
-# Written by lab/vmhost/up.sh: the lab's nested VM host (removed by lab/vmhost/down.sh).
+# Written by lab/vmhost/up.sh: the lab's nested $VMHOST_SUITE VM host (removed by lab/vmhost/down.sh).
 [vmhosts]
 $VMHOST_NAME ansible_host=127.0.0.1 ansible_port=$PORT ansible_user=root ansible_ssh_private_key_file=$KVMST_VMHOST_SSH_KEY ansible_python_interpreter=/usr/bin/python3 ansible_pipelining=true ansible_ssh_timeout=60 ansible_ssh_retries=3 ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'
 EOF
 
 wait_ssh "$start" "$PID"
-kvmst_info "VM host up in $((SECONDS - start))s (pid $PID), SSH on 127.0.0.1:$PORT, inventory $VMHOST_RUN/inventory"
+kvmst_info "VM host $VMHOST_NAME up in $((SECONDS - start))s (pid $PID), SSH on 127.0.0.1:$PORT, inventory $VMHOST_RUN/inventory"
 print_env
