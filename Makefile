@@ -12,13 +12,13 @@ STAMP := $(VENV)/.installed
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: help venv packages lab lab-down collection sanity unit integration reliability vmhost bench lint docs package matrix test demo demo-clean clean
+.PHONY: help venv packages lab lab-down collection sanity unit integration reliability vmhost vmhost13 bench lint docs package matrix test demo demo-clean clean
 
 help:
 	@echo "make demo         build the demo lab on this host and print what it made"
 	@echo "make demo-clean   remove exactly what the demo made"
-	@echo "make test         every test tier: sanity unit integration reliability vmhost matrix lint docs package bench"
-	@echo "make sanity|unit|integration|matrix|reliability|vmhost|lint|docs|package|bench   one tier"
+	@echo "make test         every test tier: sanity unit integration reliability vmhost vmhost13 matrix lint docs package bench"
+	@echo "make sanity|unit|integration|matrix|reliability|vmhost|vmhost13|lint|docs|package|bench   one tier"
 	@echo "make matrix MATRIX_LINES='2.16 2.21' MATRIX_PARTS='sanity unit smoke'   some lines or parts"
 	@echo "make lab / lab-down   start / remove the local test lab (daemons and fixtures)"
 
@@ -71,6 +71,13 @@ reliability: venv collection lab
 vmhost: venv collection lab
 	$(PYTEST) tests/vmhost
 
+# The second VM host, Debian 13 (KVMST_VMHOST_SUITE=trixie: kvmst-vmhost13, SSH port 2223;
+# lab/vmhost/build-trixie.sh): the hypervisor role installs libvirt 11 there (monolithic,
+# then modular refused), then scenarios on it. Its own name, port, run directory, disks and
+# lock: it runs beside the Debian 12 VM host. Nothing of this machine's lab is used.
+vmhost13: venv collection
+	$(PYTEST) tests/vmhost13
+
 # BENCH_REPEAT runs of each timed case (medians); `make test` takes one run of each, which
 # is enough to print every ratio in CI's budget; the figures in bench/README.md are of
 # `make bench` (three runs each, on a quiet machine).
@@ -106,13 +113,14 @@ lint: venv collection
 # Every tier, as CI runs them. The VM host tier keeps one core busy (its TCG VM host) for
 # about half an hour and shares nothing with the host lab's tiers but libvirtd (its migration
 # scenario has a gluster volume of its own), so it runs in a lane of its own beside them
-# (tools/lanes.sh), and the ansible-core matrix follows it in that lane (-k: the matrix also
-# runs when a VM host scenario failed). The lab lane's libvirtd kills wait while the
-# migration scenario or a matrix smoke play uses this libvirtd: a lock, tests/conftest.py
-# (exclusive for the kills, shared for the others; tests/matrix/run.sh takes it itself).
+# (tools/lanes.sh); the Debian 13 VM host tier follows it in that lane, then the ansible-core
+# matrix (-k: each also runs when a VM host scenario before it failed). The lab lane's
+# libvirtd kills wait while the migration scenario or a matrix smoke play uses this
+# libvirtd: a lock, tests/conftest.py (exclusive for the kills, shared for the others;
+# tests/matrix/run.sh takes it itself).
 # The bench runs last and alone: its timings are of a quiet machine.
 test: venv collection lab
-	bash tools/lanes.sh vmhost '$(MAKE) --no-print-directory -k vmhost matrix' \
+	bash tools/lanes.sh vmhost '$(MAKE) --no-print-directory -k vmhost vmhost13 matrix' \
 	  lab '$(MAKE) --no-print-directory sanity unit integration reliability lint docs package'
 	$(MAKE) --no-print-directory bench BENCH_REPEAT=1
 
