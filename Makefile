@@ -17,7 +17,7 @@ PYTEST := $(BIN)/python -m pytest
 help:
 	@echo "make demo         build the demo lab on this host and print what it made"
 	@echo "make demo-clean   remove exactly what the demo made"
-	@echo "make test         every test tier: sanity unit integration reliability vmhost vmhost13 matrix lint docs package bench"
+	@echo "make test         every test tier: sanity unit integration reliability vmhost matrix lint docs package bench"
 	@echo "make sanity|unit|integration|matrix|reliability|vmhost|vmhost13|lint|docs|package|bench   one tier"
 	@echo "make matrix MATRIX_LINES='2.16 2.21' MATRIX_PARTS='sanity unit smoke'   some lines or parts"
 	@echo "make lab / lab-down   start / remove the local test lab (daemons and fixtures)"
@@ -75,6 +75,9 @@ vmhost: venv collection lab
 # lab/vmhost/build-trixie.sh): the hypervisor role installs libvirt 11 there (monolithic,
 # then modular refused), then scenarios on it. Its own name, port, run directory, disks and
 # lock: it runs beside the Debian 12 VM host. Nothing of this machine's lab is used.
+# Not in `make test` yet: 14 min on a quiet machine, and CI's last run of `make test`
+# without it took 68 min of its 70-min budget; it joins once the VM host lane is cut
+# (its logical pool and lvm_thin profile scenarios repeat the Debian 12 tier's).
 vmhost13: venv collection
 	$(PYTEST) tests/vmhost13
 
@@ -113,14 +116,13 @@ lint: venv collection
 # Every tier, as CI runs them. The VM host tier keeps one core busy (its TCG VM host) for
 # about half an hour and shares nothing with the host lab's tiers but libvirtd (its migration
 # scenario has a gluster volume of its own), so it runs in a lane of its own beside them
-# (tools/lanes.sh); the Debian 13 VM host tier follows it in that lane, then the ansible-core
-# matrix (-k: each also runs when a VM host scenario before it failed). The lab lane's
-# libvirtd kills wait while the migration scenario or a matrix smoke play uses this
-# libvirtd: a lock, tests/conftest.py (exclusive for the kills, shared for the others;
-# tests/matrix/run.sh takes it itself).
+# (tools/lanes.sh), and the ansible-core matrix follows it in that lane (-k: the matrix also
+# runs when a VM host scenario failed). The lab lane's libvirtd kills wait while the
+# migration scenario or a matrix smoke play uses this libvirtd: a lock, tests/conftest.py
+# (exclusive for the kills, shared for the others; tests/matrix/run.sh takes it itself).
 # The bench runs last and alone: its timings are of a quiet machine.
 test: venv collection lab
-	bash tools/lanes.sh vmhost '$(MAKE) --no-print-directory -k vmhost vmhost13 matrix' \
+	bash tools/lanes.sh vmhost '$(MAKE) --no-print-directory -k vmhost matrix' \
 	  lab '$(MAKE) --no-print-directory sanity unit integration reliability lint docs package'
 	$(MAKE) --no-print-directory bench BENCH_REPEAT=1
 
