@@ -13,6 +13,9 @@ import sys
 
 import pytest
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import ansible_env  # noqa: E402  pylint: disable=wrong-import-position
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 COLLECTIONS = os.path.join(REPO, '.cache', 'collections')
@@ -53,17 +56,7 @@ def run_bounded(cmd, **kwargs):
 @pytest.fixture
 def run_vmhost_playbook(vmhost, tmp_path):
     def run(playbook):
-        env = dict(os.environ)
-        env.update(vmhost)
-        env.update({
-            'ANSIBLE_COLLECTIONS_PATH': COLLECTIONS,
-            'ANSIBLE_NOCOLOR': '1',
-            'ANSIBLE_FORCE_COLOR': '0',
-            'ANSIBLE_RETRY_FILES_ENABLED': '0',
-            'ANSIBLE_HOST_KEY_CHECKING': '0',
-            'ANSIBLE_LOCAL_TEMP': str(tmp_path / 'ansible-local'),
-            'ANSIBLE_HOME': str(tmp_path / 'ansible-home'),
-        })
+        env = ansible_env.playbook_env(tmp_path, vmhost)
         cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', vmhost['KVMST_VMHOST_INVENTORY'],
                os.path.join(HERE, playbook)]
         proc = run_bounded(cmd, env=env, cwd=REPO)

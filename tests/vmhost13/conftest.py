@@ -21,6 +21,9 @@ import time
 
 import pytest
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import ansible_env  # noqa: E402  pylint: disable=wrong-import-position
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 COLLECTIONS = os.path.join(REPO, '.cache', 'collections')
@@ -127,17 +130,7 @@ class PlayResult:
 def play13(vmhost13, tmp_path):
     """Run a playbook against the VM host: play13(path, check=False, extra_vars=None, step=None)."""
     def run(playbook, check=False, extra_vars=None, step=None):
-        env = dict(os.environ)
-        env.update(vmhost13)
-        env.update({
-            'ANSIBLE_COLLECTIONS_PATH': COLLECTIONS,
-            'ANSIBLE_NOCOLOR': '1',
-            'ANSIBLE_FORCE_COLOR': '0',
-            'ANSIBLE_RETRY_FILES_ENABLED': '0',
-            'ANSIBLE_HOST_KEY_CHECKING': '0',
-            'ANSIBLE_LOCAL_TEMP': str(tmp_path / 'ansible-local'),
-            'ANSIBLE_HOME': str(tmp_path / 'ansible-home'),
-        })
+        env = ansible_env.playbook_env(tmp_path, vmhost13)
         cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
                '-i', vmhost13['KVMST_VMHOST_INVENTORY'], playbook]
         if check:
