@@ -13,6 +13,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COLLECTIONS = os.path.join(REPO, '.cache', 'collections')
 
 
+def vmhost_env(up_stdout):
+    """The KVMST_VMHOST_* lines lab/vmhost/up.sh prints (inventory, name, port...), as a dict."""
+    return dict(line.split('=', 1) for line in up_stdout.splitlines()
+                if line.startswith('KVMST_VMHOST_') and '=' in line)
+
+
 def playbook_env(tmp_path, lab_env):
     """os.environ with lab_env (the VM host's KVMST_VMHOST_* lines) and the settings above."""
     env = dict(os.environ)

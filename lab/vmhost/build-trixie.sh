@@ -47,13 +47,17 @@ LIBVIRT_RE='^(libvirt[-0-9a-z.+]*|python3-libvirt)$'
 RECIPE_EXTRA="role_packages=$ROLE_PACKAGES
 left_to_the_role=$LIBVIRT_RE"
 
+# The packages the role's transaction would install on the image as it is now, one a line
+# (apt's defaults: recommends on).
+role_would_install() {
+    # shellcheck disable=SC2086
+    chroot "$ROOT" env LC_ALL=C apt-get -s install $ROLE_PACKAGES 2>>"$LOG" | awk '$1 == "Inst" { print $2 }'
+}
+
 recipe_packages() {
     local sim=() pre=() left=() deps=() p
     kvmst_info "pre-installing the role's packages but libvirt, downloading libvirt's (in the chroot)"
-    # What the role's transaction would install on this image (apt's defaults: recommends on).
-    # shellcheck disable=SC2086
-    mapfile -t sim < <(chroot "$ROOT" env LC_ALL=C apt-get -s install $ROLE_PACKAGES 2>>"$LOG" |
-        awk '$1 == "Inst" { print $2 }')
+    mapfile -t sim < <(role_would_install)
     ((${#sim[@]} > 0)) || kvmst_die "apt-get -s install $ROLE_PACKAGES in the chroot printed no package" "$LOG"
     for p in "${sim[@]}"; do
         if [[ "$p" =~ $LIBVIRT_RE ]]; then left+=("$p"); else pre+=("$p"); fi
@@ -72,9 +76,7 @@ recipe_packages() {
     in_chroot apt-get "${APT_OPTS[@]}" install -y --download-only $ROLE_PACKAGES ||
         kvmst_die "apt-get install --download-only $ROLE_PACKAGES in the chroot failed" "$LOG"
     # The role's transaction on the booted image: exactly the libvirt packages, all cached.
-    # shellcheck disable=SC2086
-    mapfile -t sim < <(chroot "$ROOT" env LC_ALL=C apt-get -s install $ROLE_PACKAGES 2>>"$LOG" |
-        awk '$1 == "Inst" { print $2 }')
+    mapfile -t sim < <(role_would_install)
     [[ "$(printf '%s\n' "${sim[@]}" | sort)" == "$(printf '%s\n' "${left[@]}" | sort)" ]] ||
         kvmst_die "after the pre-install the role would install '${sim[*]}', expected '${left[*]}'" "$LOG"
     for p in "${left[@]}"; do

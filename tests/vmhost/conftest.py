@@ -18,7 +18,6 @@ import ansible_env  # noqa: E402  pylint: disable=wrong-import-position
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-COLLECTIONS = os.path.join(REPO, '.cache', 'collections')
 
 
 @pytest.fixture(scope='session')
@@ -28,11 +27,7 @@ def vmhost():
     if up.returncode != 0:
         pytest.fail('the VM host did not come up: %s' % (up.stderr.strip()[-2000:] or up.stdout.strip()[-2000:]),
                     pytrace=False)
-    env = {}
-    for line in up.stdout.splitlines():
-        if line.startswith('KVMST_VMHOST_') and '=' in line:
-            key, value = line.split('=', 1)
-            env[key] = value
+    env = ansible_env.vmhost_env(up.stdout)
     if not env.get('KVMST_VMHOST_INVENTORY'):
         pytest.fail('lab/vmhost/up.sh printed no inventory', pytrace=False)
     yield env

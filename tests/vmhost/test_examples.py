@@ -15,9 +15,10 @@ import sys
 
 import yaml
 
-from conftest import COLLECTIONS, REPO, run_bounded
+from conftest import REPO, run_bounded
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import ansible_env  # noqa: E402  pylint: disable=wrong-import-position
 import examples  # noqa: E402  pylint: disable=wrong-import-position
 
 
@@ -25,11 +26,7 @@ def test_lvm_thin_examples(vmhost, tmp_path):
     plays, index = examples.vmhost_story('kvmst-vmhost')
     playbook = tmp_path / 'lvm_thin_examples.yml'
     playbook.write_text(yaml.safe_dump(plays, sort_keys=False, width=120))
-    env = dict(os.environ)
-    env.update(vmhost)
-    env.update({'ANSIBLE_COLLECTIONS_PATH': COLLECTIONS, 'ANSIBLE_NOCOLOR': '1', 'ANSIBLE_FORCE_COLOR': '0',
-                'ANSIBLE_RETRY_FILES_ENABLED': '0', 'ANSIBLE_HOST_KEY_CHECKING': '0',
-                'ANSIBLE_LOCAL_TEMP': str(tmp_path / 'ansible-local'), 'ANSIBLE_HOME': str(tmp_path / 'ansible-home')})
+    env = ansible_env.playbook_env(tmp_path, vmhost)
     cmd = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'), '-i', vmhost['KVMST_VMHOST_INVENTORY'],
            str(playbook)]
     proc = run_bounded(cmd, env=env, cwd=REPO)

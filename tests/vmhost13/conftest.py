@@ -26,7 +26,6 @@ import ansible_env  # noqa: E402  pylint: disable=wrong-import-position
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
-COLLECTIONS = os.path.join(REPO, '.cache', 'collections')
 LAB_ENV = {'KVMST_VMHOST_SUITE': 'trixie'}
 HOST = 'kvmst-vmhost13'
 TIMES_FILE = '/var/log/kvmst-lab/vmhost13-times.txt'
@@ -73,11 +72,7 @@ def vmhost13():
         pytest.fail('the Debian 13 VM host did not come up: %s'
                     % (up.stderr.strip()[-2000:] or up.stdout.strip()[-2000:]), pytrace=False)
     record_time('up.sh (build when needed, boot to SSH)', time.monotonic() - start)
-    env = {}
-    for line in up.stdout.splitlines():
-        if line.startswith('KVMST_VMHOST_') and '=' in line:
-            key, value = line.split('=', 1)
-            env[key] = value
+    env = ansible_env.vmhost_env(up.stdout)
     if env.get('KVMST_VMHOST_NAME') != HOST or not env.get('KVMST_VMHOST_INVENTORY'):
         pytest.fail('KVMST_VMHOST_SUITE=trixie lab/vmhost/up.sh printed no %s inventory: %s' % (HOST, up.stdout),
                     pytrace=False)
