@@ -116,9 +116,10 @@ lint: venv collection
 # after the other: two at once would only share that core) and share nothing with the host
 # lab's tiers but libvirtd (the migration scenario has a gluster volume of its own), so they
 # run in a lane of their own beside them (tools/lanes.sh), and the ansible-core matrix
-# follows them in that lane (-k: each tier runs when one before it failed). The lab lane's libvirtd kills wait while the
-# migration scenario or a matrix smoke play uses this libvirtd: a lock, tests/conftest.py
-# (exclusive for the kills, shared for the others; tests/matrix/run.sh takes it itself).
+# follows them in that lane (-k: each tier runs when one before it failed). The lab lane's
+# libvirtd kills wait while the migration scenario or a matrix smoke play uses this
+# libvirtd: a lock, tests/conftest.py (exclusive for the kills, shared for the others;
+# tests/matrix/run.sh takes it itself).
 # The bench runs last and alone: its timings are of a quiet machine.
 test: venv collection lab
 	bash tools/lanes.sh vmhost '$(MAKE) --no-print-directory -k vmhost vmhost13 matrix' \

@@ -433,6 +433,18 @@ def _plan_retention(steps, req, facts, new):
             name=backup.name, files=present, manifest=backup.manifest)
 
 
+def resume_after_job(was_running, state, reason):
+    """Whether to resume the guest once its backup job has ended.
+
+    qemu's copy-before-write filter fails a guest write whose old data it cannot copy to
+    the backup target (a full or failing target), and a disk's default error policy pauses
+    the guest on ENOSPC: a backup job can leave a guest that ran before it paused with an
+    I/O error. Once the job has ended the filter is gone and a resume retries the write on
+    the guest's own disk (if that disk is what is full, the guest pauses again: no harm).
+    A guest that was paused before the job, or is paused for another reason, stays so."""
+    return bool(was_running) and state == 'paused' and reason == 'ioerror'
+
+
 # -- results ----------------------------------------------------------------------------
 
 def describe(backup):

@@ -13,6 +13,7 @@ import os
 import time
 
 from ansible_collections.kvm.storage.plugins.module_utils import _blockjob
+from ansible_collections.kvm.storage.plugins.module_utils import _disk_backup
 from ansible_collections.kvm.storage.plugins.module_utils import _libvirt
 from ansible_collections.kvm.storage.plugins.module_utils import _pool_xml
 from ansible_collections.kvm.storage.plugins.module_utils import _qemu_img
@@ -201,7 +202,7 @@ class DiskBackupAdapter(object):
         args, dom = step.args, self.guest.dom
         created = time.time()
         made = []
-        begun = False
+        begun = was_running = False
         try:
             for target, path in args['files']:
                 part = path + PART
@@ -213,13 +214,19 @@ class DiskBackupAdapter(object):
                 _qemu_img.run(self.module, cmd + [part, str(args['capacities'][target])], text)
                 os.chmod(part, 0o600)   # the guest's data
             flags = libvirt.VIR_DOMAIN_BACKUP_BEGIN_REUSE_EXTERNAL
+            was_running = self._state(text) == ('running', None)
             _libvirt.call(text, dom.backupBegin, self._backup_xml(args), self._checkpoint_xml(args), flags)
             begun = True
             job = self._wait(args['timeout'], text)
         except (KvmStorageError, OSError) as exc:
             err = exc if isinstance(exc, KvmStorageError) else KvmStorageError('cannot %s: %s' % (text, exc))
             err.msg += self._clean_up(made, args['checkpoint'] if begun else None, text)
+            if begun:
+                err.msg += self._resume_if_paused_by_the_job(was_running, text)
             raise err
+        resumed = self._resume_if_paused_by_the_job(was_running, text)
+        if resumed:
+            self.module.warn('backup %s of guest %s%s' % (args['name'], self.guest.name, resumed))
         images = []
         for target, path in args['files']:
             os.rename(path + PART, path)
@@ -231,6 +238,24 @@ class DiskBackupAdapter(object):
             'reason': args['reason'], 'disks': images,
             'job': {'bytes': job.get('disk_processed'), 'seconds': (job.get('time_elapsed') or 0) / 1000.0}})
         return None
+
+    def _state(self, text):
+        """('running', None), ('paused', 'ioerror'), ('paused', 'other'), ('other', None)."""
+        state, reason = _libvirt.call(text, self.guest.dom.state, 0)
+        if state == libvirt.VIR_DOMAIN_RUNNING:
+            return 'running', None
+        if state == libvirt.VIR_DOMAIN_PAUSED:
+            return 'paused', 'ioerror' if reason == libvirt.VIR_DOMAIN_PAUSED_IOERROR else 'other'
+        return 'other', None
+
+    def _resume_if_paused_by_the_job(self, was_running, text):
+        """Resume a guest the job left paused (_disk_backup.resume_after_job says when); the
+        words to add to the step's message, '' when nothing was done."""
+        if not _disk_backup.resume_after_job(was_running, *self._state(text)):
+            return ''
+        _libvirt.call(text, self.guest.dom.resume)
+        return ('; the guest was paused by an I/O error while the job ran (its copy to the backup target failed) '
+                'and has been resumed')
 
     def _backup_xml(self, args):
         root = _xml.element('domainbackup', {'mode': 'push'})

@@ -38,6 +38,10 @@ description:
     C(*.part) files and a checkpoint without a manifest; the next run of the same backup removes them first. qemu's
     job outlives a killed libvirtd, which takes it up again when it restarts; until that job has ended a run is refused
     with a message that says to wait for it.
+  - A target that runs out of space (or fails) while the job runs can pause the guest - qemu fails a guest write whose
+    old data it could not copy to the target first, and a disk's default error policy pauses the guest on that
+    error. When the job has ended, a guest that was running before it and is now paused by an I/O error is resumed,
+    and the error or a warning says so.
   - In check mode, a backup pool or folder that does not exist yet (made by an earlier task of the play) is planned as
     if it existed - changed, the steps a real run takes in RV(actions) (the images named in the pool's folder as
     C(<folder of pool NAME>), not known yet), a warning naming the assumption, and RV(assumed) listing it. A real run

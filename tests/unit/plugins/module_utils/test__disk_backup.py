@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.kvm.storage.plugins.module_utils._disk_backup import (
     BackupFacts, CheckpointFacts, GuestFacts, PoolFacts, argument_spec, plan, predicted, request_from_params,
-    retention)
+    resume_after_job, retention)
 from ansible_collections.kvm.storage.plugins.module_utils._disk_snapshot import DiskFacts
 from ansible_collections.kvm.storage.plugins.module_utils._errors import ConflictError, KvmStorageError
 
@@ -300,3 +300,21 @@ def test_assume_does_not_cover_a_stopped_pool():
     with pytest.raises(KvmStorageError) as exc:
         plan(request_from_params(params()), facts(pool=PoolFacts('bk', 'dir', F, active=False)), assume=True)
     assert 'pool bk is not running; start it first' in exc.value.msg
+
+
+# A guest the backup job found running and left paused by an I/O error (its copy-before-write
+# to a full target failed a guest write) is resumed; nothing else is.
+RESUME = [
+    ('running before, paused by an I/O error after', True, 'paused', 'ioerror', True),
+    ('running before, still running', True, 'running', None, False),
+    ('running before, paused by someone else', True, 'paused', 'other', False),
+    ('running before, shut off after', True, 'other', None, False),
+    ('paused before (by an I/O error of its own)', False, 'paused', 'ioerror', False),
+    ('paused before, paused after', False, 'paused', 'other', False),
+]
+
+
+@pytest.mark.parametrize('case', RESUME, ids=[c[0] for c in RESUME])
+def test_resume_after_job(case):
+    _name, was_running, state, reason, expected = case
+    assert resume_after_job(was_running, state, reason) is expected
