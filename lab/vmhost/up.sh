@@ -12,7 +12,7 @@
 # KVMST_VMHOST_BOOT_TIMEOUT (180 / 480 s), KVMST_VMHOST_MEMORY_MIB (3072 / 5120),
 # KVMST_VMHOST_DISK_SIZE (4G).
 # The disks appear in the VM host as /dev/disk/by-id/virtio-kvmst-diskN; one per user so
-# scenarios never share a PV: disk1 tests/vmhost13/logical_pool.yml, disk2
+# scenarios never share a PV: disk1 tests/vmhost/logical_pool.yml, disk2
 # tests/vmhost/lvm_thin.yml, disk3 the molecule lvm_thin scenario, disk4 the host_profile
 # lvm_thin scenario.
 set -euo pipefail
