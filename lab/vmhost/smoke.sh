@@ -7,6 +7,7 @@
 #     libvirt is not installed and apt would install exactly the libvirt packages whose .debs
 #     the image holds (no network needed); after it, libvirtd answers virsh (socket
 #     activated) and supports logical pools;
+#   - the zip import bytecode cache of the image (lab/vmhost/zipimport_cache.py) works;
 #   - real device-mapper: on the second extra disk, pvcreate, vgcreate kvmst_vg,
 #     a thin pool, a thin volume (written to), a thin snapshot, then all removed again.
 # Prints one line per check; exits non-zero on the first failure. The disk is left empty.
@@ -68,6 +69,25 @@ if [ -n "$caps" ]; then
     esac
     check "virsh answers, logical pools supported"
 fi
+
+# The zip import bytecode cache (lab/vmhost/zipimport_cache.py): a new source is compiled
+# and cached once, then its cached code runs (same result, same file name in tracebacks).
+probe="$(mktemp -d)"
+printf 'X = 6 * 7  # %s\ndef where():\n    return where.__code__.co_filename\n' "$(date +%s%N)" >"$probe/kvmst_zc_probe.py"
+(cd "$probe" && python3 -m zipfile -c probe.zip kvmst_zc_probe.py)
+count() { find /var/cache/kvmst-zipimport -type f 2>/dev/null | wc -l; }
+before="$(count)"
+for run in compiled cached; do
+    out="$(python3 -c "import sys, zipimport, kvmst_zipimport_cache as c
+assert zipimport._compile_source is c._cached_compile_source, 'hook not installed'
+sys.path.insert(0, '$probe/probe.zip')
+import kvmst_zc_probe as m
+print(m.X, m.where())")"
+    [ "$out" = "42 $probe/probe.zip/kvmst_zc_probe.py" ] || { echo "FAIL zip import ($run): $out"; exit 1; }
+    [ "$(count)" = $((before + 1)) ] || { echo "FAIL the zip import cache holds $(count) entries, not $((before + 1)) ($run)"; exit 1; }
+done
+rm -rf "$probe"
+check "zip imports compile once, then run from /var/cache/kvmst-zipimport"
 
 cleanup >/dev/null 2>&1   # leftovers of an interrupted run
 set -x

@@ -12,7 +12,7 @@
 # KVMST_VMHOST_BOOT_TIMEOUT (180 / 480 s), KVMST_VMHOST_MEMORY_MIB (3072 / 5120),
 # KVMST_VMHOST_DISK_SIZE (4G).
 # The disks appear in the VM host as /dev/disk/by-id/virtio-kvmst-diskN; one per user so
-# scenarios never share a PV: disk1 tests/vmhost/logical_pool.yml, disk2
+# scenarios never share a PV: disk1 tests/vmhost13/logical_pool.yml, disk2
 # tests/vmhost/lvm_thin.yml, disk3 the molecule lvm_thin scenario, disk4 the host_profile
 # lvm_thin scenario.
 set -euo pipefail
@@ -97,7 +97,7 @@ qemu-system-x86_64 \
     -serial "file:$VMHOST_CONSOLE" \
     -qmp "unix:$VMHOST_QMP,server=on,wait=off" \
     -kernel "$KVMST_VMHOST_KERNEL" -initrd "$KVMST_VMHOST_INITRD" \
-    -append "console=ttyS0 rdinit=/sbin/init net.ifnames=0 panic=-1" \
+    -append "console=ttyS0 rdinit=/sbin/init net.ifnames=0 panic=-1 mitigations=off" \
     -drive "file=$VMHOST_DISKS/disk1.img,if=none,id=disk1,format=raw,cache=unsafe,discard=unmap" \
     -device virtio-blk-pci,drive=disk1,serial=kvmst-disk1 \
     -drive "file=$VMHOST_DISKS/disk2.img,if=none,id=disk2,format=raw,cache=unsafe,discard=unmap" \

@@ -4,8 +4,8 @@
 """Scenarios on the Debian 13 VM host's libvirt 11 (installed by test_13_2_hypervisor.py),
 run by the distribution's Python 3.13 with python3-libvirt 11:
 
-- tests/vmhost/logical_pool.yml, the Debian 12 tier's logical pool scenario as it is (its
-  hosts come from KVMST_VMHOST_NAME, which up.sh prints);
+- logical_pool.yml: a logical pool built over a real disk, LVs as volumes, the VG kept or
+  deleted with the pool (its hosts come from KVMST_VMHOST_NAME, which up.sh prints);
 - guest_disk.yml: a qcow2 volume attached to and detached from a defined guest.
 """
 
@@ -15,7 +15,7 @@ import os
 
 import pytest
 
-from conftest import HERE, REPO, assert_play_passed
+from conftest import HERE, assert_play_passed
 
 
 @pytest.fixture(scope='module')
@@ -32,10 +32,6 @@ def libvirt11(ssh13):
     assert daemon.startswith('11.'), proc.stdout
 
 
-@pytest.mark.parametrize('playbook,step', [
-    (os.path.join(REPO, 'tests', 'vmhost', 'logical_pool.yml'), 'scenario: logical_pool.yml (from tests/vmhost)'),
-    (os.path.join(HERE, 'guest_disk.yml'), 'scenario: guest_disk.yml'),
-], ids=['logical_pool', 'guest_disk'])
-def test_scenario(libvirt11, play13, playbook, step):
-    result = play13(playbook, step=step)
-    assert_play_passed(result)
+@pytest.mark.parametrize('name', ['logical_pool', 'guest_disk'])
+def test_scenario(libvirt11, play13, name):
+    assert_play_passed(play13(os.path.join(HERE, name + '.yml'), step='scenario: %s.yml' % name))
