@@ -75,7 +75,8 @@ fi
 probe="$(mktemp -d)"
 printf 'X = 6 * 7  # %s\ndef where():\n    return where.__code__.co_filename\n' "$(date +%s%N)" >"$probe/kvmst_zc_probe.py"
 (cd "$probe" && python3 -m zipfile -c probe.zip kvmst_zc_probe.py)
-count() { find /var/cache/kvmst-zipimport -type f 2>/dev/null | wc -l; }
+# (no folder before the first zip import of a fresh VM host: none cached)
+count() { if [ -d /var/cache/kvmst-zipimport ]; then find /var/cache/kvmst-zipimport -type f | wc -l; else echo 0; fi; }
 before="$(count)"
 for run in compiled cached; do
     out="$(python3 -c "import sys, zipimport, kvmst_zipimport_cache as c
