@@ -12,7 +12,7 @@ STAMP := $(VENV)/.installed
 export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.cache/collections
 PYTEST := $(BIN)/python -m pytest
 
-.PHONY: help venv packages lab lab-down collection sanity unit integration reliability vmhost vmhost13 bench lint docs package matrix test demo demo-clean clean
+.PHONY: help venv packages lab lab-down collection sanity unit integration reliability vmhost vmhost13 bench lint docs package matrix test test-matrix demo demo-clean clean
 
 help:
 	@echo "make demo         build the demo lab on this host and print what it made"
@@ -115,18 +115,26 @@ lint: venv collection
 # Every tier, as CI runs them. The VM host tiers keep one core busy (a TCG VM host each, one
 # after the other: two at once would only share that core) and share nothing with the host
 # lab's tiers but libvirtd (the migration scenario has a gluster volume of its own), so they
-# run in a lane of their own beside them (tools/lanes.sh), and the ansible-core matrix
-# follows them in that lane (-k: each tier runs when one before it failed). The lab lane's
-# libvirtd kills wait while the migration scenario or a matrix smoke play uses this
-# libvirtd: a lock, tests/conftest.py (exclusive for the kills, shared for the others;
-# tests/matrix/run.sh takes it itself). The matrix leaves out its 2.19 row here: 2.19 is
-# the line every other tier runs on, and the row's controller and target Python 3.13 are
-# the 2.21 row's too. The bench runs last and alone: its timings are of a quiet machine.
+# run in a lane of their own beside them (tools/lanes.sh). The ansible-core matrix ends
+# both lanes and runs in the one that gets there first (tools/once.sh: which lane is longer
+# varies with the machine), also after a failed tier. The lab lane's libvirtd kills wait
+# while the migration scenario or a matrix smoke play uses this libvirtd: a lock,
+# tests/conftest.py (exclusive for the kills, shared for the others; tests/matrix/run.sh
+# takes it itself). The matrix leaves out its 2.19 row here: 2.19 is the line every other
+# tier runs on, and the row's controller and target Python 3.13 are the 2.21 row's too.
+# The bench runs last and alone: its timings are of a quiet machine.
 TEST_MATRIX_LINES := 2.16 2.17 2.18 2.20 2.21
+TEST_MATRIX_CLAIM := .cache/test-matrix-claim
 test: venv collection lab
-	bash tools/lanes.sh vmhost '$(MAKE) --no-print-directory -k vmhost vmhost13 matrix MATRIX_LINES="$(TEST_MATRIX_LINES)"' \
-	  lab '$(MAKE) --no-print-directory sanity unit integration reliability lint docs package'
+	rm -rf $(TEST_MATRIX_CLAIM)
+	bash tools/lanes.sh \
+	  vmhost '$(MAKE) --no-print-directory -k vmhost vmhost13; rc=$$?; $(MAKE) --no-print-directory test-matrix || rc=1; exit $$rc' \
+	  lab '$(MAKE) --no-print-directory sanity unit integration reliability lint docs package; rc=$$?; $(MAKE) --no-print-directory test-matrix || rc=1; exit $$rc'
 	$(MAKE) --no-print-directory bench BENCH_REPEAT=1
+
+# make test's matrix: in the first lane that asks (see above).
+test-matrix:
+	bash tools/once.sh $(TEST_MATRIX_CLAIM) '$(MAKE) --no-print-directory matrix MATRIX_LINES="$(TEST_MATRIX_LINES)"'
 
 demo: venv collection
 	bash lab/packages.sh
