@@ -596,9 +596,40 @@ def backup_jobs(guest):
     return [(j['offset'], j['len']) for j in qmp(guest, 'query-block-jobs') or [] if j['type'] == 'backup']
 
 
+def whole_disk(path):
+    """The block device (a whole disk, not a partition) that holds the file system of PATH."""
+    st = os.stat(path)
+    sysfs = os.path.realpath('/sys/dev/block/%d:%d' % (os.major(st.st_dev), os.minor(st.st_dev)))
+    if not os.path.isdir(sysfs):
+        pytest.fail('%s is on no block device (%d:%d): the backup test throttles its reads there'
+                    % (path, os.major(st.st_dev), os.minor(st.st_dev)), pytrace=False)
+    if os.path.exists(os.path.join(sysfs, 'partition')):
+        sysfs = os.path.dirname(sysfs)
+    return '/dev/' + os.path.basename(sysfs)
+
+
+def throttle_reads(guest, image, bps):
+    """Limit what the guest's qemu reads from the disk under IMAGE to BPS bytes/s (libvirt's
+    blkiotune: the blkio cgroup, which covers block jobs too; 0: no limit). With a limit,
+    IMAGE is first dropped from the page cache, so each read the job makes reaches the disk."""
+    device = whole_disk(image)
+    if bps:
+        fd = os.open(image, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        finally:
+            os.close(fd)
+    proc = virsh('blkiotune', guest, '--live', '--device-read-bytes-sec', '%s,%d' % (device, bps))
+    assert proc.returncode == 0, 'virsh blkiotune %s (%s): %s' % (guest, device, proc.stderr)
+
+
 def test_libvirtd_killed_during_disk_backup(local_libvirtd_alone, ansible_run, run_module, base, tmp_path, request):
     """A full backup of a running guest that writes numbered records; libvirtd is killed while
-    qemu's backup job runs (throttled the moment it is seen, so it certainly runs). The run
+    qemu's backup job runs. The guest's reads from the disk are limited to 4 MiB/s before the
+    backup starts (its image out of the page cache), so the job reads the 256 MiB for over a
+    minute: it certainly still runs when the test sees it, throttles it further and kills
+    libvirtd (a throttle applied only once the job was seen lost that race once). The run
     fails with a clear error; a re-run while the job still runs says to wait; once the job
     ended the next run converges: the interrupted backup's checkpoint and partial image go, a
     whole backup holding every record the guest reported before it is taken, and nothing else
@@ -616,6 +647,8 @@ def test_libvirtd_killed_during_disk_backup(local_libvirtd_alone, ansible_run, r
     # the test throttles it to 1 MiB/s.
     sh('qemu-io -f qcow2 -c "write -P 0x5a 256M 256M" %s/pool/vda.qcow2 >/dev/null' % base)
     console = seq_guest(guest, base, pool, 'vda.qcow2')
+    image = base + '/pool/vda.qcow2'
+    throttle_reads(guest, image, 4 << 20)
     args = {'domain': guest, 'name': 'b1', 'to': {'pool': backups}, 'mode': 'full'}
     play = ansible_run(DISK_JOB, {'module': 'disk_backup', 'job_args': args}, background=True)
 
@@ -637,6 +670,7 @@ def test_libvirtd_killed_during_disk_backup(local_libvirtd_alone, ansible_run, r
     waiting = run_module('disk_backup', args)
     assert_clean_failure(waiting, 'a backup job runs on the guest', 'virsh domjobinfo')
     # Back to full speed; the job ends (its image is not a backup: no manifest).
+    throttle_reads(guest, image, 0)
     for job in qmp(guest, 'query-block-jobs') or []:
         qmp(guest, 'block-job-set-speed', device=job['device'], speed=0)
     wait_until(lambda: 'None' in virsh('domjobinfo', guest, check=True).stdout, 'the backup job to end')
@@ -655,5 +689,5 @@ def test_libvirtd_killed_during_disk_backup(local_libvirtd_alone, ansible_run, r
     checked = seq_check(base + '/backups/%s.b1.vda.qcow2' % guest, base + '/console.b1')
     assert checked['intact'], checked
     virsh('destroy', guest, check=True)
-    checked = seq_check(base + '/pool/vda.qcow2', console)
+    checked = seq_check(image, console)
     assert checked['intact'], checked
