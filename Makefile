@@ -81,14 +81,16 @@ vmhost13: venv collection
 	$(PYTEST) tests/vmhost13
 
 # BENCH_REPEAT runs of each timed case (medians); `make test` takes one run of each, which
-# is enough to print every ratio in CI's budget; the figures in bench/README.md are of
-# `make bench` (three runs each, on a quiet machine).
+# is enough to print every ratio in CI's budget, and (BENCH_QUICK=1) of the scaling cases
+# only the smallest and the largest size, the two that their growth ratios compare; the
+# figures in bench/README.md are of `make bench` (three runs each, every size, quiet machine).
 BENCH_REPEAT ?= 3
+BENCH_QUICK ?=
 bench: venv collection lab
 	$(BIN)/python -m pip install -q -r requirements/bench.txt
 	$(BIN)/python bench/volumes.py --repeat $(BENCH_REPEAT)
-	$(BIN)/python bench/volume_info_scale.py --repeat $(BENCH_REPEAT)
-	$(BIN)/python bench/host_storage.py --repeat $(BENCH_REPEAT)
+	$(BIN)/python bench/volume_info_scale.py --repeat $(BENCH_REPEAT) $(if $(BENCH_QUICK),--sizes 500 2000)
+	$(BIN)/python bench/host_storage.py --repeat $(BENCH_REPEAT) $(if $(BENCH_QUICK),--sizes 1000 5000)
 
 # The docs site (antsibull-docs + Sphinx) into .cache/docs/site/build/html; fails on
 # lint errors and Sphinx warnings.
@@ -130,7 +132,7 @@ test: venv collection lab
 	bash tools/lanes.sh \
 	  vmhost '$(MAKE) --no-print-directory -k vmhost vmhost13; rc=$$?; $(MAKE) --no-print-directory test-matrix || rc=1; exit $$rc' \
 	  lab '$(MAKE) --no-print-directory sanity unit integration reliability lint docs package; rc=$$?; $(MAKE) --no-print-directory test-matrix || rc=1; exit $$rc'
-	$(MAKE) --no-print-directory bench BENCH_REPEAT=1
+	$(MAKE) --no-print-directory bench BENCH_REPEAT=1 BENCH_QUICK=1
 
 # make test's matrix: in the first lane that asks (see above).
 test-matrix:
