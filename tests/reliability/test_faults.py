@@ -164,9 +164,9 @@ def kill_libvirtd_at_sixth_file(play, pool_path, tmp_path):
     stops the play where it stands: nothing races the counts. Six files are the source and
     five clones begun, of which the last may still be copying, or may be gone again: the
     module asks for a reflink copy first, and on a filesystem without reflink libvirtd
-    makes the file, fails, removes it, and the module asks for a plain copy (ci3 froze in
-    that gap). So the clone in flight may have no file at the freeze; the ones before it
-    all finished. The shared daemon is never left frozen when the play ended first."""
+    makes the file, fails, removes it, and the module asks for a plain copy; a freeze can
+    land in that gap. So the clone in flight may have no file at the freeze; the ones
+    before it all finished. The shared daemon is never left frozen when the play ended first."""
     pids = libvirtd_pid()
     assert len(pids) == 1, pids
     wait_until(lambda: play.poll() is not None or
