@@ -90,6 +90,8 @@ start=$SECONDS
 # The user-mode network is not restricted: a guest migrated to the VM host reaches the
 # gluster volume of this machine at 10.0.2.2 (this machine's loopback).
 # 9>&-: the daemonized qemu must not inherit (and so hold forever) the lock on fd 9.
+# no_timer_check: a loaded host must not fail the kernel's boot-time timer check (see
+# lab/guest/domain-xml.sh).
 qemu-system-x86_64 \
     -name "$VMHOST_NAME,process=$VMHOST_NAME" \
     -accel tcg -smp 2 -m "$MEM" \
@@ -97,7 +99,7 @@ qemu-system-x86_64 \
     -serial "file:$VMHOST_CONSOLE" \
     -qmp "unix:$VMHOST_QMP,server=on,wait=off" \
     -kernel "$KVMST_VMHOST_KERNEL" -initrd "$KVMST_VMHOST_INITRD" \
-    -append "console=ttyS0 rdinit=/sbin/init net.ifnames=0 panic=-1 mitigations=off" \
+    -append "console=ttyS0 rdinit=/sbin/init net.ifnames=0 panic=-1 mitigations=off no_timer_check" \
     -drive "file=$VMHOST_DISKS/disk1.img,if=none,id=disk1,format=raw,cache=unsafe,discard=unmap" \
     -device virtio-blk-pci,drive=disk1,serial=kvmst-disk1 \
     -drive "file=$VMHOST_DISKS/disk2.img,if=none,id=disk2,format=raw,cache=unsafe,discard=unmap" \

@@ -215,14 +215,36 @@ def start_guest(name, folder, extra_cmdline='', devices=''):
     with open(path, 'w') as f:
         f.write(xml)
     sh('virsh -q define %s >/dev/null && virsh -q start %s >/dev/null' % (path, name))
+    wait_for_boot(name, console)
+
+
+def _console(path):
+    try:
+        with open(path, errors='replace') as f:
+            return f.read()
+    except OSError:
+        return ''
+
+
+def wait_for_boot(name, console, tries=3000):
+    """Wait until guest ``name`` printed its ready marker on ``console``. A guest that is
+    no longer running fails at once, with its state and the console's last lines (they are
+    removed with the test's folder): a guest kernel that panics at boot reboots, and
+    on_reboot=destroy ends it."""
+    polls = {'n': 0}
 
     def ready():
-        try:
-            with open(console, errors='replace') as f:
-                return 'KVMST-GUEST-READY' in f.read()
-        except OSError:
-            return False
-    wait_until(ready, 'guest %s to boot (console %s)' % (name, console), tries=3000)
+        if 'KVMST-GUEST-READY' in _console(console):
+            return True
+        polls['n'] += 1
+        if polls['n'] % 20 == 0:   # every 2 s: one virsh call, not ten a second
+            state = virsh('domstate', '--reason', name).stdout.strip()
+            if not state.startswith(('running', 'paused')):
+                tail = _console(console).splitlines()[-20:]
+                pytest.fail('guest %s ended before it was ready (%s); its console: %s'
+                            % (name, state or 'gone', ' | '.join(tail) or '(empty)'), pytrace=False)
+        return False
+    wait_until(ready, 'guest %s to boot (console %s)' % (name, console), tries=tries)
 
 
 def drop_guest(name):

@@ -38,7 +38,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import (REPO, ansible_env, drop_guest, drop_pool, files_in, read_sha, sh, virsh, wait_until,
+from conftest import (REPO, ansible_env, drop_guest, drop_pool, files_in, read_sha, sh, virsh, wait_for_boot,
                       write_pattern)
 
 sys.path.insert(0, os.path.join(REPO, '.cache', 'collections'))
@@ -185,14 +185,7 @@ def guest(lab):
     with open(folder + '/guest.xml', 'w') as handle:
         handle.write(xml)
     sh('virsh -q define %s/guest.xml >/dev/null && virsh -q start %s >/dev/null' % (folder, GUEST))
-
-    def ready():
-        try:
-            with open(console, errors='replace') as handle:
-                return 'KVMST-GUEST-READY' in handle.read()
-        except OSError:
-            return False
-    wait_until(ready, 'guest %s to boot' % GUEST, tries=1200)
+    wait_for_boot(GUEST, console, tries=1200)
     yield folder
     drop_guest(GUEST)
 

@@ -21,7 +21,7 @@ import time
 import pytest
 
 from conftest import (REPO, assert_clean_failure, drop_guest, drop_pool, read_sha, sh, start_guest, virsh,
-                      wait_until, write_pattern)
+                      wait_for_boot, wait_until, write_pattern)
 
 sys.path.insert(0, os.path.join(REPO, '.cache', 'collections'))
 from ansible_collections.kvm.storage.plugins.module_utils import _xml  # noqa: E402  pylint: disable=wrong-import-position
@@ -284,7 +284,7 @@ def test_transient_guest_gone_during_a_live_detach(run_module, folder, request):
     console = os.path.join(folder, name + '.console.log')
     sh('KVMST_GUEST_CONSOLE_LOG=%s %s/lab/guest/domain-xml.sh %s > %s/t.xml && virsh -q create %s/t.xml >/dev/null'
        % (console, REPO, name, folder, folder))
-    wait_until(lambda: console_has(folder, name, 'KVMST-GUEST-READY'), 'the guest to boot', tries=3000)
+    wait_for_boot(name, console)
     data = image(os.path.join(folder, 'd.raw'), size='16M')
     attached = run_module('disk', {'domain': name, 'target': 'vdb', 'source': {'file': data}})
     assert attached['changed'] and not attached.get('failed'), attached
@@ -315,5 +315,5 @@ def test_missing_file_is_refused_unless_allowed(run_module, folder, request):
     assert 'sda' in targets(stopped, inactive=True)
     # The guest still starts (the optional media is dropped).
     sh('virsh -q start %s >/dev/null' % stopped)
-    wait_until(lambda: console_has(folder, stopped, 'KVMST-GUEST-READY'), 'the guest to boot', tries=3000)
+    wait_for_boot(stopped, console)
     assert real['target'] == 'sda'
