@@ -218,7 +218,8 @@ def start_guest(name, folder, extra_cmdline='', devices=''):
     wait_for_boot(name, console)
 
 
-def _console(path):
+def console_text(path):
+    """What a guest's console log holds so far ('' before qemu created it)."""
     try:
         with open(path, errors='replace') as f:
             return f.read()
@@ -226,25 +227,22 @@ def _console(path):
         return ''
 
 
-def wait_for_boot(name, console, tries=3000):
+def wait_for_boot(name, console, tries=3000, pause=0.1):
     """Wait until guest ``name`` printed its ready marker on ``console``. A guest that is
     no longer running fails at once, with its state and the console's last lines (they are
     removed with the test's folder): a guest kernel that panics at boot reboots, and
     on_reboot=destroy ends it."""
-    polls = {'n': 0}
-
-    def ready():
-        if 'KVMST-GUEST-READY' in _console(console):
-            return True
-        polls['n'] += 1
-        if polls['n'] % 20 == 0:   # every 2 s: one virsh call, not ten a second
+    for n in range(1, tries + 1):
+        if 'KVMST-GUEST-READY' in console_text(console):
+            return
+        if n % 20 == 0:   # every 2 s: one virsh call, not ten a second
             state = virsh('domstate', '--reason', name).stdout.strip()
             if not state.startswith(('running', 'paused')):
-                tail = _console(console).splitlines()[-20:]
+                tail = console_text(console).splitlines()[-20:]
                 pytest.fail('guest %s ended before it was ready (%s); its console: %s'
                             % (name, state or 'gone', ' | '.join(tail) or '(empty)'), pytrace=False)
-        return False
-    wait_until(ready, 'guest %s to boot (console %s)' % (name, console), tries=tries)
+        time.sleep(pause)
+    pytest.fail('gave up waiting for guest %s to boot (console %s)' % (name, console), pytrace=False)
 
 
 def drop_guest(name):

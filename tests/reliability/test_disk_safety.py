@@ -20,8 +20,8 @@ import time
 
 import pytest
 
-from conftest import (REPO, assert_clean_failure, drop_guest, drop_pool, read_sha, sh, start_guest, virsh,
-                      wait_for_boot, wait_until, write_pattern)
+from conftest import (REPO, assert_clean_failure, console_text, drop_guest, drop_pool, read_sha, sh, start_guest,
+                      virsh, wait_for_boot, wait_until, write_pattern)
 
 sys.path.insert(0, os.path.join(REPO, '.cache', 'collections'))
 from ansible_collections.kvm.storage.plugins.module_utils import _xml  # noqa: E402  pylint: disable=wrong-import-position
@@ -87,11 +87,7 @@ def scsi_controllers(name, inactive=False):
 
 
 def console_has(folder, name, text):
-    try:
-        with open(os.path.join(folder, name + '.console.log'), errors='replace') as f:
-            return text in f.read()
-    except OSError:
-        return False
+    return text in console_text(os.path.join(folder, name + '.console.log'))
 
 
 def four(run_module, args):
